@@ -1,0 +1,134 @@
+/* api_internal: what the api's files share: the request being answered, the
+ * route table, reply helpers, the per-thread store and publisher, metrics,
+ * and the request-body validators (pure functions, fuzzed). */
+#ifndef API_INTERNAL_H
+#define API_INTERNAL_H
+
+#include <jansson.h>
+#include "at_common.h"
+#include "at_config.h"
+#include "at_msg.h"
+#include "at_store.h"
+#include "at_bus.h"
+
+#define API_PARAM_MAX 256        /* a path parameter ({id}, {token}) */
+#define API_REQUEST_ID_MAX 64
+#define API_DETAIL_MAX 256
+#define API_REPLY_CAP (8 * 1024 * 1024)   /* largest JSON answer we write */
+
+/* Why a request is refused: an RFC 9457 problem naming the field. */
+typedef struct {
+  int status;                 /* 400, 404, 409, 413, 415, 422, 503 ... */
+  const char *slug;           /* static: "invalid-field", "not-found" ... */
+  const char *title;          /* static */
+  char detail[API_DETAIL_MAX];
+  const char *field;          /* static or NULL */
+} api_problem_t;
+
+typedef struct api_request api_request_t;
+
+#define API_BODY_NONE 0
+#define API_BODY_JSON 1          /* required */
+#define API_BODY_JSON_OPTIONAL 2 /* may be empty */
+typedef void (api_handler_fn) (api_request_t *req);
+
+typedef struct {
+  const char *method;
+  const char *pattern;        /* "/v1/tickets/{}/replies": {} matches one segment */
+  const char *name;           /* route label in metrics */
+  api_handler_fn *handler;
+  int body;                   /* API_BODY_*: 415 when a JSON body comes without application/json */
+} api_route_t;
+
+struct api_request {
+  const at_config_t *cfg;
+  const char *method;               /* borrowed from MHD */
+  const char *path;
+  const char *query_since;          /* ?since=, borrowed, may be NULL */
+  const char *content_type;         /* borrowed, may be NULL */
+  char param[API_PARAM_MAX];        /* the {} segment, percent-decoded */
+  char request_id[API_REQUEST_ID_MAX + 1];
+  const api_route_t *route;         /* NULL: no route matched */
+  int route_status;                 /* 0, 404 or 405 from routing */
+  char allow[32];                   /* methods of the path, for a 405 */
+  char *body;                       /* owned, NUL-terminated */
+  size_t body_len;
+  bool body_too_large;
+  int64_t start_us;                 /* monotonic */
+  int status;                       /* of the answer */
+  char *reply;                      /* owned answer body */
+  const char *reply_type;           /* Content-Type of the answer */
+  int retry_after_s;                /* > 0: Retry-After header */
+  char location[128];               /* "" or a Location header */
+};
+
+/* --- router (api_router.c) */
+/* Finds the route for method and path: sets req->route and req->param, or
+ * req->route_status to 404 (no path) / 405 (path, other method). */
+void api_route_match (api_request_t *req);
+/* The route table, for metrics: count and the i-th route's name. */
+size_t api_route_count (void);
+const char *api_route_name (size_t i);
+size_t api_route_index (const api_route_t *route);   /* count() when NULL */
+
+/* --- answers (api_reply.c) */
+void api_reply_json (api_request_t *req, int status, json_t *body);   /* steals body */
+void api_reply_problem (api_request_t *req, const api_problem_t *problem);
+void api_reply_text (api_request_t *req, int status, const char *type, char *text); /* steals */
+/* Fills a problem; returns AT_INVALID so validators can `return api_problem (...)`. */
+int api_problem (api_problem_t *p, int status, const char *field, const char *fmt, ...)
+    __attribute__ ((format (printf, 4, 5)));
+/* Parses the body as a JSON object or fills a 400 problem. */
+json_t *api_body_object (const char *body, size_t len, api_problem_t *p);
+/* Required / optional strings of 1..max_len characters (bytes). */
+int api_field_string (const json_t *obj, const char *field, size_t max_len, bool required,
+                      const char **out, api_problem_t *p);
+
+/* --- per-thread resources (api_server.c) */
+/* The calling thread's store, connected lazily and reconnected when broken;
+ * NULL (and a 503 answer queued on req) when the database is unreachable. */
+at_store_t *api_store (api_request_t *req);
+/* Publishes one message and waits for the broker's confirm. AT_OK, or the
+ * failure answered on req (503 + Retry-After, 500). */
+int api_publish (api_request_t *req, at_msg_t *msg);
+
+/* --- metrics (api_metrics.c) */
+void api_metrics_init (void);
+void api_metrics_request (size_t route_index, int status, double seconds);
+void api_metrics_publish (double seconds);
+char *api_metrics_render (void);      /* Prometheus text, malloc'd */
+
+/* --- time (api_time.c) */
+/* Strict RFC 3339 date-time ("2026-11-22T18:00:00Z", "...,.123-03:00") into
+ * unix microseconds; AT_INVALID otherwise. */
+int api_rfc3339_parse (const char *text, int64_t *us_out);
+/* Strict calendar date YYYY-MM-DD. */
+bool api_date_valid (const char *text);
+
+/* --- body validators: build the bus message or fill the problem (pure). */
+int api_inbound_parse (const char *body, size_t len, const char *trace_id, at_msg_t **out,
+                       api_problem_t *p);
+int api_order_event_parse (const char *order_id, const char *body, size_t len,
+                           const char *trace_id, at_msg_t **out, api_problem_t *p);
+int api_reply_parse (int64_t ticket_id, const char *body, size_t len, const char *trace_id,
+                     at_msg_t **out, api_problem_t *p);
+int api_resolve_parse (int64_t ticket_id, const char *body, size_t len, const char *trace_id,
+                       at_msg_t **out, api_problem_t *p);
+/* kind "csat" (1..5) or "nps" (0..10). */
+int api_survey_answer_parse (const char *survey_id, const char *kind, const char *body,
+                             size_t len, const char *trace_id, at_msg_t **out, api_problem_t *p);
+
+/* --- handlers, one file per resource */
+void api_messages_post (api_request_t *req);
+void api_messages_get (api_request_t *req);
+void api_orders_event_post (api_request_t *req);
+void api_tickets_get (api_request_t *req);
+void api_tickets_reply_post (api_request_t *req);
+void api_tickets_resolve_post (api_request_t *req);
+void api_surveys_post (api_request_t *req);
+void api_kpis_get (api_request_t *req);
+void api_health_get (api_request_t *req);
+void api_ready_get (api_request_t *req);
+void api_metrics_get (api_request_t *req);
+
+#endif

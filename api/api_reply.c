@@ -1,0 +1,134 @@
+/* api_reply: building answers (JSON, problem documents, text) and the small
+ * helpers the request validators share. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "api_internal.h"
+#include "at_json.h"
+#include "at_log.h"
+
+static const char *
+s_problem_title (int status)
+{
+  switch (status) {
+  case 400: return "Bad request";
+  case 404: return "Not found";
+  case 405: return "Method not allowed";
+  case 409: return "Conflict";
+  case 413: return "Request body too large";
+  case 415: return "Unsupported media type";
+  case 422: return "Unprocessable content";
+  case 503: return "Service unavailable";
+  default:  return "Internal error";
+  }
+}
+
+static const char *
+s_problem_slug (int status)
+{
+  switch (status) {
+  case 400: return "bad-request";
+  case 404: return "not-found";
+  case 405: return "method-not-allowed";
+  case 409: return "conflict";
+  case 413: return "body-too-large";
+  case 415: return "unsupported-media-type";
+  case 422: return "invalid-field";
+  case 503: return "unavailable";
+  default:  return "internal";
+  }
+}
+
+int
+api_problem (api_problem_t *p, int status, const char *field, const char *fmt, ...)
+{
+  va_list ap;
+  p->status = status;
+  p->slug = s_problem_slug (status);
+  p->title = s_problem_title (status);
+  p->field = field;
+  va_start (ap, fmt);
+  vsnprintf (p->detail, sizeof p->detail, fmt, ap);
+  va_end (ap);
+  return AT_INVALID;
+}
+
+static void
+s_set_reply (api_request_t *req, int status, const char *type, char *text)
+{
+  free (req->reply);
+  req->status = status;
+  req->reply_type = type;
+  req->reply = text;
+}
+
+void
+api_reply_text (api_request_t *req, int status, const char *type, char *text)
+{
+  s_set_reply (req, status, type, text);
+}
+
+void
+api_reply_problem (api_request_t *req, const api_problem_t *problem)
+{
+  char *text = at_problem_new (problem->status, problem->slug, problem->title,
+                               problem->detail, problem->field);
+  if (!text)
+    text = at_strdup ("{\"title\":\"Internal error\",\"status\":500}");
+  s_set_reply (req, problem->status, "application/problem+json", text);
+}
+
+void
+api_reply_json (api_request_t *req, int status, json_t *body)
+{
+  char *text = body ? at_json_dump (body, API_REPLY_CAP) : NULL;
+  json_decref (body);
+  if (!text) {
+    api_problem_t p;
+    at_error ("api", "msg=\"answer too large or not serialisable\" request_id=%s path=%s",
+              req->request_id, req->path);
+    api_problem (&p, 500, NULL, "the answer could not be written");
+    api_reply_problem (req, &p);
+    return;
+  }
+  s_set_reply (req, status, "application/json", text);
+}
+
+json_t *
+api_body_object (const char *body, size_t len, api_problem_t *p)
+{
+  char reason[160] = "";
+  json_t *obj = at_json_parse_object (body ? body : "", body ? len : 0, reason, sizeof reason);
+  if (!obj)
+    api_problem (p, 400, NULL, "the body is not a JSON object: %s", reason);
+  return obj;
+}
+
+int
+api_field_string (const json_t *obj, const char *field, size_t max_len, bool required,
+                  const char **out, api_problem_t *p)
+{
+  const char *value = NULL;
+  int rc = at_json_get_string (obj, field, max_len, &value);
+  if (rc == AT_NOTFOUND) {
+    *out = NULL;
+    if (required)
+      return api_problem (p, 400, field, "field \"%s\" is required", field);
+    return AT_OK;
+  }
+  if (rc != AT_OK) {
+    const json_t *v = json_object_get (obj, field);
+    if (v && json_is_string (v))
+      return api_problem (p, 422, field, "field \"%s\" is longer than %zu bytes", field, max_len);
+    return api_problem (p, 400, field, "field \"%s\" must be a string", field);
+  }
+  if (value[0] == '\0' && !required) {
+    *out = NULL;      /* an empty optional field is an absent one */
+    return AT_OK;
+  }
+  if (value[0] == '\0')
+    return api_problem (p, 422, field, "field \"%s\" must not be empty", field);
+  *out = value;
+  return AT_OK;
+}

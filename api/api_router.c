@@ -1,0 +1,102 @@
+/* api_router: the route table (method, path pattern, handler) and matching.
+ * A pattern's "{}" matches one non-empty path segment, copied into
+ * req->param. */
+#include <string.h>
+#include "api_internal.h"
+
+static const api_route_t s_routes[] = {
+  { "POST", "/v1/messages",             "messages",        api_messages_post,        API_BODY_JSON },
+  { "GET",  "/v1/messages/{}",          "message",         api_messages_get,         API_BODY_NONE },
+  { "POST", "/v1/orders/{}/events",     "order_events",    api_orders_event_post,    API_BODY_JSON },
+  { "GET",  "/v1/tickets/{}",           "ticket",          api_tickets_get,          API_BODY_NONE },
+  { "POST", "/v1/tickets/{}/replies",   "ticket_replies",  api_tickets_reply_post,   API_BODY_JSON },
+  { "POST", "/v1/tickets/{}/resolve",   "ticket_resolve",  api_tickets_resolve_post, API_BODY_JSON_OPTIONAL },
+  { "POST", "/v1/surveys/{}",           "survey",          api_surveys_post,         API_BODY_JSON },
+  { "GET",  "/v1/kpis",                 "kpis",            api_kpis_get,             API_BODY_NONE },
+  { "GET",  "/healthz",                 "healthz",         api_health_get,           API_BODY_NONE },
+  { "GET",  "/readyz",                  "readyz",          api_ready_get,            API_BODY_NONE },
+  { "GET",  "/metrics",                 "metrics",         api_metrics_get,          API_BODY_NONE },
+};
+
+/* Copies seg[0..len) into out; false when too long. (MHD has already
+ * percent-decoded the path.) */
+static bool
+s_copy_segment (const char *seg, size_t len, char *out, size_t cap)
+{
+  if (len == 0 || len >= cap)
+    return false;
+  memcpy (out, seg, len);
+  out[len] = '\0';
+  return true;
+}
+
+/* Matches path against pattern; on success the {} segment goes to param. */
+static bool
+s_match (const char *pattern, const char *path, char *param, size_t cap)
+{
+  const char *p = pattern, *s = path;
+  param[0] = '\0';
+  while (*p && *s) {
+    if (p[0] == '{' && p[1] == '}') {
+      const char *end = strchr (s, '/');
+      size_t len = end ? (size_t) (end - s) : strlen (s);
+      if (len == 0 || !s_copy_segment (s, len, param, cap))
+        return false;
+      s += len;
+      p += 2;
+    }
+    else if (*p++ != *s++)
+      return false;
+  }
+  return *p == '\0' && *s == '\0';
+}
+
+void
+api_route_match (api_request_t *req)
+{
+  char param[API_PARAM_MAX];
+  bool path_known = false;
+  req->route = NULL;
+  req->route_status = 404;
+  for (size_t i = 0; i < AT_ARRAY_LEN (s_routes); i++) {
+    if (!s_match (s_routes[i].pattern, req->path, param, sizeof param))
+      continue;
+    if (!path_known)
+      req->allow[0] = '\0';
+    path_known = true;
+    if (strlen (req->allow) + strlen (s_routes[i].method) + 3 < sizeof req->allow) {
+      if (req->allow[0])
+        strcat (req->allow, ", ");
+      strcat (req->allow, s_routes[i].method);
+    }
+    if (strcmp (s_routes[i].method, req->method) == 0
+        || (strcmp (req->method, "HEAD") == 0 && strcmp (s_routes[i].method, "GET") == 0)) {
+      req->route = &s_routes[i];
+      req->route_status = 0;
+      at_strlcpy (req->param, param, sizeof req->param);
+      return;
+    }
+  }
+  if (path_known)
+    req->route_status = 405;
+}
+
+size_t
+api_route_count (void)
+{
+  return AT_ARRAY_LEN (s_routes);
+}
+
+const char *
+api_route_name (size_t i)
+{
+  return i < AT_ARRAY_LEN (s_routes) ? s_routes[i].name : "unmatched";
+}
+
+size_t
+api_route_index (const api_route_t *route)
+{
+  if (!route)
+    return AT_ARRAY_LEN (s_routes);
+  return (size_t) (route - s_routes);
+}

@@ -1,0 +1,7 @@
+/* cli: subcommands that live in the command-line program itself. */
+#ifndef CLI_H
+#define CLI_H
+#include "at_config.h"
+/* Applies migrations; waits up to wait_s seconds for the database. Exit code. */
+int cli_migrate (const at_config_t *cfg, int wait_s);
+#endif

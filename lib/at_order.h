@@ -1,0 +1,84 @@
+/* Orders: the status state machine (a pure function) and the orders and
+ * order_event tables (lib/store_order.c).
+ *
+ * Ranks: placed < confirmed < packed < shipped < in_transit <
+ * out_for_delivery < delivered < returned. cancelled is allowed before
+ * delivered and ends the order. delayed and failed_attempt are allowed only
+ * before delivered (and not after cancelled) and keep the current rank.
+ * An event older than the order's status_at, of lower rank, or repeating the
+ * current status is recorded but not applied. */
+#ifndef AT_ORDER_H
+#define AT_ORDER_H
+
+#include "at_store.h"
+
+#define AT_ORDER_ID_MAX 128        /* bytes of an order id */
+#define AT_ORDER_EVENT_KEY_MAX 160 /* bytes of an event's dedup key */
+#define AT_ORDER_STATUS_LEN 24
+#define AT_LOCALE_LEN 8
+
+/* The order as stored; exists false when there is no row yet. */
+typedef struct {
+  bool exists;
+  char status[AT_ORDER_STATUS_LEN];
+  int rank;
+  int64_t status_at_us;
+} at_order_current_t;
+
+typedef enum {
+  AT_ORDER_IGNORE = 0,   /* recorded, not applied */
+  AT_ORDER_APPLY = 1     /* becomes the order's status */
+} at_order_decision_t;
+
+/* True for the eleven statuses of OrderEvent. */
+bool at_order_status_known (const char *status);
+/* The rank of a regular status; -1 for delayed, failed_attempt and unknown. */
+int at_order_status_rank (const char *status);
+/* Whether customers are told about this status (all but packed). */
+bool at_order_status_customer_facing (const char *status);
+
+/* Decides what an event does to the order. AT_INVALID for an unknown status;
+ * otherwise AT_OK with *decision_out and, when applied, *rank_out = the rank
+ * the order gets. */
+int at_order_decide (const at_order_current_t *current, const char *status, int64_t occurred_us,
+                     at_order_decision_t *decision_out, int *rank_out);
+
+/* The dedup key of an event: its event_id, or "<status>@<occurred_us>" when
+ * the publisher gave none. AT_INVALID if it does not fit. */
+int at_order_event_key (const char *event_id, const char *status, int64_t occurred_us,
+                        char *out, size_t cap);
+
+/* One of "pt-BR", "en", "es" for a customer's stored locale; fallback (then
+ * pt-BR) when it is none of them. */
+const char *at_locale_pick (const char *customer_locale, const char *fallback);
+
+/* --- store ------------------------------------------------------------- */
+
+/* Reads and locks (FOR UPDATE) the order; current->exists false when absent. */
+int at_store_order_lock (at_store_t *store, const char *order_id, at_order_current_t *current);
+
+typedef struct {
+  const char *order_id;
+  int64_t customer_id;          /* 0: unknown */
+  const char *status;
+  int rank;
+  int64_t status_at_us;
+  const char *expected_delivery; /* YYYY-MM-DD or NULL/"" */
+  const char *tracking_url;      /* NULL/"": keep the stored one */
+} at_order_update_t;
+
+/* Inserts the order (AT_CONFLICT if it appeared meanwhile) or applies a new
+ * status to it. */
+int at_store_order_insert (at_store_t *store, const at_order_update_t *u);
+int at_store_order_apply (at_store_t *store, const at_order_update_t *u);
+
+/* Records an event once: *recorded_out false when (order_id, key) was seen. */
+int at_store_order_event_record (at_store_t *store, const char *order_id, const char *key,
+                                 const char *status, int64_t occurred_us, bool applied,
+                                 bool *recorded_out);
+
+/* The customer's name and stored locale (either may come back ""). */
+int at_store_order_customer (at_store_t *store, int64_t customer_id, char *name_out,
+                             size_t name_cap, char locale_out[AT_LOCALE_LEN]);
+
+#endif

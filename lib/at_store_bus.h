@@ -1,0 +1,63 @@
+/* at_store_bus: the SQL of the bus (tables bus_message and bus_dead), used by
+ * the broker (group-committed publishes, sweeps, lease expiry) and by the
+ * worker loop (mark done, retry, dead-letter, insert produced messages).
+ *
+ * Every function runs on the caller's connection and inside the caller's
+ * transaction when there is one; none of them begins or commits. Functions
+ * that touch one message fence on its attempt: they return AT_STALE when no
+ * row has that id at that attempt (someone else holds or finished it). */
+#ifndef AT_STORE_BUS_H
+#define AT_STORE_BUS_H
+
+#include "at_store.h"
+#include "at_msg.h"
+
+/* Inserts n messages in one statement (ON CONFLICT (id) DO NOTHING: a
+ * publisher's retry is harmless). not_before_us 0 means now. *inserted_out
+ * (optional) gets how many rows were new. AT_INVALID when a value is refused
+ * by the database (the statement inserted nothing). */
+int at_store_bus_insert (at_store_t *store, at_msg_t *const *msgs, size_t n,
+                         size_t *inserted_out);
+
+/* Marks a message done: DELETE FROM bus_message WHERE id=$1 AND attempt=$2.
+ * AT_STALE when no row matched. */
+int at_store_bus_done (at_store_t *store, const char *id, uint32_t attempt);
+
+/* Schedules a retry: attempt = attempt + 1, not_before = now() + delay_ms,
+ * last_error = reason (may be NULL), WHERE id AND attempt.
+ * AT_STALE when no row matched. */
+int at_store_bus_retry (at_store_t *store, const char *id, uint32_t attempt,
+                        int64_t delay_ms, const char *reason);
+
+/* Dead-letters a message: moves the row to bus_dead with reason (may be
+ * NULL: "unknown"), in one statement. AT_STALE when no row matched. */
+int at_store_bus_dead (at_store_t *store, const char *id, uint32_t attempt,
+                       const char *reason);
+
+/* ---- broker side ---- */
+
+/* Per-stage pending count and age of the oldest message. */
+typedef struct {
+  char stage[AT_STAGE_LEN];
+  int64_t depth;
+  double oldest_age_s;
+} at_store_bus_stat_t;
+
+/* Fills up to cap stats (one per stage present in bus_message); *n_out gets
+ * how many. */
+int at_store_bus_stats (at_store_t *store, at_store_bus_stat_t *stats, size_t cap,
+                        size_t *n_out);
+
+/* Calls fn for every message of `stage` whose not_before has passed, oldest
+ * first, at most limit. fn takes ownership of the message (*msg_p, which it
+ * nulls or leaves for this function to free). */
+typedef void (*at_store_bus_msg_fn) (at_msg_t **msg_p, void *arg);
+int at_store_bus_ready (at_store_t *store, const char *stage, int limit,
+                        at_store_bus_msg_fn fn, void *arg);
+
+/* Lease expiry: attempt = attempt + 1 WHERE id AND attempt, so the worker
+ * that held it at `attempt` is fenced. AT_STALE when no row matched (the
+ * message was already done, retried or dead-lettered). */
+int at_store_bus_bump (at_store_t *store, const char *id, uint32_t attempt);
+
+#endif

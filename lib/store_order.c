@@ -1,0 +1,225 @@
+/* Orders: the status state machine and the orders / order_event tables. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <inttypes.h>
+#include "at_order.h"
+#include "at_log.h"
+
+/* Regular statuses in rank order; rank = index + 1. */
+static const char *const s_ranked[] = {
+  "placed", "confirmed", "packed", "shipped", "in_transit",
+  "out_for_delivery", "delivered", "returned"
+};
+#define S_RANK_DELIVERED 7
+#define S_RANK_CANCELLED 9   /* above everything: nothing applies after it */
+
+bool
+at_order_status_known (const char *status)
+{
+  if (!status)
+    return false;
+  return at_order_status_rank (status) > 0 || strcmp (status, "delayed") == 0
+         || strcmp (status, "failed_attempt") == 0;
+}
+
+int
+at_order_status_rank (const char *status)
+{
+  if (!status)
+    return -1;
+  for (size_t i = 0; i < AT_ARRAY_LEN (s_ranked); i++)
+    if (strcmp (status, s_ranked[i]) == 0)
+      return (int) i + 1;
+  if (strcmp (status, "cancelled") == 0)
+    return S_RANK_CANCELLED;
+  return -1;
+}
+
+bool
+at_order_status_customer_facing (const char *status)
+{
+  return at_order_status_known (status) && strcmp (status, "packed") != 0;
+}
+
+int
+at_order_decide (const at_order_current_t *current, const char *status, int64_t occurred_us,
+                 at_order_decision_t *decision_out, int *rank_out)
+{
+  if (!at_order_status_known (status))
+    return AT_INVALID;
+  bool exceptional = strcmp (status, "delayed") == 0 || strcmp (status, "failed_attempt") == 0;
+  int cur_rank = current && current->exists ? current->rank : 0;
+  int rank = exceptional ? cur_rank : at_order_status_rank (status);
+  bool apply = true;
+
+  if (current && current->exists) {
+    if (occurred_us < current->status_at_us)
+      apply = false;                               /* late event */
+    else if (strcmp (status, current->status) == 0)
+      apply = false;                               /* repeat of the current status */
+    else if (exceptional || strcmp (status, "cancelled") == 0)
+      apply = cur_rank < S_RANK_DELIVERED;          /* only before delivered */
+    else
+      apply = rank >= cur_rank;                    /* == only after delayed/failed_attempt */
+  }
+  *decision_out = apply ? AT_ORDER_APPLY : AT_ORDER_IGNORE;
+  *rank_out = apply ? rank : cur_rank;
+  return AT_OK;
+}
+
+int
+at_order_event_key (const char *event_id, const char *status, int64_t occurred_us,
+                    char *out, size_t cap)
+{
+  int n;
+  if (event_id && *event_id)
+    n = snprintf (out, cap, "%s", event_id);
+  else
+    n = snprintf (out, cap, "%s@%" PRId64, status ? status : "", occurred_us);
+  return n < 0 || (size_t) n >= cap ? AT_INVALID : AT_OK;
+}
+
+const char *
+at_locale_pick (const char *customer_locale, const char *fallback)
+{
+  static const char *const known[] = {"pt-BR", "en", "es"};
+  const char *tries[2] = {customer_locale, fallback};
+  for (size_t t = 0; t < 2; t++) {
+    const char *l = tries[t];
+    if (!l || !*l)
+      continue;
+    if (strncmp (l, "pt", 2) == 0 && (l[2] == 0 || l[2] == '-' || l[2] == '_'))
+      return known[0];
+    if (strncmp (l, "en", 2) == 0 && (l[2] == 0 || l[2] == '-' || l[2] == '_'))
+      return known[1];
+    if (strncmp (l, "es", 2) == 0 && (l[2] == 0 || l[2] == '-' || l[2] == '_'))
+      return known[2];
+  }
+  return known[0];
+}
+
+/* --- store ------------------------------------------------------------- */
+
+#define S_TS(n) "('epoch'::timestamptz + $" #n "::bigint * interval '1 microsecond')"
+
+static const at_sql_t SQL_ORDER_LOCK = {"order_lock",
+  "SELECT status, status_rank, (extract(epoch FROM status_at) * 1000000)::bigint"
+  " FROM orders WHERE id = $1 FOR UPDATE", 1};
+
+static const at_sql_t SQL_ORDER_INSERT = {"order_insert",
+  "INSERT INTO orders (id, customer_id, status, status_rank, status_at, expected_delivery,"
+  " tracking_url) VALUES ($1, $2, $3, $4, " S_TS (5) ", $6::date, $7)"
+  " ON CONFLICT (id) DO NOTHING RETURNING id", 7};
+
+static const at_sql_t SQL_ORDER_APPLY = {"order_apply",
+  "UPDATE orders SET customer_id = coalesce($2, customer_id), status = $3, status_rank = $4,"
+  " status_at = " S_TS (5) ", expected_delivery = coalesce($6::date, expected_delivery),"
+  " tracking_url = coalesce($7, tracking_url), updated_at = now() WHERE id = $1", 7};
+
+static const at_sql_t SQL_ORDER_EVENT = {"order_event_record",
+  "INSERT INTO order_event (order_id, event_id, status, occurred_at, applied)"
+  " VALUES ($1, $2, $3, " S_TS (4) ", $5) ON CONFLICT (order_id, event_id) DO NOTHING"
+  " RETURNING id", 5};
+
+static const at_sql_t SQL_ORDER_CUSTOMER = {"order_customer",
+  "SELECT coalesce(name, ''), locale FROM customer WHERE id = $1", 1};
+
+int
+at_store_order_lock (at_store_t *store, const char *order_id, at_order_current_t *current)
+{
+  PGresult *res = NULL;
+  memset (current, 0, sizeof *current);
+  int rc = at_store_q (store, &res, &SQL_ORDER_LOCK, order_id);
+  if (rc != AT_OK)
+    return rc;
+  if (PQntuples (res) == 1) {
+    current->exists = true;
+    at_strlcpy (current->status, PQgetvalue (res, 0, 0), sizeof current->status);
+    current->rank = atoi (PQgetvalue (res, 0, 1));
+    current->status_at_us = strtoll (PQgetvalue (res, 0, 2), NULL, 10);
+  }
+  PQclear (res);
+  return AT_OK;
+}
+
+/* Text forms of an update's parameters; NULL for SQL NULL. */
+typedef struct {
+  char customer[24], rank[16], at[24];
+  const char *expected, *tracking;
+} s_order_params_t;
+
+static void
+s_order_params (const at_order_update_t *u, s_order_params_t *p)
+{
+  snprintf (p->customer, sizeof p->customer, "%" PRId64, u->customer_id);
+  snprintf (p->rank, sizeof p->rank, "%d", u->rank);
+  snprintf (p->at, sizeof p->at, "%" PRId64, u->status_at_us);
+  p->expected = u->expected_delivery && *u->expected_delivery ? u->expected_delivery : NULL;
+  p->tracking = u->tracking_url && *u->tracking_url ? u->tracking_url : NULL;
+}
+
+int
+at_store_order_insert (at_store_t *store, const at_order_update_t *u)
+{
+  s_order_params_t p;
+  PGresult *res = NULL;
+  s_order_params (u, &p);
+  int rc = at_store_q (store, &res, &SQL_ORDER_INSERT, u->order_id,
+                       u->customer_id > 0 ? p.customer : NULL, u->status, p.rank, p.at,
+                       p.expected, p.tracking);
+  if (rc != AT_OK)
+    return rc;
+  rc = PQntuples (res) == 1 ? AT_OK : AT_CONFLICT;
+  PQclear (res);
+  return rc;
+}
+
+int
+at_store_order_apply (at_store_t *store, const at_order_update_t *u)
+{
+  s_order_params_t p;
+  s_order_params (u, &p);
+  return at_store_do (store, &SQL_ORDER_APPLY, u->order_id,
+                      u->customer_id > 0 ? p.customer : NULL, u->status, p.rank, p.at,
+                      p.expected, p.tracking);
+}
+
+int
+at_store_order_event_record (at_store_t *store, const char *order_id, const char *key,
+                             const char *status, int64_t occurred_us, bool applied,
+                             bool *recorded_out)
+{
+  char at[24];
+  PGresult *res = NULL;
+  snprintf (at, sizeof at, "%" PRId64, occurred_us);
+  int rc = at_store_q (store, &res, &SQL_ORDER_EVENT, order_id, key, status, at,
+                       applied ? "true" : "false");
+  if (rc != AT_OK)
+    return rc;
+  *recorded_out = PQntuples (res) == 1;
+  PQclear (res);
+  return AT_OK;
+}
+
+int
+at_store_order_customer (at_store_t *store, int64_t customer_id, char *name_out,
+                         size_t name_cap, char locale_out[AT_LOCALE_LEN])
+{
+  char id[24];
+  PGresult *res = NULL;
+  snprintf (id, sizeof id, "%" PRId64, customer_id);
+  name_out[0] = 0;
+  locale_out[0] = 0;
+  int rc = at_store_q (store, &res, &SQL_ORDER_CUSTOMER, id);
+  if (rc != AT_OK)
+    return rc;
+  if (PQntuples (res) != 1)
+    rc = AT_NOTFOUND;
+  else {
+    at_strlcpy (name_out, PQgetvalue (res, 0, 0), name_cap);
+    at_strlcpy (locale_out, PQgetvalue (res, 0, 1), AT_LOCALE_LEN);
+  }
+  PQclear (res);
+  return rc;
+}

@@ -1,0 +1,328 @@
+/* it: support for integration tests (tests/support/it.h). */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "it.h"
+#include "at_common.h"
+#include "at_proc.h"
+
+#define S_CHILDREN_MAX 64
+#define S_HTTP_BODY_MAX (8u << 20)
+#define S_CONNINFO_MAX 1024
+
+static pid_t s_children[S_CHILDREN_MAX];
+static bool s_atexit_done;
+
+static void
+s_kill_children (void)
+{
+  for (int i = 0; i < S_CHILDREN_MAX; i++)
+    if (s_children[i] > 0) {
+      at_proc_stop (s_children[i], SIGTERM, 3000);
+      s_children[i] = 0;
+    }
+}
+
+static void
+s_track (pid_t pid)
+{
+  if (!s_atexit_done) {
+    atexit (s_kill_children);
+    s_atexit_done = true;
+  }
+  for (int i = 0; i < S_CHILDREN_MAX; i++)
+    if (s_children[i] == 0) {
+      s_children[i] = pid;
+      return;
+    }
+  kill (pid, SIGKILL);
+  it_fail (__FILE__, __LINE__, "slots", "more than %d children", S_CHILDREN_MAX);
+}
+
+void
+it_fail (const char *file, int line, const char *expr, const char *fmt, ...)
+{
+  va_list ap;
+  fprintf (stderr, "FAIL %s:%d: %s: ", file, line, expr);
+  va_start (ap, fmt);
+  vfprintf (stderr, fmt, ap);
+  va_end (ap);
+  fputc ('\n', stderr);
+  fflush (stderr);
+  exit (1);
+}
+
+void
+it_require_pg (void)
+{
+  const char *pg = getenv ("ATENDE_TEST_PG");
+  const char *bin = getenv ("ATENDE_BIN");
+  if (!pg || !*pg || !bin || !*bin) {
+    fprintf (stderr, "SKIP: ATENDE_TEST_PG and ATENDE_BIN are not set (run through ctest)\n");
+    exit (77);
+  }
+  PGconn *conn = PQconnectdb (pg);
+  bool ok = PQstatus (conn) == CONNECTION_OK;
+  if (!ok)
+    fprintf (stderr, "SKIP: test cluster not reachable: %s", PQerrorMessage (conn));
+  PQfinish (conn);
+  if (!ok)
+    exit (77);
+  if (!s_atexit_done) {
+    atexit (s_kill_children);
+    s_atexit_done = true;
+  }
+}
+
+/* The maintenance conninfo with dbname replaced by name. */
+static void
+s_conninfo_for (const char *name, char *out, size_t cap)
+{
+  const char *pg = getenv ("ATENDE_TEST_PG");
+  IT_CHECK (pg != NULL, "ATENDE_TEST_PG not set");
+  char *err = NULL;
+  PQconninfoOption *opts = PQconninfoParse (pg, &err);
+  IT_CHECK (opts != NULL, "bad ATENDE_TEST_PG: %s", err ? err : "?");
+  size_t n = 0;
+  out[0] = '\0';
+  for (PQconninfoOption *o = opts; o->keyword; o++) {
+    if (!o->val || strcmp (o->keyword, "dbname") == 0)
+      continue;
+    n += snprintf (out + n, n < cap ? cap - n : 0, "%s=%s ", o->keyword, o->val);
+  }
+  n += snprintf (out + n, n < cap ? cap - n : 0, "dbname=%s", name);
+  IT_CHECK (n < cap, "conninfo too long");
+  PQconninfoFree (opts);
+}
+
+static int
+s_run_wait (const char *name, char *const argv[], char *const env[])
+{
+  char log[256];
+  snprintf (log, sizeof log, "%s.log", name);
+  pid_t pid = at_proc_spawn (argv, env, log);
+  if (pid < 0)
+    return -1;
+  int status = 0;
+  while (waitpid (pid, &status, 0) < 0)
+    if (errno != EINTR)
+      return -1;
+  return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+}
+
+const char *
+it_db_create (const char *name, bool migrate)
+{
+  static char conninfo[S_CONNINFO_MAX];
+  for (const char *p = name; *p; p++)
+    IT_CHECK ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_',
+              "database name '%s' must be [a-z0-9_]", name);
+  PGconn *conn = it_db_connect (getenv ("ATENDE_TEST_PG"));
+  char sql[256];
+  snprintf (sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
+  PGresult *r = PQexec (conn, sql);
+  IT_CHECK (PQresultStatus (r) == PGRES_COMMAND_OK, "%s: %s", sql, PQerrorMessage (conn));
+  PQclear (r);
+  snprintf (sql, sizeof sql, "CREATE DATABASE %s", name);
+  r = PQexec (conn, sql);
+  IT_CHECK (PQresultStatus (r) == PGRES_COMMAND_OK, "%s: %s", sql, PQerrorMessage (conn));
+  PQclear (r);
+  PQfinish (conn);
+  s_conninfo_for (name, conninfo, sizeof conninfo);
+  if (migrate) {
+    char env_url[S_CONNINFO_MAX + 32];
+    snprintf (env_url, sizeof env_url, "ATENDE_DATABASE_URL=%s", conninfo);
+    char *argv[] = { (char *) getenv ("ATENDE_BIN"), "migrate", NULL };
+    char *env[] = { env_url, NULL };
+    char logname[128];
+    snprintf (logname, sizeof logname, "%s-migrate", name);
+    int rc = s_run_wait (logname, argv, env);
+    IT_CHECK (rc == 0, "atende migrate on %s exited %d (see %s.log)", name, rc, logname);
+  }
+  return conninfo;
+}
+
+PGconn *
+it_db_connect (const char *conninfo)
+{
+  IT_CHECK (conninfo != NULL, "no conninfo");
+  PGconn *conn = PQconnectdb (conninfo);
+  IT_CHECK (PQstatus (conn) == CONNECTION_OK, "connect %s: %s", conninfo, PQerrorMessage (conn));
+  return conn;
+}
+
+long long
+it_db_scalar (PGconn *conn, const char *sql)
+{
+  PGresult *r = PQexec (conn, sql);
+  IT_CHECK (PQresultStatus (r) == PGRES_TUPLES_OK, "%s: %s", sql, PQerrorMessage (conn));
+  long long v = -1;
+  if (PQntuples (r) > 0 && !PQgetisnull (r, 0, 0))
+    v = strtoll (PQgetvalue (r, 0, 0), NULL, 10);
+  PQclear (r);
+  return v;
+}
+
+char *
+it_db_text (PGconn *conn, const char *sql)
+{
+  PGresult *r = PQexec (conn, sql);
+  IT_CHECK (PQresultStatus (r) == PGRES_TUPLES_OK, "%s: %s", sql, PQerrorMessage (conn));
+  char *v = NULL;
+  if (PQntuples (r) > 0 && !PQgetisnull (r, 0, 0))
+    v = at_strdup (PQgetvalue (r, 0, 0));
+  PQclear (r);
+  return v;
+}
+
+int
+it_free_port (void)
+{
+  int fd = socket (AF_INET, SOCK_STREAM, 0);
+  IT_CHECK (fd >= 0, "socket: %s", strerror (errno));
+  struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
+  a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  IT_CHECK (bind (fd, (struct sockaddr *) &a, sizeof a) == 0, "bind: %s", strerror (errno));
+  socklen_t len = sizeof a;
+  IT_CHECK (getsockname (fd, (struct sockaddr *) &a, &len) == 0, "getsockname");
+  close (fd);
+  return ntohs (a.sin_port);
+}
+
+pid_t
+it_spawn_atende (const char *name, const char *const *args, const char *const *env)
+{
+  const char *bin = getenv ("ATENDE_BIN");
+  IT_CHECK (bin != NULL, "ATENDE_BIN not set");
+  char *argv[32];
+  size_t n = 0;
+  argv[n++] = (char *) bin;
+  for (size_t i = 0; args && args[i]; i++) {
+    IT_CHECK (n < AT_ARRAY_LEN (argv) - 1, "too many args");
+    argv[n++] = (char *) args[i];
+  }
+  argv[n] = NULL;
+  char log[256];
+  snprintf (log, sizeof log, "%s.log", name);
+  pid_t pid = at_proc_spawn (argv, (char *const *) env, log);
+  IT_CHECK (pid > 0, "spawn %s %s", bin, args && args[0] ? args[0] : "");
+  s_track (pid);
+  return pid;
+}
+
+int
+it_stop (pid_t pid, int sig, int timeout_ms)
+{
+  for (int i = 0; i < S_CHILDREN_MAX; i++)
+    if (s_children[i] == pid)
+      s_children[i] = 0;
+  return at_proc_stop (pid, sig, timeout_ms);
+}
+
+bool
+it_wait_until (bool (*cond) (void *arg), void *arg, int timeout_ms)
+{
+  int64_t deadline = at_mono_ms () + timeout_ms;
+  struct timespec tick = { 0, 20 * 1000 * 1000 };
+  for (;;) {
+    if (cond (arg))
+      return true;
+    if (at_mono_ms () >= deadline)
+      return false;
+    nanosleep (&tick, NULL);
+  }
+}
+
+long long
+it_wait_scalar (PGconn *conn, const char *sql, long long want, int timeout_ms)
+{
+  int64_t deadline = at_mono_ms () + timeout_ms;
+  struct timespec tick = { 0, 20 * 1000 * 1000 };
+  long long v;
+  for (;;) {
+    v = it_db_scalar (conn, sql);
+    if (v >= want || at_mono_ms () >= deadline)
+      return v;
+    nanosleep (&tick, NULL);
+  }
+}
+
+typedef struct {
+  char *data;
+  size_t len;
+  bool too_big;
+} s_body_t;
+
+static size_t
+s_on_body (char *ptr, size_t size, size_t nmemb, void *user)
+{
+  s_body_t *b = user;
+  size_t n = size * nmemb;
+  if (b->len + n > S_HTTP_BODY_MAX) {
+    b->too_big = true;
+    return 0;
+  }
+  char *grown = realloc (b->data, b->len + n + 1);
+  if (!grown)
+    return 0;
+  b->data = grown;
+  memcpy (b->data + b->len, ptr, n);
+  b->len += n;
+  b->data[b->len] = '\0';
+  return n;
+}
+
+long
+it_http (const char *method, const char *url, const char *content_type,
+         const char *body, char **body_out)
+{
+  static bool s_curl_ready;
+  if (!s_curl_ready) {
+    curl_global_init (CURL_GLOBAL_DEFAULT);
+    s_curl_ready = true;
+  }
+  if (body_out)
+    *body_out = NULL;
+  CURL *c = curl_easy_init ();
+  IT_CHECK (c != NULL, "curl_easy_init");
+  struct curl_slist *hdrs = NULL;
+  char ct[256];
+  if (content_type) {
+    snprintf (ct, sizeof ct, "Content-Type: %s", content_type);
+    hdrs = curl_slist_append (hdrs, ct);
+  }
+  hdrs = curl_slist_append (hdrs, "Expect:");
+  s_body_t b = { 0 };
+  curl_easy_setopt (c, CURLOPT_URL, url);
+  curl_easy_setopt (c, CURLOPT_CUSTOMREQUEST, method);
+  curl_easy_setopt (c, CURLOPT_HTTPHEADER, hdrs);
+  curl_easy_setopt (c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt (c, CURLOPT_TIMEOUT_MS, 30000L);
+  curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, s_on_body);
+  curl_easy_setopt (c, CURLOPT_WRITEDATA, &b);
+  if (body) {
+    curl_easy_setopt (c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt (c, CURLOPT_POSTFIELDSIZE, (long) strlen (body));
+  }
+  long status = -1;
+  if (curl_easy_perform (c) == CURLE_OK)
+    curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, &status);
+  curl_slist_free_all (hdrs);
+  curl_easy_cleanup (c);
+  if (body_out)
+    *body_out = b.data;
+  else
+    free (b.data);
+  return status;
+}

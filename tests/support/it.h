@@ -1,0 +1,47 @@
+/* it: support for integration tests. Tests are plain C programs that exit 0
+ * on success; they get from ctest:
+ *   ATENDE_TEST_PG   conninfo of the test cluster's maintenance db (started
+ *                    by the ctest fixture, see tests/pg.sh)
+ *   ATENDE_BIN       path of the atende binary
+ * Each test creates its own database, so tests may run in parallel. */
+#ifndef IT_H
+#define IT_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <libpq-fe.h>
+
+/* Skips the test (exit 77, which ctest reports as skipped) when the fixture
+ * is absent. */
+void it_require_pg (void);
+/* Drops and creates database `name` and returns its conninfo (static buffer
+ * per call; copy it). Runs `atende migrate` on it when migrate is true. */
+const char *it_db_create (const char *name, bool migrate);
+/* Connects or fails the test. */
+PGconn *it_db_connect (const char *conninfo);
+/* First column of the first row of a query as integer (-1 if no row). */
+long long it_db_scalar (PGconn *conn, const char *sql);
+/* A free TCP port on 127.0.0.1. */
+int it_free_port (void);
+/* Spawns `atende <args...>` (NULL-terminated) with extra env strings
+ * ("K=V", NULL-terminated), logging to <name>.log in the cwd. */
+pid_t it_spawn_atende (const char *name, const char *const *args, const char *const *env);
+/* Polls cond(arg) every 20 ms until true or timeout_ms passes. */
+bool it_wait_until (bool (*cond) (void *arg), void *arg, int timeout_ms);
+/* Polls until `sql` returns a scalar >= want, or timeout; returns last value. */
+long long it_wait_scalar (PGconn *conn, const char *sql, long long want, int timeout_ms);
+/* HTTP over loopback with libcurl; returns the status (or -1) and the body
+ * in *body_out (malloc'd, may be NULL). */
+long it_http (const char *method, const char *url, const char *content_type,
+              const char *body, char **body_out);
+/* Fails the test with a message (exit 1). */
+#define IT_CHECK(cond, ...) do { if (!(cond)) { it_fail (__FILE__, __LINE__, #cond, __VA_ARGS__); } } while (0)
+void it_fail (const char *file, int line, const char *expr, const char *fmt, ...)
+    __attribute__ ((noreturn, format (printf, 4, 5)));
+/* Added by the harness (extensions, nothing above changed): */
+/* Text of the first column of the first row (malloc'd) or NULL if no row. */
+char *it_db_text (PGconn *conn, const char *sql);
+/* Stops a child started by it_spawn_atende (sig, then SIGKILL after
+ * timeout_ms) and forgets it; returns the waitpid status or -1. */
+int it_stop (pid_t pid, int sig, int timeout_ms);
+#endif

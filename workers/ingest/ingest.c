@@ -1,0 +1,4 @@
+/* ingest stage: placeholder while the real one is written. */
+#include "wrk.h"
+static int s_handle (wrk_ctx_t *ctx, wrk_msg_t *m) { (void) ctx; (void) m; return AT_AGAIN; }
+const wrk_stage_t wrk_stage_ingest = { .name = AT_STAGE_INGEST, .handle = s_handle };

@@ -1,0 +1,4 @@
+/* survey stage (placeholder while being written). */
+#include "wrk.h"
+static int s_handle (wrk_ctx_t *ctx, wrk_msg_t *m) { (void) ctx; (void) m; return AT_AGAIN; }
+const wrk_stage_t wrk_stage_survey = { .name = "survey", .handle = s_handle };

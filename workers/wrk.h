@@ -1,0 +1,55 @@
+/* wrk: the shared worker loop and the interface every stage implements.
+ *
+ * The loop receives batches from the broker, and for each batch:
+ *   1. calls stage->prepare (optional) outside any transaction: the place
+ *      for effects outside PostgreSQL (notify's HTTP calls);
+ *   2. BEGIN; for each message: SAVEPOINT; stage->handle; on AT_OK marks the
+ *      message done (DELETE ... WHERE id AND attempt: AT_STALE if fenced) and
+ *      inserts what handle produced; on failure ROLLBACK TO SAVEPOINT and
+ *      schedules a retry (AT_AGAIN, AT_ERROR) or dead-letters (AT_INVALID)
+ *      with m->reason; COMMIT;
+ *   3. tells the broker (Settle) what was done, released and produced. */
+#ifndef WRK_H
+#define WRK_H
+
+#include "at_config.h"
+#include "at_store.h"
+#include "at_msg.h"
+
+typedef struct wrk_ctx wrk_ctx_t;
+
+typedef struct {
+  at_msg_t *msg;         /* the delivered message (owned by the loop) */
+  void *state;           /* the stage's own, from prepare to handle; freed by stage->release */
+  char reason[256];      /* why it failed, when it did */
+} wrk_msg_t;
+
+typedef struct {
+  const char *name;                                   /* a stage name */
+  int (*setup) (wrk_ctx_t *ctx, void **stage_state);  /* optional, once per thread */
+  void (*teardown) (void **stage_state);              /* optional */
+  int (*prepare) (wrk_ctx_t *ctx, wrk_msg_t **msgs, size_t n);  /* optional */
+  int (*handle) (wrk_ctx_t *ctx, wrk_msg_t *m);       /* inside the transaction */
+  void (*release) (wrk_msg_t *m);                     /* optional: free m->state */
+} wrk_stage_t;
+
+const at_config_t *wrk_ctx_config (wrk_ctx_t *ctx);
+at_store_t *wrk_ctx_store (wrk_ctx_t *ctx);
+void *wrk_ctx_stage_state (wrk_ctx_t *ctx);
+/* From handle: queue a message to insert in this transaction (takes
+ * ownership, nulls *msg_p). Discarded if this message's savepoint rolls back. */
+int wrk_ctx_produce (wrk_ctx_t *ctx, at_msg_t **msg_p);
+
+extern const wrk_stage_t wrk_stage_ingest;
+extern const wrk_stage_t wrk_stage_route;
+extern const wrk_stage_t wrk_stage_notify;
+extern const wrk_stage_t wrk_stage_survey;
+
+/* Looks a stage up by name (NULL if unknown). */
+const wrk_stage_t *wrk_stage_find (const char *name);
+
+/* Runs one thread per stage in stages_csv ("ingest,route" or "all") until
+ * SIGTERM/SIGINT, then drains. Returns the process exit code. */
+int wrk_run (const at_config_t *cfg, const char *stages_csv);
+
+#endif
