@@ -2,7 +2,8 @@
 # atende's one entry point for humans and CI.
 #   ./atende.sh deps          install missing Debian packages
 #   ./atende.sh build         deps + cmake + make (into build/)
-#   ./atende.sh test          build + ctest, then the same under ASan/UBSan (build-asan/)
+#   ./atende.sh test          build + ctest, the same under ASan/UBSan (build-asan/),
+#                             then each fuzz target briefly with libFuzzer (build-fuzz/)
 #   ./atende.sh demo [args]   build + private PostgreSQL + migrate + `atende demo [args]`
 #   ./atende.sh bench         the benchmarks that exist
 set -euo pipefail
@@ -36,11 +37,13 @@ cmd_deps() {
 }
 
 # build_in <dir> [cmake args...]
+# Keeps going past a file that does not compile (-k), so the tests that do
+# build still run; the build's failure is still reported.
 build_in() {
   local dir=$1
   shift
   cmake -S "$ROOT" -B "$ROOT/$dir" "$@"
-  cmake --build "$ROOT/$dir" -j "$JOBS"
+  cmake --build "$ROOT/$dir" -j "$JOBS" -- -k
 }
 
 cmd_build() {
@@ -72,11 +75,57 @@ ctest_in() {
   return $rc
 }
 
+# fuzz_targets: every tests/fuzz/fuzz_*.c, built with clang + libFuzzer and
+# run for ATENDE_FUZZ_SECONDS (default 20) each from its seed corpus.
+fuzz_targets() {
+  [[ -d "$ROOT/tests/fuzz" ]] || return 0
+  if ! command -v clang >/dev/null; then
+    echo "atende.sh: clang not found, fuzzing skipped"
+    return 0
+  fi
+  local names=() f
+  for f in "$ROOT"/tests/fuzz/fuzz_*.c; do
+    [[ -e "$f" ]] && names+=("$(basename "$f" .c)")
+  done
+  [[ ${#names[@]} -gt 0 ]] || return 0
+  local dir="$ROOT/build-fuzz" rc=0
+  CC=clang cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DATENDE_SANITIZE=ON \
+    -DATENDE_FUZZ=ON >/dev/null || { FAILED=$((FAILED + 1)); return 1; }
+  for n in "${names[@]}"; do
+    local seed="$ROOT/tests/fuzz/corpus/${n#fuzz_}" work="$dir/corpus/${n#fuzz_}"
+    mkdir -p "$work"
+    [[ -d "$seed" ]] || seed=""
+    if cmake --build "$dir" -j "$JOBS" --target "$n" >"$dir/$n.build.log" 2>&1 &&
+      "$dir/tests/fuzz/$n" -max_total_time="${ATENDE_FUZZ_SECONDS:-20}" \
+        -artifact_prefix="$dir/$n-" "$work" $seed >"$dir/$n.log" 2>&1; then
+      echo "fuzz $n: ok ($(grep -o 'Done [0-9]* runs' "$dir/$n.log" | tail -1))"
+      PASSED=$((PASSED + 1))
+    else
+      echo "fuzz $n: FAILED, see $dir/$n.build.log, $dir/$n.log and $dir/$n-* artifacts"
+      tail -30 "$dir/$n.log" 2>/dev/null || tail -30 "$dir/$n.build.log"
+      FAILED=$((FAILED + 1))
+      rc=1
+    fi
+  done
+  return $rc
+}
+
+# suite <dir> [cmake args]: build then ctest. A build failure fails the run;
+# it counts as one failure only when no test already failed because of it.
+suite() {
+  local dir=$1 built=0 before=$FAILED
+  build_in "$@" || built=1
+  ctest_in "$dir" || built=$((built | 2))
+  if [[ $built -ne 0 && $FAILED -eq $before ]]; then
+    FAILED=$((FAILED + 1))
+  fi
+  return $((built != 0))
+}
+
 cmd_test() {
   cmd_deps
   local rc=0
-  build_in build -DCMAKE_BUILD_TYPE=RelWithDebInfo || rc=1
-  if [[ $rc -eq 0 ]]; then ctest_in build || rc=1; else FAILED=$((FAILED + 1)); fi
+  suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo || rc=1
 
   # Same suite under AddressSanitizer + UndefinedBehaviorSanitizer.
   # LeakSanitizer works as root here (it needs ptrace-like access to its own
@@ -84,24 +133,23 @@ cmd_test() {
   # (e.g. some containers without CAP_SYS_PTRACE) to turn leak checks off.
   export ASAN_OPTIONS="detect_leaks=${ATENDE_LSAN:-1}:abort_on_error=0:strict_string_checks=1"
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-  local arc=0
-  build_in build-asan -DCMAKE_BUILD_TYPE=Debug -DATENDE_SANITIZE=ON || arc=1
-  if [[ $arc -eq 0 ]]; then ctest_in build-asan || arc=1; else FAILED=$((FAILED + 1)); fi
-  [[ $arc -eq 0 ]] || rc=1
+  suite build-asan -DCMAKE_BUILD_TYPE=Debug -DATENDE_SANITIZE=ON || rc=1
+
+  fuzz_targets || rc=1
 
   echo "$PASSED passed, $FAILED failed"
   return $rc
 }
 
 cmd_demo() {
-  cmd_build
-  local pgdir
-  pgdir=$(mktemp -d /tmp/atende-demo-pg.XXXXXX)
+  cmd_deps
+  # the demo needs only the binary: a test that does not compile must not stop it
+  cmake -S "$ROOT" -B "$ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$ROOT/build" -j "$JOBS" --target atende
+  DEMO_PG=$(mktemp -d /tmp/atende-demo-pg.XXXXXX)   # global: the EXIT trap reads it
+  local pgdir=$DEMO_PG
   chmod 755 "$pgdir"
-  cleanup() {
-    bash "$ROOT/tests/pg.sh" stop "$pgdir" >/dev/null 2>&1 || true
-  }
-  trap cleanup EXIT
+  trap 'bash "$ROOT/tests/pg.sh" stop "$DEMO_PG" >/dev/null 2>&1 || true' EXIT
   trap 'exit 130' INT TERM
   bash "$ROOT/tests/pg.sh" start "$pgdir"
   export ATENDE_DATABASE_URL="host=$pgdir port=5432 user=postgres dbname=postgres"
@@ -119,7 +167,7 @@ cmd_bench() {
 }
 
 usage() {
-  sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 case "${1:-}" in

@@ -53,6 +53,7 @@ struct api_request {
   char allow[32];                   /* methods of the path, for a 405 */
   char *body;                       /* owned, NUL-terminated */
   size_t body_len;
+  size_t body_cap;                  /* allocated, <= api_max_body_bytes + 1 */
   bool body_too_large;
   int64_t start_us;                 /* monotonic */
   int status;                       /* of the answer */
@@ -75,6 +76,12 @@ size_t api_route_index (const api_route_t *route);   /* count() when NULL */
 void api_reply_json (api_request_t *req, int status, json_t *body);   /* steals body */
 void api_reply_problem (api_request_t *req, const api_problem_t *problem);
 void api_reply_text (api_request_t *req, int status, const char *type, char *text); /* steals */
+/* 503 + Retry-After: 1 after a store failure (logged where it happened). */
+void api_reply_store_failed (api_request_t *req);
+/* The request id when it can be a bus trace id (a UUID), else NULL. */
+const char *api_trace_id (const api_request_t *req);
+/* Parses a path parameter as a positive id (ticket ids); false otherwise. */
+bool api_param_id (const api_request_t *req, int64_t *id_out);
 /* Fills a problem; returns AT_INVALID so validators can `return api_problem (...)`. */
 int api_problem (api_problem_t *p, int status, const char *field, const char *fmt, ...)
     __attribute__ ((format (printf, 4, 5)));

@@ -69,11 +69,31 @@ api_reply_text (api_request_t *req, int status, const char *type, char *text)
   s_set_reply (req, status, type, text);
 }
 
+/* A problem about no one field says so: "field": null. */
+static char *
+s_field_null (char *text)
+{
+  json_t *doc = json_loads (text, 0, NULL);
+  if (!doc || json_object_get (doc, "field")) {
+    json_decref (doc);
+    return text;
+  }
+  json_object_set_new (doc, "field", json_null ());
+  char *with = at_json_dump (doc, API_REPLY_CAP);
+  json_decref (doc);
+  if (!with)
+    return text;
+  free (text);
+  return with;
+}
+
 void
 api_reply_problem (api_request_t *req, const api_problem_t *problem)
 {
   char *text = at_problem_new (problem->status, problem->slug, problem->title,
                                problem->detail, problem->field);
+  if (text && !problem->field)
+    text = s_field_null (text);
   if (!text)
     text = at_strdup ("{\"title\":\"Internal error\",\"status\":500}");
   s_set_reply (req, problem->status, "application/problem+json", text);
@@ -131,4 +151,29 @@ api_field_string (const json_t *obj, const char *field, size_t max_len, bool req
     return api_problem (p, 422, field, "field \"%s\" must not be empty", field);
   *out = value;
   return AT_OK;
+}
+
+void
+api_reply_store_failed (api_request_t *req)
+{
+  api_problem_t p;
+  api_problem (&p, 503, NULL, "the store failed, retry later");
+  api_reply_problem (req, &p);
+  req->retry_after_s = 1;
+}
+
+const char *
+api_trace_id (const api_request_t *req)
+{
+  return at_uuid_valid (req->request_id) ? req->request_id : NULL;
+}
+
+bool
+api_param_id (const api_request_t *req, int64_t *id_out)
+{
+  long id = 0;
+  if (at_parse_long (req->param, 1, INT64_MAX, &id) != AT_OK)
+    return false;
+  *id_out = id;
+  return true;
 }

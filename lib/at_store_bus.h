@@ -48,11 +48,17 @@ typedef struct {
 int at_store_bus_stats (at_store_t *store, at_store_bus_stat_t *stats, size_t cap,
                         size_t *n_out);
 
-/* Calls fn for every message of `stage` whose not_before has passed, oldest
- * first, at most limit. fn takes ownership of the message (*msg_p, which it
- * nulls or leaves for this function to free). */
+/* Calls fn with the id of every message of `stage` whose not_before has
+ * passed, oldest first, at most limit (an index-only scan: no payloads). */
+typedef void (*at_store_bus_id_fn) (const char *id, void *arg);
+int at_store_bus_ready_ids (at_store_t *store, const char *stage, int limit,
+                            at_store_bus_id_fn fn, void *arg);
+
+/* Loads the messages with these ids that are still pending, in order of
+ * not_before then id, and calls fn for each. fn takes ownership of the
+ * message (it nulls *msg_p, or leaves it for this function to free). */
 typedef void (*at_store_bus_msg_fn) (at_msg_t **msg_p, void *arg);
-int at_store_bus_ready (at_store_t *store, const char *stage, int limit,
+int at_store_bus_fetch (at_store_t *store, const char *const *ids, size_t n,
                         at_store_bus_msg_fn fn, void *arg);
 
 /* Lease expiry: attempt = attempt + 1 WHERE id AND attempt, so the worker

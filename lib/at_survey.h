@@ -14,10 +14,11 @@ int at_store_survey_status (at_store_t *store, const char *survey_id, char kind_
 
 /* Creates the csat survey of a ticket (one per ticket). id_out gets its
  * UUID; *created_out is false (and id_out the existing survey's id) when the
- * ticket already has one. customer_id_out (optional) gets the ticket's customer. */
+ * ticket already has one. locale_out gets the customer's stored locale.
+ * AT_NOTFOUND for an unknown ticket. */
 int at_store_survey_create_for_ticket (at_store_t *store, int64_t ticket_id,
                                        char id_out[AT_ID_LEN], bool *created_out,
-                                       int64_t *customer_id_out);
+                                       char locale_out[8]);
 
 /* Records an answer once: *recorded_out false when one was already there.
  * AT_NOTFOUND for an unknown survey, AT_INVALID for a score outside the

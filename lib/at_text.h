@@ -40,6 +40,11 @@ at_lang_t at_text_guess_language (const char *text);
  * never cutting a character), whitespace runs folded, trimmed. */
 void at_text_excerpt (const char *text, size_t max_chars, char *out, size_t cap);
 
+/* A copy of an untrusted short identifier fit to quote in a log line or a
+ * dead-letter reason: ASCII letters, digits and "._-:@+" kept, anything else
+ * '?', cut to cap - 1 bytes. Returns out. */
+const char *at_text_safe_token (const char *in, char *out, size_t cap);
+
 /* A Snowball stemmer for one language (not shareable between threads). */
 typedef struct at_stemmer at_stemmer_t;
 at_stemmer_t *at_stemmer_new (at_lang_t lang);   /* NULL for AT_LANG_OTHER */

@@ -83,7 +83,9 @@ s_phone (const char *in, bool plus_prefix, char *out, size_t cap)
   if (n < 8)
     return AT_INVALID;
   const char *cc = "";
-  if (!international && n <= 11)   /* national number: DDD + subscriber */
+  /* a national number (DDD + subscriber) gets the default country; a WhatsApp
+   * wa_id (no '+' wanted) is always international, as Meta sends it */
+  if (!international && plus_prefix && n <= 11)
     cc = S_DEFAULT_COUNTRY;
   size_t need = (plus_prefix ? 1 : 0) + strlen (cc) + n + 1;
   if (need > cap || strlen (cc) + n > 15)

@@ -48,12 +48,16 @@ static const at_sql_t SQL_BUS_STATS = {"bus_stats",
   "SELECT stage, count(*), extract (epoch FROM now () - min (created_at))::float8"
   " FROM bus_message GROUP BY stage", 0};
 
-static const at_sql_t SQL_BUS_READY = {"bus_ready",
+static const at_sql_t SQL_BUS_READY_IDS = {"bus_ready_ids",
+  "SELECT id::text FROM bus_message WHERE stage = $1 AND not_before <= now ()"
+  " ORDER BY not_before, id LIMIT $2::int4", 2};
+
+static const at_sql_t SQL_BUS_FETCH = {"bus_fetch",
   "SELECT id::text, stage, key, type, attempt,"
   " (extract (epoch FROM created_at) * 1000000)::int8,"
   " (extract (epoch FROM not_before) * 1000000)::int8, trace_id, payload"
-  " FROM bus_message WHERE stage = $1 AND not_before <= now ()"
-  " ORDER BY not_before, id LIMIT $2::int4", 2};
+  " FROM bus_message WHERE id = ANY ($1::text[]::uuid[])"
+  " ORDER BY not_before, id", 1};
 
 static const at_sql_t SQL_BUS_BUMP = {"bus_bump",
   "UPDATE bus_message SET attempt = attempt + 1 WHERE id = $1::uuid AND attempt = $2::int4", 2};
@@ -288,15 +292,42 @@ fail:
 }
 
 int
-at_store_bus_ready (at_store_t *store, const char *stage, int limit, at_store_bus_msg_fn fn,
-                    void *arg)
+at_store_bus_ready_ids (at_store_t *store, const char *stage, int limit, at_store_bus_id_fn fn,
+                        void *arg)
 {
   if (limit <= 0)
     return AT_OK;
   char lim[16];
   snprintf (lim, sizeof lim, "%d", limit);
   PGresult *res = NULL;
-  int rc = at_store_q (store, &res, &SQL_BUS_READY, stage, lim);
+  int rc = at_store_q (store, &res, &SQL_BUS_READY_IDS, stage, lim);
+  if (rc != AT_OK)
+    return rc;
+  int rows = PQntuples (res);
+  for (int r = 0; r < rows; r++)
+    fn (PQgetvalue (res, r, 0), arg);
+  PQclear (res);
+  return AT_OK;
+}
+
+int
+at_store_bus_fetch (at_store_t *store, const char *const *ids, size_t n, at_store_bus_msg_fn fn,
+                    void *arg)
+{
+  if (n == 0)
+    return AT_OK;
+  if (n > INT32_MAX / 64)
+    return AT_INVALID;
+  s_buf_t array = {0};
+  s_array_begin (&array, S_OID_TEXT, n);
+  for (size_t i = 0; i < n; i++)
+    s_array_text (&array, ids[i]);
+  const char *values[1] = {(const char *) array.data};
+  int lengths[1] = {(int) array.len};
+  int formats[1] = {1};
+  PGresult *res = NULL;
+  int rc = at_store_exec (store, &SQL_BUS_FETCH, values, lengths, formats, &res);
+  free (array.data);
   if (rc != AT_OK)
     return rc;
   int rows = PQntuples (res);

@@ -232,6 +232,20 @@ at_text_excerpt (const char *text, size_t max_chars, char *out, size_t cap)
   out[used] = '\0';
 }
 
+const char *
+at_text_safe_token (const char *in, char *out, size_t cap)
+{
+  if (!out || cap == 0)
+    return out;
+  size_t n = 0;
+  for (; in && in[n] && n + 1 < cap; n++) {
+    unsigned char c = (unsigned char) in[n];
+    out[n] = isalnum (c) || strchr ("._-:@+", c) ? (char) c : '?';
+  }
+  out[n] = '\0';
+  return out;
+}
+
 struct at_stemmer {
   struct sb_stemmer *sb;
 };

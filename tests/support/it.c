@@ -121,6 +121,11 @@ s_run_wait (const char *name, char *const argv[], char *const env[])
   return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
 }
 
+static void
+s_quiet_notice (void *arg, const char *message)
+{
+}
+
 const char *
 it_db_create (const char *name, bool migrate)
 {
@@ -129,6 +134,7 @@ it_db_create (const char *name, bool migrate)
     IT_CHECK ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_',
               "database name '%s' must be [a-z0-9_]", name);
   PGconn *conn = it_db_connect (getenv ("ATENDE_TEST_PG"));
+  PQsetNoticeProcessor (conn, s_quiet_notice, NULL);   /* "does not exist, skipping" */
   char sql[256];
   snprintf (sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
   PGresult *r = PQexec (conn, sql);

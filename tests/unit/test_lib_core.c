@@ -70,6 +70,9 @@ test_channel_handles (void **state)
   assert_int_equal (at_channel_normalize_handle ("whatsapp", "+55 11 98765-4321", out,
                                                  sizeof out), AT_OK);
   assert_string_equal (out, "5511987654321");
+  assert_int_equal (at_channel_normalize_handle ("whatsapp", "5511987654321", out, sizeof out),
+                    AT_OK);
+  assert_string_equal (out, "5511987654321");   /* a wa_id as Meta sends it */
   assert_int_equal (at_channel_normalize_handle ("sms", "12ab", out, sizeof out), AT_INVALID);
   assert_int_equal (at_channel_normalize_handle ("chat", "  visitor-42 ", out, sizeof out), AT_OK);
   assert_string_equal (out, "visitor-42");

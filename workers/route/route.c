@@ -1,4 +1,248 @@
-/* route stage: placeholder while the real one is written. */
+/* route: reads what a ticket's message is about, sets intent, priority,
+ * language and the first-response SLA, answers "where is my order"
+ * automatically when the customer has an order, and applies agents'
+ * replies and resolutions. Runs in the worker's transaction. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "wrk.h"
-static int s_handle (wrk_ctx_t *ctx, wrk_msg_t *m) { (void) ctx; (void) m; return AT_AGAIN; }
-const wrk_stage_t wrk_stage_route = { .name = AT_STAGE_ROUTE, .handle = s_handle };
+#include "at_ticket.h"
+#include "at_text.h"
+#include "at_notification.h"
+#include "at_log.h"
+#include "route/answer.h"
+#include "domain.pb-c.h"
+
+#define S_COMP "route"
+#define S_AGENT_MAX 200
+
+static int
+s_bad (wrk_msg_t *m, const char *what, int64_t ticket_id)
+{
+  snprintf (m->reason, sizeof m->reason, "%s %" PRId64, what, ticket_id);
+  return AT_INVALID;
+}
+
+/* Store failures: bad data is the message's fault, the rest is retried. */
+static int
+s_store_rc (wrk_msg_t *m, int rc, const char *what, int64_t ticket_id)
+{
+  if (rc == AT_INVALID)
+    return s_bad (m, what, ticket_id);
+  return rc == AT_CONFLICT || rc == AT_NOTFOUND ? AT_AGAIN : rc;
+}
+
+/* Queues a notification.send for notify. */
+static int
+s_produce_send (wrk_ctx_t *ctx, wrk_msg_t *m, const char *notification_id)
+{
+  at_msg_t *out = at_notification_send_msg (notification_id, m->msg->trace_id);
+  if (!out) {
+    at_error (S_COMP, "msg=\"cannot build notification.send\" id=%s notification_id=%s",
+              m->msg->id, notification_id);
+    return AT_ERROR;
+  }
+  return wrk_ctx_produce (ctx, &out);
+}
+
+/* Records an outgoing message and its notification, and queues the send.
+ * AT_NOTFOUND when the customer has no handle on the ticket's channel. */
+static int
+s_answer (wrk_ctx_t *ctx, wrk_msg_t *m, const at_ticket_t *t, const char *author,
+          const char *kind, const char *body, const char *language)
+{
+  at_store_t *store = wrk_ctx_store (ctx);
+  char notification_id[AT_ID_LEN];
+  int rc = at_store_notification_for_ticket (store, t->id, kind, body, notification_id);
+  if (rc != AT_OK)
+    return rc;
+  at_ticket_message_t tm = {.ticket_id = t->id, .direction = "out", .author = author,
+                            .channel = t->channel, .body = body,
+                            .bus_message_id = m->msg->id, .language = language};
+  rc = at_store_ticket_message_add (store, &tm, NULL);
+  if (rc == AT_OK)
+    rc = at_store_ticket_answered (store, t->id, strcmp (author, "bot") == 0);
+  if (rc == AT_OK)
+    rc = s_produce_send (ctx, m, notification_id);
+  return rc;
+}
+
+/* The language to answer in: the ticket's, else the configured default. */
+static at_lang_t
+s_answer_lang (const at_config_t *cfg, const at_ticket_t *t)
+{
+  at_lang_t lang = at_lang_parse (t->language);
+  if (lang == AT_LANG_OTHER)
+    lang = at_lang_parse (cfg->default_locale);
+  return lang == AT_LANG_OTHER ? AT_LANG_PT : lang;
+}
+
+/* Answers an order-status question from the customer's latest order; with
+ * no order known the ticket waits for an agent. */
+static int
+s_auto_answer (wrk_ctx_t *ctx, wrk_msg_t *m, const at_ticket_t *t)
+{
+  at_ticket_order_t order;
+  int rc = at_store_ticket_latest_order (wrk_ctx_store (ctx), t->customer_id, &order);
+  if (rc == AT_NOTFOUND)
+    return AT_OK;
+  if (rc != AT_OK)
+    return s_store_rc (m, rc, "order lookup failed for ticket", t->id);
+  at_lang_t lang = s_answer_lang (wrk_ctx_config (ctx), t);
+  char body[WRK_ANSWER_MAX];
+  if (wrk_route_answer_order (&order, lang, body, sizeof body) != AT_OK) {
+    at_warn (S_COMP, "msg=\"order answer does not fit, left for an agent\" ticket_id=%" PRId64,
+             t->id);
+    return AT_OK;
+  }
+  rc = s_answer (ctx, m, t, "bot", "auto_reply", body, at_lang_name (lang));
+  if (rc == AT_NOTFOUND) {
+    at_warn (S_COMP, "msg=\"customer has no handle on the ticket's channel, left for an agent\""
+             " ticket_id=%" PRId64 " channel=%s", t->id, t->channel);
+    return AT_OK;
+  }
+  if (rc == AT_OK)
+    at_info (S_COMP, "msg=\"order status answered\" id=%s ticket_id=%" PRId64 " order_id=%s",
+             m->msg->id, t->id, order.id);
+  return rc == AT_OK ? AT_OK : s_store_rc (m, rc, "auto answer refused for ticket", t->id);
+}
+
+static int
+s_ticket_message (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__TicketMessage *pb)
+{
+  at_store_t *store = wrk_ctx_store (ctx);
+  const at_config_t *cfg = wrk_ctx_config (ctx);
+  at_ticket_t t;
+  int rc = at_store_ticket_lock (store, pb->ticket_id, &t);
+  if (rc == AT_NOTFOUND)
+    return s_bad (m, "unknown ticket", pb->ticket_id);
+  if (rc != AT_OK)
+    return s_store_rc (m, rc, "ticket lookup failed for", pb->ticket_id);
+  char language[16] = "";
+  rc = at_store_ticket_message_language (store, t.id, pb->message_id, language, sizeof language);
+  if (rc != AT_OK && rc != AT_NOTFOUND)
+    return s_store_rc (m, rc, "message lookup failed for ticket", t.id);
+  if (language[0] == '\0')
+    at_strlcpy (language, at_lang_name (at_text_guess_language (pb->text)), sizeof language);
+  int priority = AT_PRIORITY_NORMAL;
+  at_intent_t intent = at_intent_classify (pb->text, &priority);
+  rc = at_store_ticket_classify (store, t.id, at_intent_name (intent), at_priority_name (priority),
+                                 language, cfg->sla_first_response_min,
+                                 cfg->sla_urgent_first_response_min, &t);
+  if (rc != AT_OK)
+    return s_store_rc (m, rc, "classification refused for ticket", t.id);
+  at_debug (S_COMP, "msg=\"ticket classified\" id=%s ticket_id=%" PRId64 " intent=%s priority=%s"
+            " language=%s", m->msg->id, t.id, at_intent_name (intent), t.priority, t.language);
+  if (intent != AT_INTENT_ORDER_STATUS)
+    return AT_OK;
+  return s_auto_answer (ctx, m, &t);
+}
+
+/* A reply text must be present, bounded and valid UTF-8. */
+static bool
+s_text_ok (const char *text)
+{
+  size_t len = strnlen (text, AT_TEXT_MAX + 1);
+  char first[8];
+  at_text_excerpt (text, 1, first, sizeof first);
+  return len <= AT_TEXT_MAX && at_text_valid_utf8 (text, len) && first[0] != '\0';
+}
+
+static int
+s_ticket_reply (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__AgentReply *pb)
+{
+  if (!s_text_ok (pb->text))
+    return s_bad (m, "reply text empty, too long or not UTF-8 for ticket", pb->ticket_id);
+  if (strnlen (pb->agent, S_AGENT_MAX + 1) > S_AGENT_MAX)
+    return s_bad (m, "agent name too long for ticket", pb->ticket_id);
+  at_ticket_t t;
+  int rc = at_store_ticket_lock (wrk_ctx_store (ctx), pb->ticket_id, &t);
+  if (rc == AT_NOTFOUND)
+    return s_bad (m, "unknown ticket", pb->ticket_id);
+  if (rc != AT_OK)
+    return s_store_rc (m, rc, "ticket lookup failed for", pb->ticket_id);
+  rc = s_answer (ctx, m, &t, "agent", "reply", pb->text, NULL);
+  if (rc == AT_NOTFOUND)
+    return s_bad (m, "customer has no handle on the channel of ticket", t.id);
+  if (rc == AT_OK)
+    at_info (S_COMP, "msg=\"agent reply recorded\" id=%s ticket_id=%" PRId64, m->msg->id, t.id);
+  return rc == AT_OK ? AT_OK : s_store_rc (m, rc, "reply refused for ticket", t.id);
+}
+
+static int
+s_ticket_resolve (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__TicketResolve *pb)
+{
+  at_store_t *store = wrk_ctx_store (ctx);
+  at_ticket_t t;
+  int rc = at_store_ticket_lock (store, pb->ticket_id, &t);
+  if (rc == AT_NOTFOUND)
+    return s_bad (m, "unknown ticket", pb->ticket_id);
+  if (rc != AT_OK)
+    return s_store_rc (m, rc, "ticket lookup failed for", pb->ticket_id);
+  rc = at_store_ticket_resolve (store, t.id);
+  if (rc == AT_CONFLICT)
+    return AT_OK;                         /* already resolved: nothing more to do */
+  if (rc != AT_OK)
+    return s_store_rc (m, rc, "resolve refused for ticket", t.id);
+  Atende__TicketResolved tr = ATENDE__TICKET_RESOLVED__INIT;
+  tr.ticket_id = t.id;
+  tr.customer_id = t.customer_id;
+  tr.channel = t.channel;
+  uint8_t buf[128];
+  size_t len = atende__ticket_resolved__get_packed_size (&tr);
+  if (len > sizeof buf)
+    return s_bad (m, "resolved message too large for ticket", t.id);
+  atende__ticket_resolved__pack (&tr, buf);
+  char key[AT_KEY_LEN];
+  snprintf (key, sizeof key, "ticket:%" PRId64, t.id);
+  at_msg_t *out = at_msg_new (AT_STAGE_SURVEY, AT_TYPE_TICKET_RESOLVED, key, m->msg->trace_id,
+                              buf, len);
+  if (!out)
+    return AT_ERROR;
+  at_info (S_COMP, "msg=\"ticket resolved\" id=%s ticket_id=%" PRId64, m->msg->id, t.id);
+  return wrk_ctx_produce (ctx, &out);
+}
+
+/* Decodes the payload as the type says and applies it. */
+static int
+s_handle (wrk_ctx_t *ctx, wrk_msg_t *m)
+{
+  const char *type = m->msg->type;
+  char safe[AT_TYPE_LEN];
+  size_t len = m->msg->payload_len;
+  const uint8_t *data = m->msg->payload;
+  int rc = AT_INVALID;
+  if (strcmp (type, AT_TYPE_TICKET_MESSAGE) == 0) {
+    Atende__TicketMessage *pb = atende__ticket_message__unpack (NULL, len, data);
+    if (pb)
+      rc = s_ticket_message (ctx, m, pb);
+    atende__ticket_message__free_unpacked (pb, NULL);
+  }
+  else if (strcmp (type, AT_TYPE_TICKET_REPLY) == 0) {
+    Atende__AgentReply *pb = atende__agent_reply__unpack (NULL, len, data);
+    if (pb)
+      rc = s_ticket_reply (ctx, m, pb);
+    atende__agent_reply__free_unpacked (pb, NULL);
+  }
+  else if (strcmp (type, AT_TYPE_TICKET_RESOLVE) == 0) {
+    Atende__TicketResolve *pb = atende__ticket_resolve__unpack (NULL, len, data);
+    if (pb)
+      rc = s_ticket_resolve (ctx, m, pb);
+    atende__ticket_resolve__free_unpacked (pb, NULL);
+  }
+  else {
+    snprintf (m->reason, sizeof m->reason, "route does not take type \"%s\"",
+              at_text_safe_token (type, safe, sizeof safe));
+    return AT_INVALID;
+  }
+  if (rc == AT_INVALID && m->reason[0] == '\0')
+    snprintf (m->reason, sizeof m->reason, "payload does not decode as %s", type);
+  return rc;
+}
+
+const wrk_stage_t wrk_stage_route = {
+  .name = AT_STAGE_ROUTE,
+  .handle = s_handle,
+};

@@ -1,0 +1,34 @@
+/* api_health: GET /healthz (the process runs), GET /readyz (its store
+ * answers), GET /metrics (Prometheus text). */
+#include "api_internal.h"
+#include "at_json.h"
+#include "at_query.h"
+
+void
+api_health_get (api_request_t *req)
+{
+  api_reply_json (req, 200, json_pack ("{s:s}", "status", "ok"));
+}
+
+void
+api_ready_get (api_request_t *req)
+{
+  at_store_t *store = api_store (req);
+  if (!store)
+    return;     /* 503 answered */
+  int rc = at_query_ping (store);
+  if (rc != AT_OK) {
+    api_problem_t p;
+    api_problem (&p, 503, NULL, "the store does not answer");
+    api_reply_problem (req, &p);
+    req->retry_after_s = 1;
+    return;
+  }
+  api_reply_json (req, 200, json_pack ("{s:s}", "status", "ready"));
+}
+
+void
+api_metrics_get (api_request_t *req)
+{
+  api_reply_text (req, 200, "text/plain; version=0.0.4; charset=utf-8", api_metrics_render ());
+}

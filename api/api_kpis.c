@@ -1,0 +1,59 @@
+/* api_kpis: GET /v1/kpis[?since=RFC3339], the service's KPIs computed in SQL
+ * from the store (lib/store_query.c). */
+#include <math.h>
+#include "api_internal.h"
+#include "at_json.h"
+#include "at_query.h"
+
+/* A measure, or null when there was nothing to measure. */
+static json_t *
+s_real (double v)
+{
+  return isfinite (v) ? json_real (v) : json_null ();
+}
+
+static json_t *
+s_kpis_json (const at_kpis_t *k)
+{
+  return json_pack (
+      "{s:{s:I, s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:o, s:o, s:o}, s:{s:o, s:o},"
+      " s:{s:I, s:o, s:o}, s:o, s:{s:I, s:I, s:I}, s:{s:I, s:I}}",
+      "tickets", "opened", k->tickets_opened, "open", k->tickets_open,
+      "resolved", k->tickets_resolved,
+      "messages", "inbound", k->messages_inbound, "outbound", k->messages_outbound,
+      "first_response_seconds", "count", k->first_response_count,
+      "avg", s_real (k->first_response_avg), "p50", s_real (k->first_response_p50),
+      "p90", s_real (k->first_response_p90),
+      "resolution_seconds", "avg", s_real (k->resolution_avg),
+      "p50", s_real (k->resolution_p50),
+      "csat", "responses", k->csat_responses, "average", s_real (k->csat_average),
+      "satisfied_share", s_real (k->csat_satisfied_share),
+      "auto_answered_share", s_real (k->auto_answered_share),
+      "notifications", "delivered", k->notifications_delivered,
+      "pending", k->notifications_pending, "failed", k->notifications_failed,
+      "orders", "count", k->orders_count, "delivered", k->orders_delivered);
+}
+
+void
+api_kpis_get (api_request_t *req)
+{
+  api_problem_t p;
+  at_kpis_t kpis;
+  int64_t since_us = 0;
+  if (req->query_since && api_rfc3339_parse (req->query_since, &since_us) != AT_OK) {
+    api_problem (&p, 400, "since", "since must be an RFC 3339 date-time");
+    api_reply_problem (req, &p);
+    return;
+  }
+  at_store_t *store = api_store (req);
+  if (!store)
+    return;
+  if (at_query_kpis (store, since_us, &kpis) != AT_OK) {
+    api_reply_store_failed (req);
+    return;
+  }
+  json_t *answer = s_kpis_json (&kpis);
+  if (answer && req->query_since)
+    json_object_set_new (answer, "since", json_string (req->query_since));
+  api_reply_json (req, 200, answer);
+}

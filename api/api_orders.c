@@ -1,0 +1,158 @@
+/* api_orders: POST /v1/orders/{id}/events, an order's status change from
+ * the store's services, published to notify (proactive order updates). */
+#include <stdlib.h>
+#include <string.h>
+#include "api_internal.h"
+#include "at_channel.h"
+#include "at_json.h"
+#include "domain.pb-c.h"
+
+#define S_ORDER_ID_MAX 128
+#define S_EVENT_ID_MAX 256
+#define S_TIME_MAX 40
+#define S_NAME_MAX 256
+#define S_URL_MAX 2048
+
+static const char *const s_statuses[] = {
+  "placed", "confirmed", "packed", "shipped", "in_transit", "out_for_delivery",
+  "delivered", "delayed", "failed_attempt", "cancelled", "returned",
+};
+
+static bool
+s_status_known (const char *status)
+{
+  for (size_t i = 0; i < AT_ARRAY_LEN (s_statuses); i++)
+    if (strcmp (s_statuses[i], status) == 0)
+      return true;
+  return false;
+}
+
+/* The order id is a path segment: printable ASCII without spaces. */
+static bool
+s_order_id_ok (const char *id)
+{
+  size_t n = strlen (id);
+  if (n == 0 || n > S_ORDER_ID_MAX)
+    return false;
+  for (size_t i = 0; i < n; i++)
+    if ((unsigned char) id[i] <= 32 || (unsigned char) id[i] >= 127)
+      return false;
+  return true;
+}
+
+static bool
+s_url_ok (const char *url)
+{
+  return strncmp (url, "https://", 8) == 0 || strncmp (url, "http://", 7) == 0;
+}
+
+/* customer: {channel, handle, name?}; handle normalised into handle_out. */
+static int
+s_customer (json_t *obj, const char **channel, char *handle_out, size_t cap, const char **name,
+            api_problem_t *p)
+{
+  const char *handle;
+  json_t *customer = json_object_get (obj, "customer");
+  if (!customer || json_is_null (customer))
+    return api_problem (p, 400, "customer", "field \"customer\" is required");
+  if (!json_is_object (customer))
+    return api_problem (p, 400, "customer", "field \"customer\" must be an object");
+  if (api_field_string (customer, "channel", 32, true, channel, p)
+      || api_field_string (customer, "handle", AT_HANDLE_MAX - 1, true, &handle, p)
+      || api_field_string (customer, "name", S_NAME_MAX, false, name, p)) {
+    p->field = strcmp (p->field, "channel") == 0 ? "customer.channel"
+               : strcmp (p->field, "handle") == 0 ? "customer.handle" : "customer.name";
+    return AT_INVALID;
+  }
+  if (!at_channel_known (*channel))
+    return api_problem (p, 422, "customer.channel", "unknown channel");
+  if (at_channel_normalize_handle (*channel, handle, handle_out, cap) != AT_OK)
+    return api_problem (p, 422, "customer.handle", "not a valid %s handle", *channel);
+  return AT_OK;
+}
+
+static at_msg_t *
+s_order_msg (const Atende__OrderEvent *ev, const char *trace_id)
+{
+  char key[AT_KEY_LEN];
+  size_t len = atende__order_event__get_packed_size (ev);
+  uint8_t *payload = at_malloc (len + 1);
+  atende__order_event__pack (ev, payload);
+  snprintf (key, sizeof key, "order:%s", ev->order_id);
+  at_msg_t *msg = at_msg_new (AT_STAGE_NOTIFY, AT_TYPE_ORDER_EVENT, key, trace_id, payload, len);
+  free (payload);
+  return msg;
+}
+
+int
+api_order_event_parse (const char *order_id, const char *body, size_t len,
+                       const char *trace_id, at_msg_t **out, api_problem_t *p)
+{
+  const char *status, *event_id, *occurred, *expected, *tracking, *channel, *name = NULL;
+  char handle[AT_HANDLE_MAX], generated_event[AT_ID_LEN];
+  int64_t occurred_us = at_now_us ();
+  int rc = AT_INVALID;
+  if (!s_order_id_ok (order_id))
+    return api_problem (p, 404, NULL, "not a valid order id");
+  json_t *obj = api_body_object (body, len, p);
+  if (!obj)
+    return AT_INVALID;
+  if (api_field_string (obj, "status", 32, true, &status, p)
+      || api_field_string (obj, "event_id", S_EVENT_ID_MAX, false, &event_id, p)
+      || api_field_string (obj, "occurred_at", S_TIME_MAX, false, &occurred, p)
+      || api_field_string (obj, "expected_delivery", 10, false, &expected, p)
+      || api_field_string (obj, "tracking_url", S_URL_MAX, false, &tracking, p))
+    goto out;
+  if (!s_status_known (status)) {
+    api_problem (p, 422, "status", "unknown order status");
+    goto out;
+  }
+  if (occurred && api_rfc3339_parse (occurred, &occurred_us) != AT_OK) {
+    api_problem (p, 422, "occurred_at", "not an RFC 3339 date-time");
+    goto out;
+  }
+  if (expected && !api_date_valid (expected)) {
+    api_problem (p, 422, "expected_delivery", "not a date YYYY-MM-DD");
+    goto out;
+  }
+  if (tracking && !s_url_ok (tracking)) {
+    api_problem (p, 422, "tracking_url", "not an http(s) URL");
+    goto out;
+  }
+  if (s_customer (obj, &channel, handle, sizeof handle, &name, p) != AT_OK)
+    goto out;
+  if (!event_id) {
+    at_uuid_v7 (generated_event);    /* no dedup key given: this event is its own */
+    event_id = generated_event;
+  }
+  Atende__OrderEvent ev = ATENDE__ORDER_EVENT__INIT;
+  ev.order_id = (char *) order_id;
+  ev.status = (char *) status;
+  ev.occurred_us = occurred_us;
+  ev.event_id = (char *) event_id;
+  ev.customer_channel = (char *) channel;
+  ev.customer_handle = handle;
+  ev.customer_name = (char *) (name ? name : "");
+  ev.expected_delivery = (char *) (expected ? expected : "");
+  ev.tracking_url = (char *) (tracking ? tracking : "");
+  *out = s_order_msg (&ev, trace_id);
+  rc = *out ? AT_OK : api_problem (p, 404, NULL, "not a valid order id");
+out:
+  json_decref (obj);
+  return rc;
+}
+
+void
+api_orders_event_post (api_request_t *req)
+{
+  api_problem_t p;
+  at_msg_t *msg = NULL;
+  if (api_order_event_parse (req->param, req->body, req->body_len, api_trace_id (req), &msg, &p)
+      != AT_OK) {
+    api_reply_problem (req, &p);
+    return;
+  }
+  if (api_publish (req, msg) == AT_OK)
+    api_reply_json (req, 202, json_pack ("{s:s, s:s}", "id", msg->id, "status", "accepted"));
+  at_msg_destroy (&msg);
+}

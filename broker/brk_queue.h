@@ -1,0 +1,31 @@
+/* brk_queue: one stage's FIFO of ready messages in the broker, bounded by
+ * its owner, with a take that skips messages whose key is busy (has a
+ * message of the same stage in flight) so per-key order is kept. */
+#ifndef BRK_QUEUE_H
+#define BRK_QUEUE_H
+
+#include "at_msg.h"
+
+typedef struct brk_queue brk_queue_t;
+
+/* True when messages of `key` must not be delivered now. */
+typedef bool (brk_key_busy_fn) (const char *key, void *arg);
+
+brk_queue_t *brk_queue_new (void);
+/* Destroys the queue and the messages it holds. */
+void brk_queue_destroy (brk_queue_t **self_p);
+
+size_t brk_queue_size (const brk_queue_t *self);
+/* Payload bytes held. */
+size_t brk_queue_bytes (const brk_queue_t *self);
+
+/* Appends (push) or prepends (push_front, for redelivery); takes ownership. */
+void brk_queue_push (brk_queue_t *self, at_msg_t **msg_p);
+void brk_queue_push_front (brk_queue_t *self, at_msg_t **msg_p);
+
+/* Removes and returns the first message among the first `lookahead` whose
+ * key is not busy (busy NULL: none is). An empty key is never busy.
+ * NULL when there is none. */
+at_msg_t *brk_queue_take (brk_queue_t *self, size_t lookahead, brk_key_busy_fn *busy, void *arg);
+
+#endif

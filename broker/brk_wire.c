@@ -1,0 +1,203 @@
+/* The broker's ROUTER socket: reading commands, answering, refusing bad
+ * input without letting it stop anyone else (proto/README.md). */
+#include "brk_server.h"
+#include "at_log.h"
+#include "at_zmq.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#define S_LOGGED_MAX 10000
+
+int
+brk_stage_index (const brk_t *self, const char *stage)
+{
+  for (int i = 0; i < BRK_STAGES; i++)
+    if (strcmp (self->stages[i].name, stage) == 0)
+      return i;
+  return -1;
+}
+
+static void
+s_identity_set (brk_identity_t *id, const void *data, size_t len)
+{
+  static const char hex[] = "0123456789abcdef";
+  if (len > BRK_IDENTITY_MAX)
+    len = BRK_IDENTITY_MAX;
+  memcpy (id->data, data, len);
+  id->len = len;
+  for (size_t i = 0; i < len; i++) {
+    id->hex[2 * i] = hex[id->data[i] >> 4];
+    id->hex[2 * i + 1] = hex[id->data[i] & 15];
+  }
+  id->hex[2 * len] = '\0';
+}
+
+/* Logs a refusal once per peer and reason. */
+static void
+s_log_once (brk_t *self, const brk_identity_t *peer, brk_reject_t why, const char *reason)
+{
+  char key[2 * BRK_IDENTITY_MAX + 32];
+  snprintf (key, sizeof key, "%s %d", peer->hex, (int) why);
+  if (zhashx_lookup (self->logged, key))
+    return;
+  if (zhashx_size (self->logged) >= S_LOGGED_MAX)
+    zhashx_purge (self->logged);
+  zhashx_insert (self->logged, key, (void *) 1);
+  at_warn ("broker", "msg=\"request refused\" peer=%s why=%s reason=\"%.200s\"", peer->hex,
+           brk_reject_names[why], reason);
+}
+
+int
+brk_wire_send (brk_t *self, const brk_identity_t *to, Atende__Bus__Command *cmd)
+{
+  cmd->version = AT_BUS_VERSION;
+  size_t len = atende__bus__command__get_packed_size (cmd);
+  if (len > AT_BUS_FRAME_MAX) {
+    at_error ("broker", "msg=\"command too large to send\" peer=%s bytes=%zu", to->hex, len);
+    return AT_INVALID;
+  }
+  zmq_msg_t frame;
+  zmq_msg_init_size (&frame, len);
+  atende__bus__command__pack (cmd, zmq_msg_data (&frame));
+  int rc = AT_OK;
+  if (zmq_send (self->router, to->data, to->len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+    rc = errno == EAGAIN ? AT_AGAIN : AT_NOTFOUND;   /* full pipe, or peer gone */
+  else if (zmq_msg_send (&frame, self->router, ZMQ_DONTWAIT) < 0)
+    rc = AT_AGAIN;
+  zmq_msg_close (&frame);
+  return rc;
+}
+
+void
+brk_wire_reject (brk_t *self, const brk_identity_t *to, uint64_t correlation, brk_reject_t why,
+                 const char *reason)
+{
+  self->rejected[why]++;
+  s_log_once (self, to, why, reason);
+  Atende__Bus__Reject reject = ATENDE__BUS__REJECT__INIT;
+  reject.correlation = correlation;
+  reject.reason = (char *) reason;
+  Atende__Bus__Command cmd = ATENDE__BUS__COMMAND__INIT;
+  cmd.body_case = ATENDE__BUS__COMMAND__BODY_REJECT;
+  cmd.reject = &reject;
+  if (brk_wire_send (self, to, &cmd) != AT_OK)
+    at_debug ("broker", "msg=\"reject not sent\" peer=%s", to->hex);
+}
+
+void
+brk_wire_busy (brk_t *self, const brk_identity_t *to, uint64_t correlation,
+               uint32_t retry_after_ms, const char *stage)
+{
+  self->rejected[BRK_REJECT_BUSY]++;
+  Atende__Bus__Busy busy = ATENDE__BUS__BUSY__INIT;
+  busy.correlation = correlation;
+  busy.retry_after_ms = retry_after_ms;
+  busy.stage = (char *) stage;
+  Atende__Bus__Command cmd = ATENDE__BUS__COMMAND__INIT;
+  cmd.body_case = ATENDE__BUS__COMMAND__BODY_BUSY;
+  cmd.busy = &busy;
+  if (brk_wire_send (self, to, &cmd) != AT_OK)
+    at_debug ("broker", "msg=\"busy not sent\" peer=%s", to->hex);
+}
+
+static void
+s_send_reconnect (brk_t *self, const brk_identity_t *to)
+{
+  Atende__Bus__Reconnect reconnect = ATENDE__BUS__RECONNECT__INIT;
+  Atende__Bus__Command cmd = ATENDE__BUS__COMMAND__INIT;
+  cmd.body_case = ATENDE__BUS__COMMAND__BODY_RECONNECT;
+  cmd.reconnect = &reconnect;
+  brk_wire_send (self, to, &cmd);
+}
+
+static void
+s_handle (brk_t *self, const brk_identity_t *from, const Atende__Bus__Command *cmd)
+{
+  brk_peer_t *peer = brk_peer_find (self, from);
+  if (peer) {
+    peer->last_seen_ms = at_mono_ms ();
+    peer->blocked = false;
+  }
+  switch (cmd->body_case) {
+  case ATENDE__BUS__COMMAND__BODY_PUBLISH:
+    brk_publish_add (self, from, cmd->publish);
+    break;
+  case ATENDE__BUS__COMMAND__BODY_READY:
+    brk_on_ready (self, from, cmd->ready);
+    break;
+  case ATENDE__BUS__COMMAND__BODY_SETTLE:
+    brk_on_settle (self, peer, cmd->settle);
+    if (peer == NULL)
+      s_send_reconnect (self, from);
+    break;
+  case ATENDE__BUS__COMMAND__BODY_HEARTBEAT:
+    if (peer == NULL)
+      s_send_reconnect (self, from);
+    break;
+  case ATENDE__BUS__COMMAND__BODY_DISCONNECT:
+    if (peer)
+      brk_peer_remove (self, peer, "disconnect");
+    break;
+  default:
+    brk_wire_reject (self, from, 0, BRK_REJECT_UNKNOWN, "command not accepted by a broker");
+    break;
+  }
+}
+
+/* Decodes one frame, refusing what is not a v1 command. */
+static void
+s_frame (brk_t *self, const brk_identity_t *from, const void *data, size_t size)
+{
+  Atende__Bus__Command *cmd = atende__bus__command__unpack (NULL, size, data);
+  if (cmd == NULL) {
+    brk_wire_reject (self, from, 0, BRK_REJECT_MALFORMED, "malformed command");
+    return;
+  }
+  uint64_t correlation = cmd->body_case == ATENDE__BUS__COMMAND__BODY_PUBLISH && cmd->publish
+                             ? cmd->publish->correlation : 0;
+  if (cmd->version != AT_BUS_VERSION) {
+    char reason[64];
+    snprintf (reason, sizeof reason, "unsupported version %u", cmd->version);
+    brk_wire_reject (self, from, correlation, BRK_REJECT_VERSION, reason);
+  }
+  else if (cmd->body_case == ATENDE__BUS__COMMAND__BODY__NOT_SET)
+    brk_wire_reject (self, from, 0, BRK_REJECT_UNKNOWN, "unknown command");
+  else
+    s_handle (self, from, cmd);
+  atende__bus__command__free_unpacked (cmd, NULL);
+}
+
+void
+brk_wire_drain (brk_t *self)
+{
+  for (int i = 0; i < BRK_DRAIN_MAX && !brk_publish_full (self); i++) {
+    zmq_msg_t part;
+    zmq_msg_init (&part);
+    if (zmq_msg_recv (&part, self->router, ZMQ_DONTWAIT) < 0) {
+      zmq_msg_close (&part);
+      break;
+    }
+    brk_identity_t from;
+    s_identity_set (&from, zmq_msg_data (&part), zmq_msg_size (&part));
+    if (!zmq_msg_more (&part)) {   /* a ROUTER always gives identity + body */
+      zmq_msg_close (&part);
+      continue;
+    }
+    if (zmq_msg_recv (&part, self->router, 0) < 0) {
+      zmq_msg_close (&part);
+      break;
+    }
+    if (zmq_msg_more (&part)) {
+      while (zmq_msg_more (&part) && zmq_msg_recv (&part, self->router, 0) >= 0)
+        ;
+      brk_wire_reject (self, &from, 0, BRK_REJECT_MALFORMED, "a command is one frame");
+    }
+    else
+      s_frame (self, &from, zmq_msg_data (&part), zmq_msg_size (&part));
+    zmq_msg_close (&part);
+  }
+}

@@ -1,0 +1,369 @@
+/* The broker's workers: registration and credit, dispatch with per-key
+ * ordering, settlement, leases and their expiry, and the sweep that finds in
+ * PostgreSQL what the broker does not hold. */
+#include "brk_server.h"
+#include "at_log.h"
+#include "at_msg_pb.h"
+#include "at_store_bus.h"
+#include "at_zmq.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_DELIVER_MAX 1024    /* envelopes in one Deliver */
+
+brk_peer_t *
+brk_peer_find (brk_t *self, const brk_identity_t *identity)
+{
+  return zhashx_lookup (self->peers, identity->hex);
+}
+
+/* ---- per-key in-flight counts ---- */
+
+static void
+s_key_name (const at_msg_t *msg, char *out, size_t cap)
+{
+  snprintf (out, cap, "%s\x1f%s", msg->stage, msg->key);
+}
+
+static void
+s_key_add (brk_t *self, const at_msg_t *msg, int delta)
+{
+  if (msg->key[0] == '\0')
+    return;
+  char name[AT_STAGE_LEN + AT_KEY_LEN + 2];
+  s_key_name (msg, name, sizeof name);
+  uintptr_t count = (uintptr_t) zhashx_lookup (self->keys, name);
+  if (delta < 0 && count <= 1)
+    zhashx_delete (self->keys, name);
+  else if (count == 0)
+    zhashx_insert (self->keys, name, (void *) (uintptr_t) 1);
+  else
+    zhashx_update (self->keys, name, (void *) (count + (uintptr_t) (delta < 0 ? -1 : 1)));
+}
+
+typedef struct {
+  brk_t *self;
+  const char *stage;
+} s_busy_arg_t;
+
+static bool
+s_key_busy (const char *key, void *arg)
+{
+  s_busy_arg_t *a = arg;
+  char name[AT_STAGE_LEN + AT_KEY_LEN + 2];
+  snprintf (name, sizeof name, "%s\x1f%s", a->stage, key);
+  return zhashx_lookup (a->self->keys, name) != NULL;
+}
+
+/* ---- queueing ---- */
+
+void
+brk_enqueue (brk_t *self, at_msg_t **msg_p)
+{
+  at_msg_t *msg = *msg_p;
+  int s = brk_stage_index (self, msg->stage);
+  if (s < 0 || zhashx_lookup (self->known, msg->id)
+      || (msg->not_before_us > 0 && msg->not_before_us > at_now_us ()))
+    return;   /* unknown stage, already held, or not due: the sweep decides */
+  brk_stage_t *stage = &self->stages[s];
+  if (brk_queue_size (stage->queue) >= (size_t) self->cfg->broker_queue_cap
+      || brk_queue_bytes (stage->queue) + msg->payload_len > BRK_QUEUE_BYTES_MAX)
+    return;   /* full: it waits in PostgreSQL */
+  brk_known_t *entry = at_calloc (1, sizeof *entry);
+  entry->stage = s;
+  zhashx_insert (self->known, msg->id, entry);
+  brk_queue_push (stage->queue, msg_p);
+}
+
+/* ---- registration ---- */
+
+void
+brk_on_ready (brk_t *self, const brk_identity_t *from, const Atende__Bus__Ready *ready)
+{
+  unsigned stages = 0;
+  for (size_t i = 0; i < ready->n_stages; i++) {
+    int s = brk_stage_index (self, ready->stages[i] ? ready->stages[i] : "");
+    if (s < 0) {
+      brk_wire_reject (self, from, 0, BRK_REJECT_INVALID, "Ready names an unknown stage");
+      return;
+    }
+    stages |= 1u << s;
+  }
+  if (stages == 0) {
+    brk_wire_reject (self, from, 0, BRK_REJECT_INVALID, "Ready names no stage");
+    return;
+  }
+  brk_peer_t *peer = brk_peer_find (self, from);
+  if (peer == NULL) {
+    if (self->n_peers == BRK_PEERS_MAX) {
+      brk_wire_reject (self, from, 0, BRK_REJECT_BUSY, "too many workers");
+      return;
+    }
+    peer = at_calloc (1, sizeof *peer);
+    peer->identity = *from;
+    zhashx_insert (self->peers, from->hex, peer);
+    self->peer_list[self->n_peers++] = peer;
+  }
+  at_strlcpy (peer->worker_id, ready->worker_id ? ready->worker_id : "", sizeof peer->worker_id);
+  peer->stages = stages;
+  peer->credit = ready->credit > BRK_CREDIT_MAX ? BRK_CREDIT_MAX : ready->credit;
+  peer->last_seen_ms = at_mono_ms ();
+  peer->blocked = false;
+  peer->gone = false;
+  at_info ("broker", "msg=\"worker ready\" peer=%s worker_id=\"%s\" stages=%u credit=%u",
+           peer->identity.hex, peer->worker_id, stages, peer->credit);
+}
+
+/* ---- settlement and leases ---- */
+
+static void
+s_settle_one (brk_t *self, brk_peer_t *peer, const char *id, bool done)
+{
+  brk_known_t *entry = id ? zhashx_lookup (self->known, id) : NULL;
+  if (entry == NULL || entry->peer != peer)
+    return;   /* not held by this worker (lease expired, or another broker's) */
+  brk_stage_t *stage = &self->stages[entry->stage];
+  s_key_add (self, entry->msg, -1);
+  stage->in_flight--;
+  if (done)
+    stage->settled_done++;
+  else
+    stage->released++;
+  peer->held--;
+  if (peer->credit < BRK_CREDIT_MAX)
+    peer->credit++;
+  zhashx_delete (self->known, id);
+}
+
+void
+brk_on_settle (brk_t *self, brk_peer_t *peer, const Atende__Bus__Settle *settle)
+{
+  if (peer) {
+    for (size_t i = 0; i < settle->n_done; i++)
+      s_settle_one (self, peer, settle->done[i], true);
+    for (size_t i = 0; i < settle->n_released; i++)
+      s_settle_one (self, peer, settle->released[i], false);
+  }
+  /* Produced messages are committed: queue them whoever sent them. */
+  for (size_t i = 0; i < settle->n_produced; i++) {
+    at_msg_t *msg = NULL;
+    char reason[160];
+    if (at_msg_from_pb (settle->produced[i], &msg, reason, sizeof reason) != AT_OK) {
+      at_warn ("broker", "msg=\"produced envelope ignored\" reason=\"%s\"", reason);
+      continue;
+    }
+    brk_enqueue (self, &msg);
+    at_msg_destroy (&msg);
+  }
+}
+
+/* The lease of an in-flight message ends without a Settle: fence the
+ * holder (attempt + 1) and put the message back at the front. */
+static void
+s_lease_expire (brk_t *self, const char *id, brk_known_t *entry)
+{
+  brk_stage_t *stage = &self->stages[entry->stage];
+  at_msg_t *msg = entry->msg;
+  entry->msg = NULL;
+  entry->peer = NULL;
+  s_key_add (self, msg, -1);
+  stage->in_flight--;
+  int rc = brk_store_up (self) ? at_store_bus_bump (self->store, msg->id, msg->attempt) : AT_AGAIN;
+  if (rc == AT_OK) {
+    msg->attempt++;
+    stage->redelivered++;
+    brk_queue_push_front (stage->queue, &msg);
+    return;
+  }
+  if (rc != AT_STALE)
+    brk_store_lost (self);   /* the sweep brings it back at its stored attempt */
+  at_msg_destroy (&msg);
+  zhashx_delete (self->known, id);
+}
+
+void
+brk_peer_remove (brk_t *self, brk_peer_t *peer, const char *why)
+{
+  at_info ("broker", "msg=\"worker gone\" peer=%s worker_id=\"%s\" why=%s held=%zu",
+           peer->identity.hex, peer->worker_id, why, peer->held);
+  if (peer->held > 0) {
+    zlistx_t *ids = zlistx_new ();
+    zlistx_set_destructor (ids, (zlistx_destructor_fn *) zstr_free);
+    for (brk_known_t *e = zhashx_first (self->known); e; e = zhashx_next (self->known))
+      if (e->peer == peer)
+        zlistx_add_end (ids, strdup (zhashx_cursor (self->known)));
+    for (char *id = zlistx_first (ids); id; id = zlistx_next (ids))
+      s_lease_expire (self, id, zhashx_lookup (self->known, id));
+    zlistx_destroy (&ids);
+  }
+  for (size_t i = 0; i < self->n_peers; i++)
+    if (self->peer_list[i] == peer) {
+      self->peer_list[i] = self->peer_list[--self->n_peers];
+      break;
+    }
+  zhashx_delete (self->peers, peer->identity.hex);   /* frees peer */
+}
+
+/* ---- dispatch ---- */
+
+/* Sends one Deliver of up to the peer's credit; returns the send result. */
+static int
+s_deliver (brk_t *self, int s, brk_peer_t *peer)
+{
+  brk_stage_t *stage = &self->stages[s];
+  size_t max = peer->credit < S_DELIVER_MAX ? peer->credit : S_DELIVER_MAX;
+  at_msg_t *msgs[S_DELIVER_MAX];
+  Atende__Bus__Envelope envs[S_DELIVER_MAX];
+  Atende__Bus__Envelope *ptrs[S_DELIVER_MAX];
+  s_busy_arg_t busy = {self, stage->name};
+  size_t n = 0, bytes = 0;
+  while (n < max && bytes < AT_BUS_BATCH_BYTES) {
+    at_msg_t *msg = brk_queue_take (stage->queue, BRK_LOOKAHEAD, s_key_busy, &busy);
+    if (msg == NULL)
+      break;
+    s_key_add (self, msg, +1);   /* later messages of this key wait */
+    atende__bus__envelope__init (&envs[n]);
+    at_msg_to_pb (msg, &envs[n]);
+    ptrs[n] = &envs[n];
+    bytes += msg->payload_len;
+    msgs[n++] = msg;
+  }
+  if (n == 0)
+    return AT_NOTFOUND;
+  Atende__Bus__Deliver deliver = ATENDE__BUS__DELIVER__INIT;
+  deliver.n_envelopes = n;
+  deliver.envelopes = ptrs;
+  Atende__Bus__Command cmd = ATENDE__BUS__COMMAND__INIT;
+  cmd.body_case = ATENDE__BUS__COMMAND__BODY_DELIVER;
+  cmd.deliver = &deliver;
+  int rc = brk_wire_send (self, &peer->identity, &cmd);
+  for (size_t i = n; i-- > 0;) {
+    s_key_add (self, msgs[i], -1);
+    if (rc != AT_OK) {
+      brk_queue_push_front (stage->queue, &msgs[i]);
+      continue;
+    }
+    brk_known_t *entry = zhashx_lookup (self->known, msgs[i]->id);
+    assert (entry != NULL);   /* every queued message is known */
+    s_key_add (self, msgs[i], +1);
+    entry->peer = peer;
+    entry->msg = msgs[i];
+    stage->in_flight++;
+    stage->delivered++;
+    peer->held++;
+    peer->credit--;
+  }
+  if (rc == AT_AGAIN)
+    peer->blocked = true;
+  else if (rc != AT_OK)
+    peer->gone = true;
+  return rc;
+}
+
+void
+brk_dispatch (brk_t *self)
+{
+  for (int s = 0; s < BRK_STAGES; s++) {
+    brk_stage_t *stage = &self->stages[s];
+    size_t n = self->n_peers;
+    for (size_t k = 0; k < n && brk_queue_size (stage->queue) > 0; k++) {
+      brk_peer_t *peer = self->peer_list[(stage->rr + k) % n];
+      if (!(peer->stages & (1u << s)) || peer->credit == 0 || peer->blocked || peer->gone)
+        continue;
+      if (s_deliver (self, s, peer) == AT_NOTFOUND && !peer->gone)
+        break;   /* nothing deliverable: every key ahead is busy */
+    }
+    stage->rr++;
+  }
+}
+
+/* ---- timers ---- */
+
+void
+brk_heartbeat (brk_t *self)
+{
+  for (size_t i = 0; i < self->n_peers; i++) {
+    brk_peer_t *peer = self->peer_list[i];
+    Atende__Bus__Heartbeat heartbeat = ATENDE__BUS__HEARTBEAT__INIT;
+    Atende__Bus__Command cmd = ATENDE__BUS__COMMAND__INIT;
+    cmd.body_case = ATENDE__BUS__COMMAND__BODY_HEARTBEAT;
+    cmd.heartbeat = &heartbeat;
+    if (brk_wire_send (self, &peer->identity, &cmd) == AT_NOTFOUND)
+      peer->gone = true;
+  }
+}
+
+void
+brk_expire (brk_t *self)
+{
+  int64_t limit = at_mono_ms () - 3 * self->cfg->heartbeat_ms;
+  for (size_t i = self->n_peers; i-- > 0;) {
+    brk_peer_t *peer = self->peer_list[i];
+    if (peer->gone)
+      brk_peer_remove (self, peer, "unreachable");
+    else if (peer->last_seen_ms < limit)
+      brk_peer_remove (self, peer, "expired");
+  }
+}
+
+typedef struct {
+  brk_t *self;
+  const char **ids;
+  size_t n, cap;
+} s_sweep_t;
+
+static void
+s_sweep_id (const char *id, void *arg)
+{
+  s_sweep_t *sw = arg;
+  if (sw->n < sw->cap && zhashx_lookup (sw->self->known, id) == NULL)
+    sw->ids[sw->n++] = strdup (id);
+}
+
+static void
+s_sweep_msg (at_msg_t **msg_p, void *arg)
+{
+  brk_t *self = arg;
+  (*msg_p)->not_before_us = 0;   /* due by the database's clock */
+  brk_enqueue (self, msg_p);
+}
+
+void
+brk_sweep (brk_t *self)
+{
+  for (int s = 0; s < BRK_STAGES && brk_store_up (self); s++) {
+    brk_stage_t *stage = &self->stages[s];
+    size_t queued = brk_queue_size (stage->queue);
+    size_t cap = (size_t) self->cfg->broker_queue_cap;
+    if (queued >= cap)
+      continue;
+    s_sweep_t sw = {self, at_calloc (cap - queued, sizeof (char *)), 0, cap - queued};
+    /* The oldest rows are those the broker holds: look past them. */
+    size_t limit = cap + stage->in_flight;
+    int rc = at_store_bus_ready_ids (self->store, stage->name,
+                                     limit > 10000000 ? 10000000 : (int) limit, s_sweep_id, &sw);
+    if (rc == AT_OK && sw.n > 0)
+      rc = at_store_bus_fetch (self->store, sw.ids, sw.n, s_sweep_msg, self);
+    stage->sweep_more = rc == AT_OK && sw.n == sw.cap;
+    if (rc != AT_OK)
+      brk_store_lost (self);
+    else if (sw.n > 0)
+      at_debug ("broker", "msg=\"sweep\" stage=%s found=%zu", stage->name, sw.n);
+    for (size_t i = 0; i < sw.n; i++)
+      free ((char *) sw.ids[i]);
+    free (sw.ids);
+  }
+}
+
+bool
+brk_sweep_due (const brk_t *self)
+{
+  for (int s = 0; s < BRK_STAGES; s++)
+    if (self->stages[s].sweep_more
+        && brk_queue_size (self->stages[s].queue) < (size_t) self->cfg->broker_queue_cap / 2)
+      return true;
+  return false;
+}

@@ -1,0 +1,148 @@
+/* The bus SQL (lib/at_store_bus.h) against a real database: batch insert
+ * and its idempotence, done / retry / dead-letter / bump fenced by attempt,
+ * the sweep's id scan honouring not_before, and fetch. */
+#include "it.h"
+#include "at_store.h"
+#include "at_store_bus.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static PGconn *s_db;
+
+static long long
+s_count (const char *fmt, const char *id)
+{
+  char sql[512];
+  snprintf (sql, sizeof sql, fmt, id);
+  return it_db_scalar (s_db, sql);
+}
+
+typedef struct {
+  char ids[16][AT_ID_LEN];
+  size_t n;
+  at_msg_t *msgs[16];
+  size_t n_msgs;
+} s_seen_t;
+
+static void
+s_on_id (const char *id, void *arg)
+{
+  s_seen_t *seen = arg;
+  if (seen->n < 16)
+    at_strlcpy (seen->ids[seen->n++], id, AT_ID_LEN);
+}
+
+static void
+s_on_msg (at_msg_t **msg_p, void *arg)
+{
+  s_seen_t *seen = arg;
+  if (seen->n_msgs < 16) {
+    seen->msgs[seen->n_msgs++] = *msg_p;
+    *msg_p = NULL;
+  }
+}
+
+int
+main (void)
+{
+  it_require_pg ();
+  const char *conninfo = it_db_create ("bus_store", true);
+  s_db = it_db_connect (conninfo);
+  at_store_t *store = at_store_new (conninfo, "test");
+  IT_CHECK (store != NULL, "store");
+
+  /* insert a batch, with binary payloads (NUL bytes included) */
+  at_msg_t *m[4];
+  const uint8_t payload[] = {0, 1, 2, 0, 255};
+  for (int i = 0; i < 4; i++) {
+    char key[16];
+    snprintf (key, sizeof key, "k%d", i);
+    m[i] = at_msg_new (AT_STAGE_NOTIFY, AT_TYPE_NOTIFICATION_SEND, key, NULL, payload, sizeof payload);
+  }
+  m[3]->not_before_us = at_now_us () + 3600LL * 1000000;   /* an hour from now */
+  size_t inserted = 0;
+  IT_CHECK (at_store_bus_insert (store, m, 4, &inserted) == AT_OK && inserted == 4, "insert 4");
+  IT_CHECK (at_store_bus_insert (store, m, 4, &inserted) == AT_OK && inserted == 0,
+            "a repeated insert must be harmless, inserted %zu", inserted);
+  IT_CHECK (s_count ("SELECT count(*) FROM bus_message WHERE id = '%s' AND payload = '\\x00010200ff'",
+                     m[0]->id) == 1, "payload stored byte for byte");
+
+  /* the sweep sees the three due messages, not the future one */
+  s_seen_t seen = {0};
+  IT_CHECK (at_store_bus_ready_ids (store, AT_STAGE_NOTIFY, 10, s_on_id, &seen) == AT_OK, "ready");
+  IT_CHECK (seen.n == 3, "due messages: %zu", seen.n);
+  for (size_t i = 0; i < seen.n; i++)
+    IT_CHECK (strcmp (seen.ids[i], m[3]->id) != 0, "a message not due was listed");
+  const char *ids[] = {m[0]->id, m[1]->id};
+  IT_CHECK (at_store_bus_fetch (store, ids, 2, s_on_msg, &seen) == AT_OK && seen.n_msgs == 2, "fetch");
+  for (size_t i = 0; i < seen.n_msgs; i++) {
+    IT_CHECK (seen.msgs[i]->payload_len == sizeof payload
+              && memcmp (seen.msgs[i]->payload, payload, sizeof payload) == 0, "payload round trip");
+    IT_CHECK (seen.msgs[i]->attempt == 1, "attempt 1");
+    IT_CHECK (strcmp (seen.msgs[i]->trace_id, m[0]->trace_id) == 0
+              || strcmp (seen.msgs[i]->trace_id, m[1]->trace_id) == 0, "trace id kept");
+    at_msg_destroy (&seen.msgs[i]);
+  }
+
+  /* done, fenced by attempt */
+  IT_CHECK (at_store_bus_done (store, m[0]->id, 2) == AT_STALE, "done at a wrong attempt");
+  IT_CHECK (at_store_bus_done (store, m[0]->id, 1) == AT_OK, "done");
+  IT_CHECK (at_store_bus_done (store, m[0]->id, 1) == AT_STALE, "done twice");
+
+  /* retry: attempt + 1, later, with the reason; the old attempt is fenced */
+  IT_CHECK (at_store_bus_retry (store, m[1]->id, 1, 60000, "provider said 503") == AT_OK, "retry");
+  IT_CHECK (s_count ("SELECT count(*) FROM bus_message WHERE id = '%s' AND attempt = 2"
+                     " AND not_before > now () + interval '50 seconds'"
+                     " AND last_error = 'provider said 503'", m[1]->id) == 1, "retry row");
+  IT_CHECK (at_store_bus_retry (store, m[1]->id, 1, 0, NULL) == AT_STALE, "retry at old attempt");
+  IT_CHECK (at_store_bus_done (store, m[1]->id, 1) == AT_STALE, "done at old attempt");
+
+  /* lease bump */
+  IT_CHECK (at_store_bus_bump (store, m[2]->id, 1) == AT_OK, "bump");
+  IT_CHECK (at_store_bus_bump (store, m[2]->id, 1) == AT_STALE, "bump at old attempt");
+
+  /* dead letter: the row moves with its reason, in one statement */
+  IT_CHECK (at_store_bus_dead (store, m[2]->id, 1, "late") == AT_STALE, "dead at old attempt");
+  IT_CHECK (at_store_bus_dead (store, m[2]->id, 2, "template missing") == AT_OK, "dead");
+  IT_CHECK (s_count ("SELECT count(*) FROM bus_message WHERE id = '%s'", m[2]->id) == 0, "moved");
+  IT_CHECK (s_count ("SELECT count(*) FROM bus_dead WHERE id = '%s' AND attempt = 2"
+                     " AND reason = 'template missing' AND payload = '\\x00010200ff'", m[2]->id) == 1,
+            "dead row");
+  /* replayed and dead again: the dead row is refreshed, not lost */
+  IT_CHECK (at_store_bus_insert (store, &m[2], 1, &inserted) == AT_OK && inserted == 1, "replay");
+  IT_CHECK (at_store_bus_dead (store, m[2]->id, 1, "again") == AT_OK, "dead again");
+  IT_CHECK (s_count ("SELECT count(*) FROM bus_dead WHERE id = '%s' AND reason = 'again'", m[2]->id)
+            == 1, "dead row refreshed");
+
+  /* inside a transaction that rolls back, nothing stays */
+  IT_CHECK (at_store_begin (store) == AT_OK, "begin");
+  IT_CHECK (at_store_bus_done (store, m[1]->id, 2) == AT_OK, "done in tx");
+  IT_CHECK (at_store_rollback (store) == AT_OK, "rollback");
+  IT_CHECK (s_count ("SELECT count(*) FROM bus_message WHERE id = '%s'", m[1]->id) == 1,
+            "rolled back");
+
+  /* bad values are refused whole */
+  at_msg_t *bad = at_msg_new (AT_STAGE_NOTIFY, AT_TYPE_NOTIFICATION_SEND, "k", NULL, "x", 1);
+  strcpy (bad->key, "\xff\xfe not utf-8");
+  at_msg_t *pair[] = {m[0], bad};
+  long long before = it_db_scalar (s_db, "SELECT count(*) FROM bus_message");
+  IT_CHECK (at_store_bus_insert (store, pair, 2, NULL) == AT_INVALID, "invalid UTF-8 refused");
+  IT_CHECK (it_db_scalar (s_db, "SELECT count(*) FROM bus_message") == before, "nothing half written");
+  IT_CHECK (at_store_bus_done (store, "not-a-uuid", 1) == AT_INVALID, "bad id");
+
+  at_store_bus_stat_t stats[8];
+  size_t n_stats = 0;
+  IT_CHECK (at_store_bus_stats (store, stats, 8, &n_stats) == AT_OK && n_stats == 1, "stats");
+  IT_CHECK (strcmp (stats[0].stage, AT_STAGE_NOTIFY) == 0 && stats[0].depth == 2, "stats depth %lld",
+            (long long) stats[0].depth);
+
+  at_msg_destroy (&bad);
+  for (int i = 0; i < 4; i++)
+    at_msg_destroy (&m[i]);
+  at_store_destroy (&store);
+  PQfinish (s_db);
+  printf ("test_bus_store: ok\n");
+  return 0;
+}

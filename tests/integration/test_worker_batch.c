@@ -1,0 +1,199 @@
+/* One worker batch against a real database (workers/wrk_batch.c), with a
+ * test stage whose handler does what the first payload byte says:
+ *   'o' writes an effect row, produces one route message, returns AT_OK
+ *   'a' writes an effect row, returns AT_AGAIN          (retry, effect undone)
+ *   'p' produces a message, returns AT_ERROR            (retry, nothing produced)
+ *   'i' writes an effect row, returns AT_INVALID        (dead-lettered, undone)
+ *   'k' kills its own database connection               (whole batch undone)
+ * Asserts the rows: done messages leave bus_message with their effects and
+ * produced messages, failures leave nothing of theirs behind, fenced
+ * deliveries change nothing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "it.h"
+#include "wrk_int.h"
+#include "at_store_bus.h"
+
+static int
+s_exec (at_store_t *store, const char *sql)
+{
+  PGresult *res = PQexec (at_store_conn (store), sql);
+  int rc = PQresultStatus (res) == PGRES_COMMAND_OK || PQresultStatus (res) == PGRES_TUPLES_OK
+               ? AT_OK : AT_AGAIN;
+  PQclear (res);
+  return rc;
+}
+
+static int
+s_effect (wrk_ctx_t *ctx, wrk_msg_t *m)
+{
+  char sql[160];
+  snprintf (sql, sizeof sql, "INSERT INTO wrk_effect (msg_id) VALUES ('%s')", m->msg->id);
+  return s_exec (wrk_ctx_store (ctx), sql);
+}
+
+static int
+s_handle (wrk_ctx_t *ctx, wrk_msg_t *m)
+{
+  char what = m->msg->payload_len ? (char) m->msg->payload[0] : '?';
+  IT_CHECK (wrk_ctx_config (ctx) != NULL && wrk_ctx_stage_state (ctx) == NULL, "ctx");
+  if (what == 'o' || what == 'p') {
+    char key[80];
+    snprintf (key, sizeof key, "ticket:%s", m->msg->id);
+    at_msg_t *out = at_msg_new (AT_STAGE_ROUTE, AT_TYPE_TICKET_MESSAGE, key, m->msg->trace_id,
+                                "x", 1);
+    IT_CHECK (wrk_ctx_produce (ctx, &out) == AT_OK && out == NULL, "produce");
+  }
+  if (what == 'k') {
+    s_exec (wrk_ctx_store (ctx), "SELECT pg_terminate_backend(pg_backend_pid())");
+    return AT_AGAIN;
+  }
+  if (what != 'p' && s_effect (ctx, m) != AT_OK)
+    return AT_AGAIN;
+  switch (what) {
+  case 'o': return AT_OK;
+  case 'a': snprintf (m->reason, sizeof m->reason, "provider unavailable"); return AT_AGAIN;
+  case 'p': return AT_ERROR;
+  default: snprintf (m->reason, sizeof m->reason, "not a test message"); return AT_INVALID;
+  }
+}
+
+static const wrk_stage_t s_stage = {.name = "ingest", .handle = s_handle};
+
+static at_msg_t *
+s_msg (at_store_t *store, char what, uint32_t attempt_in_db)
+{
+  at_msg_t *msg = at_msg_new (AT_STAGE_INGEST, AT_TYPE_INBOUND_MESSAGE, "email:t@example.com",
+                              NULL, &what, 1);
+  msg->attempt = attempt_in_db;
+  IT_CHECK (at_store_bus_insert (store, &msg, 1, NULL) == AT_OK, "insert %c", what);
+  return msg;
+}
+
+static long long
+s_count (PGconn *conn, const char *fmt, const char *id)
+{
+  char sql[300];
+  snprintf (sql, sizeof sql, fmt, id);
+  return it_db_scalar (conn, sql);
+}
+
+/* Runs msgs (delivered at the given attempts) as one batch. */
+static int
+s_run (wrk_ctx_t *ctx, wrk_item_t *items, at_msg_t **msgs, const uint32_t *attempts, size_t n)
+{
+  memset (items, 0, n * sizeof *items);
+  for (size_t i = 0; i < n; i++) {
+    items[i].m.msg = at_msg_dup (msgs[i]);
+    items[i].m.msg->attempt = attempts[i];
+  }
+  return wrk_batch_run (ctx, items, n);
+}
+
+int
+main (void)
+{
+  it_require_pg ();
+  char db[512];
+  at_strlcpy (db, it_db_create ("worker_batch", true), sizeof db);
+  PGconn *conn = it_db_connect (db);
+  PQclear (PQexec (conn, "CREATE TABLE wrk_effect (msg_id uuid PRIMARY KEY)"));
+
+  setenv ("ATENDE_MAX_ATTEMPTS", "3", 1);
+  setenv ("ATENDE_RETRY_BASE_MS", "60000", 1);
+  setenv ("ATENDE_RETRY_MAX_MS", "600000", 1);
+  at_config_t *cfg = at_config_from_env ();
+  wrk_ctx_t ctx = {.cfg = cfg, .stage = &s_stage, .rng = 42};
+  ctx.store = at_store_new (db, "test");
+  IT_CHECK (ctx.store != NULL, "store");
+
+  /* One batch with every outcome. */
+  enum { OK, AGAIN, PRODUCE_FAIL, INVALID, STALE, LAST, N };
+  at_msg_t *msgs[N];
+  msgs[OK] = s_msg (ctx.store, 'o', 1);
+  msgs[AGAIN] = s_msg (ctx.store, 'a', 1);
+  msgs[PRODUCE_FAIL] = s_msg (ctx.store, 'p', 1);
+  msgs[INVALID] = s_msg (ctx.store, 'i', 1);
+  msgs[STALE] = s_msg (ctx.store, 'o', 2);        /* delivered at 1, the row is at 2 */
+  msgs[LAST] = s_msg (ctx.store, 'a', 3);         /* its last attempt */
+  uint32_t attempts[N] = {1, 1, 1, 1, 1, 3};
+  wrk_item_t items[N];
+  IT_CHECK (s_run (&ctx, items, msgs, attempts, N) == AT_OK, "batch commits");
+
+  IT_CHECK (items[OK].outcome == WRK_OUT_DONE && items[OK].n_produced == 1, "done");
+  IT_CHECK (s_count (conn, "SELECT count(*) FROM bus_message WHERE id = '%s'", msgs[OK]->id) == 0,
+            "a done message leaves the bus");
+  IT_CHECK (s_count (conn, "SELECT count(*) FROM wrk_effect WHERE msg_id = '%s'", msgs[OK]->id)
+            == 1, "its effect is committed");
+  IT_CHECK (s_count (conn, "SELECT count(*) FROM bus_message WHERE stage = 'route' AND key = "
+                     "'ticket:%s'", msgs[OK]->id) == 1, "its produced message is committed");
+  IT_CHECK (s_count (conn, "SELECT count(*) FROM bus_message WHERE id = '%s'",
+                     items[OK].produced[0]->id) == 1, "the settled envelope is the row");
+
+  IT_CHECK (items[AGAIN].outcome == WRK_OUT_RETRY, "retry");
+  IT_CHECK (s_count (conn, "SELECT count(*) FROM bus_message WHERE id = '%s' AND attempt = 2 "
+                     "AND not_before > now() + interval '20 seconds' AND last_error = "
+                     "'provider unavailable'", msgs[AGAIN]->id) == 1,
+            "a retry is scheduled at attempt 2, later, with the reason");
+  IT_CHECK (s_count (conn, "SELECT count(*) FROM wrk_effect WHERE msg_id = '%s'",
+                     msgs[AGAIN]->id) == 0, "a failed message's effect is undone");
+
+  IT_CHECK (items[PRODUCE_FAIL].outcome == WRK_OUT_RETRY && items[PRODUCE_FAIL].n_produced == 0,
+            "failed producer retried");
+  IT_CHECK (s_count (conn, "SELECT count(*) FROM bus_message WHERE key = 'ticket:%s'",
+                     msgs[PRODUCE_FAIL]->id) == 0, "what a failed message produced is dropped");
+
+  IT_CHECK (items[INVALID].outcome == WRK_OUT_DEAD, "invalid dead");
+  IT_CHECK (s_count (conn, "SELECT count(*) FROM bus_dead WHERE id = '%s' AND reason = "
+                     "'not a test message'", msgs[INVALID]->id) == 1,
+            "invalid input is dead-lettered with its reason");
+  IT_CHECK (s_count (conn, "SELECT count(*) FROM bus_message WHERE id = '%s'",
+                     msgs[INVALID]->id) == 0, "and leaves the bus");
+
+  IT_CHECK (items[STALE].outcome == WRK_OUT_STALE, "stale");
+  IT_CHECK (s_count (conn, "SELECT count(*) FROM bus_message WHERE id = '%s' AND attempt = 2",
+                     msgs[STALE]->id) == 1, "a fenced delivery leaves the row alone");
+  IT_CHECK (s_count (conn, "SELECT count(*) FROM wrk_effect WHERE msg_id = '%s'",
+                     msgs[STALE]->id) == 0, "and its effect is undone");
+
+  IT_CHECK (items[LAST].outcome == WRK_OUT_DEAD, "last attempt dead");
+  IT_CHECK (s_count (conn, "SELECT count(*) FROM bus_dead WHERE id = '%s' AND attempt = 3 AND "
+                     "reason = 'provider unavailable'", msgs[LAST]->id) == 1,
+            "after the last attempt the message is dead-lettered");
+  for (size_t i = 0; i < N; i++)
+    wrk_item_clear (&items[i]);
+
+  /* A batch whose connection dies: nothing of it happens. */
+  at_msg_t *more[3] = {s_msg (ctx.store, 'o', 1), s_msg (ctx.store, 'k', 1),
+                       s_msg (ctx.store, 'o', 1)};
+  uint32_t ones[3] = {1, 1, 1};
+  wrk_item_t items2[3];
+  IT_CHECK (s_run (&ctx, items2, more, ones, 3) == AT_AGAIN, "batch rolled back");
+  for (size_t i = 0; i < 3; i++) {
+    IT_CHECK (items2[i].outcome == WRK_OUT_NONE && items2[i].n_produced == 0, "released");
+    IT_CHECK (s_count (conn, "SELECT count(*) FROM bus_message WHERE id = '%s' AND attempt = 1",
+                       more[i]->id) == 1, "message %zu untouched", i);
+    wrk_item_clear (&items2[i]);
+  }
+  IT_CHECK (it_db_scalar (conn, "SELECT count(*) FROM wrk_effect") == 1, "no new effect");
+  IT_CHECK (!at_store_ok (ctx.store) && at_store_reconnect (ctx.store) == AT_OK, "reconnect");
+
+  /* Redelivered without the killer, they go through. */
+  at_msg_t *again[2] = {more[0], more[2]};
+  IT_CHECK (s_run (&ctx, items2, again, ones, 2) == AT_OK, "redelivery commits");
+  IT_CHECK (items2[0].outcome == WRK_OUT_DONE && items2[1].outcome == WRK_OUT_DONE, "done");
+  IT_CHECK (it_db_scalar (conn, "SELECT count(*) FROM wrk_effect") == 3, "effects once each");
+  for (size_t i = 0; i < 2; i++)
+    wrk_item_clear (&items2[i]);
+
+  for (size_t i = 0; i < N; i++)
+    at_msg_destroy (&msgs[i]);
+  for (size_t i = 0; i < 3; i++)
+    at_msg_destroy (&more[i]);
+  at_store_destroy (&ctx.store);
+  at_config_destroy (&cfg);
+  PQfinish (conn);
+  printf ("worker batch: ok\n");
+  return 0;
+}

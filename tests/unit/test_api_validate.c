@@ -1,0 +1,226 @@
+/* The api's pure parts: request-body validators (the bus message they build
+ * or the problem naming the field), RFC 3339 parsing and the route table. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "api_internal.h"
+#include "domain.pb-c.h"
+
+static void
+test_inbound_ok (void **state)
+{
+  const char *body = "{\"channel\":\"email\",\"handle\":\"Ana@Example.COM\",\"text\":\"Onde está?\","
+                     "\"provider_message_id\":\"<m1@x>\",\"name\":\"Ana\",\"language\":\"pt\"}";
+  api_problem_t p;
+  at_msg_t *m = NULL;
+  assert_int_equal (api_inbound_parse (body, strlen (body), NULL, &m, &p), AT_OK);
+  assert_string_equal (m->stage, AT_STAGE_INGEST);
+  assert_string_equal (m->type, AT_TYPE_INBOUND_MESSAGE);
+  assert_string_equal (m->key, "email:ana@example.com");
+  Atende__InboundMessage *in = atende__inbound_message__unpack (NULL, m->payload_len, m->payload);
+  assert_non_null (in);
+  assert_string_equal (in->channel, "email");
+  assert_string_equal (in->handle, "ana@example.com");
+  assert_string_equal (in->text, "Onde está?");
+  assert_string_equal (in->provider_message_id, "<m1@x>");
+  assert_string_equal (in->name, "Ana");
+  assert_string_equal (in->language, "pt");
+  assert_true (in->received_us > 0);
+  atende__inbound_message__free_unpacked (in, NULL);
+  at_msg_destroy (&m);
+}
+
+static void
+s_inbound_fails (const char *body, int status, const char *field)
+{
+  api_problem_t p;
+  at_msg_t *m = NULL;
+  assert_int_equal (api_inbound_parse (body, strlen (body), NULL, &m, &p), AT_INVALID);
+  assert_null (m);
+  assert_int_equal (p.status, status);
+  if (field)
+    assert_string_equal (p.field, field);
+  else
+    assert_null (p.field);
+}
+
+static void
+test_inbound_bad (void **state)
+{
+  s_inbound_fails ("", 400, NULL);
+  s_inbound_fails ("{", 400, NULL);
+  s_inbound_fails ("\"text\"", 400, NULL);
+  s_inbound_fails ("{\"handle\":\"a@b.c\",\"text\":\"t\",\"provider_message_id\":\"1\"}", 400, "channel");
+  s_inbound_fails ("{\"channel\":null,\"handle\":\"a@b.c\",\"text\":\"t\",\"provider_message_id\":\"1\"}",
+                   400, "channel");
+  s_inbound_fails ("{\"channel\":\"pigeon\",\"handle\":\"a@b.c\",\"text\":\"t\",\"provider_message_id\":\"1\"}",
+                   422, "channel");
+  s_inbound_fails ("{\"channel\":\"sms\",\"handle\":\"call me\",\"text\":\"t\",\"provider_message_id\":\"1\"}",
+                   422, "handle");
+  s_inbound_fails ("{\"channel\":\"sms\",\"handle\":\"+5511999990000\",\"text\":1,\"provider_message_id\":\"1\"}",
+                   400, "text");
+  s_inbound_fails ("{\"channel\":\"sms\",\"handle\":\"+5511999990000\",\"text\":\"t\",\"provider_message_id\":\"\"}",
+                   422, "provider_message_id");
+  s_inbound_fails ("{\"channel\":\"sms\",\"handle\":\"+5511999990000\",\"text\":\"t\",\"provider_message_id\":\"1\","
+                   "\"language\":\"pt BR\"}", 422, "language");
+  /* text of 64 KiB + 1 */
+  size_t n = 64 * 1024 + 1;
+  char *big = malloc (n + 200);
+  int off = snprintf (big, 200, "{\"channel\":\"chat\",\"handle\":\"c1\",\"provider_message_id\":\"1\",\"text\":\"");
+  memset (big + off, 'a', n);
+  strcpy (big + off + n, "\"}");
+  s_inbound_fails (big, 422, "text");
+  free (big);
+}
+
+static void
+test_order_event (void **state)
+{
+  const char *body = "{\"status\":\"shipped\",\"occurred_at\":\"2026-11-22T15:00:00.5-03:00\","
+                     "\"event_id\":\"ev-9\",\"expected_delivery\":\"2026-11-25\","
+                     "\"customer\":{\"channel\":\"sms\",\"handle\":\"11 99999-0000\"}}";
+  api_problem_t p;
+  at_msg_t *m = NULL;
+  assert_int_equal (api_order_event_parse ("PED-1", body, strlen (body), NULL, &m, &p), AT_OK);
+  assert_string_equal (m->stage, AT_STAGE_NOTIFY);
+  assert_string_equal (m->type, AT_TYPE_ORDER_EVENT);
+  assert_string_equal (m->key, "order:PED-1");
+  Atende__OrderEvent *ev = atende__order_event__unpack (NULL, m->payload_len, m->payload);
+  assert_non_null (ev);
+  assert_string_equal (ev->status, "shipped");
+  assert_string_equal (ev->event_id, "ev-9");
+  assert_int_equal (ev->occurred_us, 1795370400500000LL);   /* 2026-11-22T18:00:00.5Z */
+  assert_string_equal (ev->customer_handle, "+5511999990000");
+  assert_string_equal (ev->expected_delivery, "2026-11-25");
+  atende__order_event__free_unpacked (ev, NULL);
+  at_msg_destroy (&m);
+
+  const char *bad[][3] = {
+    { "{\"status\":\"lost\",\"customer\":{\"channel\":\"sms\",\"handle\":\"+5511999990000\"}}", "422", "status" },
+    { "{\"status\":\"placed\"}", "400", "customer" },
+    { "{\"status\":\"placed\",\"customer\":{\"channel\":\"sms\",\"handle\":5}}", "400", "customer.handle" },
+    { "{\"status\":\"placed\",\"tracking_url\":\"ftp://x\",\"customer\":{\"channel\":\"sms\",\"handle\":\"+5511999990000\"}}",
+      "422", "tracking_url" },
+    { "{\"status\":\"placed\",\"occurred_at\":\"2026-11-22 25:00:00Z\",\"customer\":{\"channel\":\"sms\",\"handle\":\"+5511999990000\"}}",
+      "422", "occurred_at" },
+  };
+  for (size_t i = 0; i < AT_ARRAY_LEN (bad); i++) {
+    m = NULL;
+    assert_int_equal (api_order_event_parse ("PED-1", bad[i][0], strlen (bad[i][0]), NULL, &m, &p),
+                      AT_INVALID);
+    assert_null (m);
+    assert_int_equal (p.status, atoi (bad[i][1]));
+    assert_string_equal (p.field, bad[i][2]);
+  }
+}
+
+static void
+test_ticket_actions (void **state)
+{
+  api_problem_t p;
+  at_msg_t *m = NULL;
+  const char *reply = "{\"agent\":\"ana\",\"text\":\"Já enviamos.\"}";
+  assert_int_equal (api_reply_parse (7, reply, strlen (reply), NULL, &m, &p), AT_OK);
+  assert_string_equal (m->stage, AT_STAGE_ROUTE);
+  assert_string_equal (m->type, AT_TYPE_TICKET_REPLY);
+  assert_string_equal (m->key, "ticket:7");
+  at_msg_destroy (&m);
+  assert_int_equal (api_resolve_parse (7, "", 0, NULL, &m, &p), AT_OK);
+  assert_string_equal (m->type, AT_TYPE_TICKET_RESOLVE);
+  at_msg_destroy (&m);
+  assert_int_equal (api_reply_parse (7, "{\"agent\":\"ana\"}", 15, NULL, &m, &p), AT_INVALID);
+  assert_string_equal (p.field, "text");
+}
+
+static void
+test_survey_answer (void **state)
+{
+  const char *id = "0190e1f2-0000-7000-8000-0000000000a1";
+  api_problem_t p;
+  at_msg_t *m = NULL;
+  assert_int_equal (api_survey_answer_parse (id, "csat", "{\"score\":5}", 11, NULL, &m, &p), AT_OK);
+  assert_string_equal (m->stage, AT_STAGE_SURVEY);
+  assert_string_equal (m->key, "survey:0190e1f2-0000-7000-8000-0000000000a1");
+  at_msg_destroy (&m);
+  assert_int_equal (api_survey_answer_parse (id, "nps", "{\"score\":0}", 11, NULL, &m, &p), AT_OK);
+  at_msg_destroy (&m);
+  assert_int_equal (api_survey_answer_parse (id, "csat", "{\"score\":0}", 11, NULL, &m, &p), AT_INVALID);
+  assert_int_equal (p.status, 422);
+  assert_string_equal (p.field, "score");
+  assert_int_equal (api_survey_answer_parse (id, "csat", "{\"score\":4.5}", 13, NULL, &m, &p),
+                    AT_INVALID);
+  assert_int_equal (p.status, 400);
+}
+
+static void
+test_rfc3339 (void **state)
+{
+  int64_t us = 0;
+  assert_int_equal (api_rfc3339_parse ("1970-01-01T00:00:00Z", &us), AT_OK);
+  assert_int_equal (us, 0);
+  assert_int_equal (api_rfc3339_parse ("2026-11-22T18:00:00.123456789+00:00", &us), AT_OK);
+  assert_int_equal (us, 1795370400123456LL);
+  assert_int_equal (api_rfc3339_parse ("2026-11-22t15:00:00-03:00", &us), AT_OK);
+  assert_int_equal (us, 1795370400000000LL);
+  const char *bad[] = { "", "2026-11-22", "2026-11-22T18:00:00", "2026-13-01T00:00:00Z",
+                        "2026-02-29T00:00:00Z", "2026-11-22T18:00:00.Z", "2026-11-22T18:00Z",
+                        "2026-11-22T18:00:00+3:00", "2026-11-22T18:00:00Zjunk", "yesterday" };
+  for (size_t i = 0; i < AT_ARRAY_LEN (bad); i++)
+    assert_int_equal (api_rfc3339_parse (bad[i], &us), AT_INVALID);
+  assert_true (api_date_valid ("2024-02-29"));
+  assert_false (api_date_valid ("2025-02-29"));
+  assert_false (api_date_valid ("2025-1-01"));
+}
+
+static void
+s_route (const char *method, const char *path, const char *want_route, int want_status,
+         const char *want_param)
+{
+  api_request_t req;
+  memset (&req, 0, sizeof req);
+  req.method = method;
+  req.path = path;
+  api_route_match (&req);
+  assert_int_equal (req.route_status, want_status);
+  if (want_route) {
+    assert_non_null (req.route);
+    assert_string_equal (req.route->name, want_route);
+    assert_string_equal (req.param, want_param);
+  }
+  else
+    assert_null (req.route);
+}
+
+static void
+test_router (void **state)
+{
+  s_route ("POST", "/v1/messages", "messages", 0, "");
+  s_route ("GET", "/v1/messages/abc", "message", 0, "abc");
+  s_route ("POST", "/v1/tickets/12/replies", "ticket_replies", 0, "12");
+  s_route ("POST", "/v1/tickets/12/resolve", "ticket_resolve", 0, "12");
+  s_route ("POST", "/v1/orders/PED-1/events", "order_events", 0, "PED-1");
+  s_route ("GET", "/v1/tickets/12/", NULL, 404, NULL);
+  s_route ("GET", "/v1/tickets//replies", NULL, 404, NULL);
+  s_route ("GET", "/v1/ticket", NULL, 404, NULL);
+  s_route ("PUT", "/v1/messages", NULL, 405, NULL);
+  s_route ("HEAD", "/healthz", "healthz", 0, "");
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_inbound_ok),
+    cmocka_unit_test (test_inbound_bad),
+    cmocka_unit_test (test_order_event),
+    cmocka_unit_test (test_ticket_actions),
+    cmocka_unit_test (test_survey_answer),
+    cmocka_unit_test (test_rfc3339),
+    cmocka_unit_test (test_router),
+  };
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}

@@ -1,0 +1,215 @@
+/* Pure logic of the bus: the broker's queue (per-key skipping, redelivery at
+ * the front), the shard hash publishers route by, the one-frame Command
+ * codec and the metrics text. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "at_msg.h"
+#include "at_zmq.h"
+#include "brk_metrics.h"
+#include "brk_queue.h"
+
+static at_msg_t *
+s_msg (const char *key, const char *body)
+{
+  at_msg_t *m = at_msg_new (AT_STAGE_ROUTE, AT_TYPE_TICKET_MESSAGE, key, NULL, body, strlen (body));
+  assert_non_null (m);
+  return m;
+}
+
+static bool
+s_busy_a (const char *key, void *arg)
+{
+  (void) arg;
+  return strcmp (key, "a") == 0;
+}
+
+static void
+test_queue_fifo_and_bytes (void **state)
+{
+  (void) state;
+  brk_queue_t *q = brk_queue_new ();
+  at_msg_t *m1 = s_msg ("a", "one"), *m2 = s_msg ("b", "three");
+  brk_queue_push (q, &m1);
+  brk_queue_push (q, &m2);
+  assert_null (m1);
+  assert_int_equal (brk_queue_size (q), 2);
+  assert_int_equal (brk_queue_bytes (q), 8);
+  at_msg_t *got = brk_queue_take (q, 64, NULL, NULL);
+  assert_memory_equal (got->payload, "one", 3);
+  assert_int_equal (brk_queue_bytes (q), 5);
+  at_msg_destroy (&got);
+  brk_queue_destroy (&q);   /* frees the message left */
+  assert_null (q);
+}
+
+static void
+test_queue_skips_busy_key_in_order (void **state)
+{
+  (void) state;
+  brk_queue_t *q = brk_queue_new ();
+  const char *keys[] = {"a", "a", "b", "a", "b"};
+  const char *bodies[] = {"a1", "a2", "b1", "a3", "b2"};
+  for (int i = 0; i < 5; i++) {
+    at_msg_t *m = s_msg (keys[i], bodies[i]);
+    brk_queue_push (q, &m);
+  }
+  /* "a" is in flight: b1 then b2, never an a */
+  at_msg_t *m = brk_queue_take (q, 64, s_busy_a, NULL);
+  assert_memory_equal (m->payload, "b1", 2);
+  at_msg_destroy (&m);
+  m = brk_queue_take (q, 64, s_busy_a, NULL);
+  assert_memory_equal (m->payload, "b2", 2);
+  at_msg_destroy (&m);
+  assert_null (brk_queue_take (q, 64, s_busy_a, NULL));
+  /* once free, a's come out in their order */
+  const char *want[] = {"a1", "a2", "a3"};
+  for (int i = 0; i < 3; i++) {
+    assert_null (brk_queue_take (q, 64, s_busy_a, NULL));   /* still busy */
+    m = brk_queue_take (q, 64, NULL, NULL);
+    assert_memory_equal (m->payload, want[i], 2);
+    at_msg_destroy (&m);
+  }
+  assert_int_equal (brk_queue_size (q), 0);
+  brk_queue_destroy (&q);
+}
+
+static void
+test_queue_lookahead_bound (void **state)
+{
+  (void) state;
+  brk_queue_t *q = brk_queue_new ();
+  for (int i = 0; i < 10; i++) {
+    at_msg_t *m = s_msg ("a", "x");
+    brk_queue_push (q, &m);
+  }
+  at_msg_t *m = s_msg ("b", "y");
+  brk_queue_push (q, &m);
+  assert_null (brk_queue_take (q, 5, s_busy_a, NULL));   /* b is beyond the window */
+  m = brk_queue_take (q, 64, s_busy_a, NULL);
+  assert_memory_equal (m->payload, "y", 1);
+  at_msg_destroy (&m);
+  brk_queue_destroy (&q);
+}
+
+static void
+test_queue_push_front (void **state)
+{
+  (void) state;
+  brk_queue_t *q = brk_queue_new ();
+  at_msg_t *m1 = s_msg ("a", "1"), *m2 = s_msg ("b", "2");
+  brk_queue_push (q, &m1);
+  brk_queue_push_front (q, &m2);
+  at_msg_t *m = brk_queue_take (q, 64, NULL, NULL);
+  assert_memory_equal (m->payload, "2", 1);
+  at_msg_destroy (&m);
+  brk_queue_destroy (&q);
+}
+
+static void
+test_shard_stable_and_spread (void **state)
+{
+  (void) state;
+  assert_int_equal (at_bus_shard ("customer-42", 0), 0);
+  assert_int_equal (at_bus_shard ("anything", 1), 0);
+  /* FNV-1a 32 reference values */
+  assert_int_equal (at_bus_shard ("", 0xffffffffu), 2166136261u % 0xffffffffu);
+  assert_int_equal (at_bus_shard ("a", 0xffffffffu), 0xe40c292cu % 0xffffffffu);
+  assert_int_equal (at_bus_shard ("foobar", 0xffffffffu), 0xbf9cf968u % 0xffffffffu);
+  int counts[3] = {0};
+  char key[32];
+  for (int i = 0; i < 3000; i++) {
+    snprintf (key, sizeof key, "order-%d", i);
+    uint32_t s = at_bus_shard (key, 3);
+    assert_true (s < 3);
+    assert_int_equal (s, at_bus_shard (key, 3));
+    counts[s]++;
+  }
+  for (int i = 0; i < 3; i++)
+    assert_true (counts[i] > 700);
+}
+
+static void
+test_cmd_decode_refuses_bad_input (void **state)
+{
+  (void) state;
+  Atende__Bus__Command *cmd = NULL;
+  char reason[128];
+  const uint8_t junk[] = {0xff, 0xff, 0xff, 0xff, 0x0f};
+  assert_int_equal (at_bus_cmd_decode (junk, sizeof junk, &cmd, reason, sizeof reason), AT_INVALID);
+  assert_null (cmd);
+  assert_non_null (strstr (reason, "malformed"));
+
+  Atende__Bus__Heartbeat hb = ATENDE__BUS__HEARTBEAT__INIT;
+  Atende__Bus__Command c = ATENDE__BUS__COMMAND__INIT;
+  c.body_case = ATENDE__BUS__COMMAND__BODY_HEARTBEAT;
+  c.heartbeat = &hb;
+  uint8_t buf[64];
+  c.version = 2;
+  size_t len = atende__bus__command__pack (&c, buf);
+  assert_int_equal (at_bus_cmd_decode (buf, len, &cmd, reason, sizeof reason), AT_INVALID);
+  assert_non_null (strstr (reason, "version"));
+
+  c.version = 1;
+  len = atende__bus__command__pack (&c, buf);
+  assert_int_equal (at_bus_cmd_decode (buf, len, &cmd, reason, sizeof reason), AT_OK);
+  assert_int_equal (cmd->body_case, ATENDE__BUS__COMMAND__BODY_HEARTBEAT);
+  atende__bus__command__free_unpacked (cmd, NULL);
+
+  const uint8_t version_only[] = {0x08, 0x01};   /* version 1, no body */
+  assert_int_equal (at_bus_cmd_decode (version_only, sizeof version_only, &cmd, reason,
+                                       sizeof reason), AT_INVALID);
+  assert_non_null (strstr (reason, "unknown command"));
+}
+
+static void
+test_metrics_render (void **state)
+{
+  (void) state;
+  brk_snapshot_t snap;
+  memset (&snap, 0, sizeof snap);
+  const char *names[] = {"ingest", "route", "notify", "survey"};
+  for (int i = 0; i < BRK_STAGES; i++)
+    strcpy (snap.stages[i].name, names[i]);
+  snap.stages[1].depth = 42;
+  snap.stages[1].oldest_age_s = 1.5;
+  snap.stages[2].delivered = 7;
+  snap.rejected[BRK_REJECT_MALFORMED] = 3;
+  snap.workers = 2;
+  snap.ready = true;
+  char buf[16384];
+  size_t len = brk_metrics_render (&snap, buf, sizeof buf);
+  assert_int_equal (len, strlen (buf));
+  assert_non_null (strstr (buf, "atende_bus_depth{stage=\"route\"} 42\n"));
+  assert_non_null (strstr (buf, "atende_bus_oldest_age_seconds{stage=\"route\"} 1.500\n"));
+  assert_non_null (strstr (buf, "atende_bus_delivered_total{stage=\"notify\"} 7\n"));
+  assert_non_null (strstr (buf, "atende_bus_rejected_total{reason=\"malformed\"} 3\n"));
+  assert_non_null (strstr (buf, "atende_broker_workers 2\n"));
+  assert_non_null (strstr (buf, "atende_ready 1\n"));
+  assert_non_null (strstr (buf, "atende_build_info{version=\""));
+  char small[100];
+  len = brk_metrics_render (&snap, small, sizeof small);
+  assert_true (len < sizeof small);
+  assert_int_equal (len, strlen (small));
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_queue_fifo_and_bytes),
+    cmocka_unit_test (test_queue_skips_busy_key_in_order),
+    cmocka_unit_test (test_queue_lookahead_bound),
+    cmocka_unit_test (test_queue_push_front),
+    cmocka_unit_test (test_shard_stable_and_spread),
+    cmocka_unit_test (test_cmd_decode_refuses_bad_input),
+    cmocka_unit_test (test_metrics_render),
+  };
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}

@@ -1,0 +1,183 @@
+/* notify, order.event: the order state machine applied to the store, and the
+ * customer's order_status message when a customer-facing status applies. */
+#include <stdio.h>
+#include <string.h>
+#include "notify.h"
+#include "templates.h"
+#include "at_order.h"
+#include "at_customer.h"
+#include "at_channel.h"
+#include "at_notification.h"
+#include "at_log.h"
+#include "domain.pb-c.h"
+
+#define S_TRACKING_URL_MAX 1024
+#define S_NAME_MAX 200
+
+/* Checks the fields a publisher must get right; reason says which is not. */
+static int
+s_validate (const Atende__OrderEvent *ev, char *reason, size_t cap)
+{
+  size_t id_len = strlen (ev->order_id);
+  char date[48];
+  if (id_len == 0 || id_len > AT_ORDER_ID_MAX)
+    snprintf (reason, cap, "order_id must have 1..%d bytes", AT_ORDER_ID_MAX);
+  else if (!at_order_status_known (ev->status))
+    snprintf (reason, cap, "unknown order status \"%.40s\"", ev->status);
+  else if (ev->occurred_us < 0)
+    snprintf (reason, cap, "occurred_us must not be negative");
+  else if (*ev->expected_delivery && wrk_notify_date (ev->expected_delivery, "en", date,
+                                                        sizeof date) != AT_OK)
+    snprintf (reason, cap, "expected_delivery must be YYYY-MM-DD");
+  else if (*ev->tracking_url && (strlen (ev->tracking_url) > S_TRACKING_URL_MAX
+                                 || (strncmp (ev->tracking_url, "https://", 8) != 0
+                                     && strncmp (ev->tracking_url, "http://", 7) != 0)))
+    snprintf (reason, cap, "tracking_url must be an http(s) URL of at most %d bytes",
+              S_TRACKING_URL_MAX);
+  else if (!at_channel_known (ev->customer_channel))
+    snprintf (reason, cap, "unknown customer_channel \"%.40s\"", ev->customer_channel);
+  else if (strlen (ev->customer_name) > S_NAME_MAX)
+    snprintf (reason, cap, "customer_name longer than %d bytes", S_NAME_MAX);
+  else
+    return AT_OK;
+  return AT_INVALID;
+}
+
+/* The first word of a name, cut on a UTF-8 character boundary to fit. */
+static void
+s_first_name (const char *name, char *out, size_t cap)
+{
+  size_t n = 0;
+  while (*name == ' ')
+    name++;
+  while (name[n] && name[n] != ' ' && n + 1 < cap)
+    n++;
+  while (n > 0 && name[n] && ((unsigned char) name[n] & 0xc0) == 0x80)
+    n--;                         /* do not end in the middle of a character */
+  memcpy (out, name, n);
+  out[n] = 0;
+}
+
+/* Creates the order_status notification and queues its notification.send. */
+static int
+s_notify_customer (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__OrderEvent *ev,
+                   int64_t customer_id, const char *handle)
+{
+  at_store_t *store = wrk_ctx_store (ctx);
+  char name[S_NAME_MAX + 1], locale_raw[AT_LOCALE_LEN], text[WRK_NOTIFY_TEXT_MAX];
+  char first_name[64] = "", id[AT_ID_LEN];
+  int rc = at_store_order_customer (store, customer_id, name, sizeof name, locale_raw);
+  if (rc != AT_OK && rc != AT_NOTFOUND)
+    return rc;
+  const char *full = *name ? name : ev->customer_name;
+  s_first_name (full, first_name, sizeof first_name);
+  const char *locale = at_locale_pick (locale_raw, wrk_ctx_config (ctx)->default_locale);
+  wrk_notify_vars_t vars = {first_name, ev->order_id, ev->expected_delivery, ev->tracking_url};
+  rc = wrk_notify_render (ev->status, locale, &vars, text, sizeof text);
+  if (rc == AT_NOTFOUND)
+    return AT_OK;
+  if (rc != AT_OK) {
+    snprintf (m->reason, sizeof m->reason, "order_status message does not fit");
+    return AT_INVALID;
+  }
+  at_notification_t n = {.kind = "order_status", .customer_id = customer_id,
+                         .order_id = ev->order_id, .channel = ev->customer_channel,
+                         .recipient = handle, .body = text};
+  rc = at_store_notification_create (store, &n, id);
+  if (rc != AT_OK)
+    return rc;
+  at_msg_t *send = at_notification_send_msg (id, m->msg->trace_id);
+  if (!send)
+    return AT_ERROR;
+  at_info (WRK_NOTIFY_COMP, "msg=\"order status notification\" order_id=\"%s\" status=%s"
+           " notification_id=%s locale=%s", ev->order_id, ev->status, id, locale);
+  return wrk_ctx_produce (ctx, &send);
+}
+
+/* The state machine on the stored order; *notify_out when the status applied. */
+static int
+s_apply (at_store_t *store, wrk_msg_t *m, const Atende__OrderEvent *ev, int64_t occurred_us,
+         int64_t customer_id, bool *notify_out)
+{
+  at_order_current_t cur;
+  at_order_decision_t decision;
+  char key[AT_ORDER_EVENT_KEY_MAX];
+  int rank = 0;
+  bool recorded = false;
+  *notify_out = false;
+  if (at_order_event_key (ev->event_id, ev->status, occurred_us, key, sizeof key) != AT_OK) {
+    snprintf (m->reason, sizeof m->reason, "event_id longer than %d bytes",
+              AT_ORDER_EVENT_KEY_MAX - 1);
+    return AT_INVALID;
+  }
+  int rc = at_store_order_lock (store, ev->order_id, &cur);
+  if (rc == AT_OK)
+    rc = at_order_decide (&cur, ev->status, occurred_us, &decision, &rank);
+  if (rc != AT_OK)
+    return rc;
+  bool apply = decision == AT_ORDER_APPLY;
+  at_order_update_t u = {ev->order_id, customer_id, ev->status, rank, occurred_us,
+                         ev->expected_delivery, ev->tracking_url};
+  if (!cur.exists) {
+    rc = at_store_order_insert (store, &u);
+    if (rc == AT_CONFLICT) {
+      snprintf (m->reason, sizeof m->reason, "order created concurrently; retrying");
+      return AT_AGAIN;
+    }
+  }
+  if (rc == AT_OK)
+    rc = at_store_order_event_record (store, ev->order_id, key, ev->status, occurred_us, apply,
+                                      &recorded);
+  if (rc != AT_OK)
+    return rc;
+  if (!recorded) {
+    at_debug (WRK_NOTIFY_COMP, "msg=\"duplicate order event ignored\" order_id=\"%s\""
+              " event=\"%s\"", ev->order_id, key);
+    return AT_OK;
+  }
+  if (cur.exists && apply)
+    rc = at_store_order_apply (store, &u);
+  if (rc == AT_OK && !apply)
+    at_info (WRK_NOTIFY_COMP, "msg=\"order event recorded, not applied\" order_id=\"%s\""
+             " status=%s current=%s", ev->order_id, ev->status, cur.status);
+  *notify_out = rc == AT_OK && apply && at_order_status_customer_facing (ev->status);
+  return rc;
+}
+
+int
+wrk_notify_order_event (wrk_ctx_t *ctx, wrk_msg_t *m)
+{
+  at_store_t *store = wrk_ctx_store (ctx);
+  char handle[AT_HANDLE_MAX + 1];
+  int64_t customer_id = 0;
+  bool notify = false;
+  int rc = AT_INVALID;
+  Atende__OrderEvent *ev = atende__order_event__unpack (NULL, m->msg->payload_len,
+                                                        m->msg->payload);
+  if (!ev) {
+    snprintf (m->reason, sizeof m->reason, "payload is not an OrderEvent");
+    goto out;
+  }
+  if (s_validate (ev, m->reason, sizeof m->reason) != AT_OK)
+    goto out;
+  if (at_channel_normalize_handle (ev->customer_channel, ev->customer_handle, handle,
+                                   sizeof handle) != AT_OK) {
+    snprintf (m->reason, sizeof m->reason, "customer_handle is not a valid %s handle",
+              ev->customer_channel);
+    goto out;
+  }
+  int64_t occurred_us = ev->occurred_us > 0 ? ev->occurred_us : m->msg->created_us;
+  rc = at_store_customer_resolve (store, ev->customer_channel, handle, ev->customer_name,
+                                  &customer_id);
+  if (rc == AT_OK)
+    rc = s_apply (store, m, ev, occurred_us, customer_id, &notify);
+  if (rc == AT_OK && notify)
+    rc = s_notify_customer (ctx, m, ev, customer_id, handle);
+  if (rc != AT_OK && !m->reason[0])
+    snprintf (m->reason, sizeof m->reason, "order event not applied: %s",
+              at_store_last_error (store));
+out:
+  if (ev)
+    atende__order_event__free_unpacked (ev, NULL);
+  return rc;
+}

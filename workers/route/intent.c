@@ -1,0 +1,280 @@
+/* intent: what a customer's message is about (order status, returns or
+ * something else) and whether it is urgent, from weighted keywords and
+ * phrases in Portuguese, English and Spanish, matched on Snowball stems of
+ * the normalised text. A pure function of the text (at_text.h). */
+#include "at_text.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <pthread.h>
+
+#define S_URGENT 3            /* class of the urgency rules, beside the intents */
+#define S_CLASSES 4
+#define S_WORDS_MAX 4
+#define S_TOKENS_MAX 1024     /* tokens of a message looked at */
+#define S_INTENT_MIN_SCORE 2  /* below this the message is "other" */
+#define S_FUZZY_MIN_LEN 6     /* words this long also match with one typo */
+
+/* A phrase: words separated by one space, each matched on its stem;
+ * "=word" matches the normalised word exactly, "word*" as a prefix. */
+typedef struct {
+  at_lang_t lang;
+  int cls;
+  int weight;
+  const char *phrase;
+} s_entry_t;
+
+#define O AT_INTENT_ORDER_STATUS
+#define R AT_INTENT_RETURNS
+#define U S_URGENT
+static const s_entry_t s_entries[] = {
+  /* Portuguese: where is my order */
+  { AT_LANG_PT, O, 3, "onde esta" },          { AT_LANG_PT, O, 3, "onde fica" },
+  { AT_LANG_PT, O, 3, "=cade" },              { AT_LANG_PT, O, 3, "nao chegou" },
+  { AT_LANG_PT, O, 3, "nao recebi" },         { AT_LANG_PT, O, 3, "nada ainda" },
+  { AT_LANG_PT, O, 3, "rastreio" },           { AT_LANG_PT, O, 3, "rastreamento" },
+  { AT_LANG_PT, O, 3, "rastrear" },           { AT_LANG_PT, O, 3, "status do pedid*" },
+  { AT_LANG_PT, O, 3, "prazo de entrega" },   { AT_LANG_PT, O, 3, "previsao de entrega" },
+  { AT_LANG_PT, O, 3, "quando chega" },       { AT_LANG_PT, O, 3, "quando vai chegar" },
+  { AT_LANG_PT, O, 2, "meu pedid*" },         { AT_LANG_PT, O, 2, "minha encomenda" },
+  { AT_LANG_PT, O, 2, "minha compra" },       { AT_LANG_PT, O, 2, "atrasado" },
+  { AT_LANG_PT, O, 1, "pedid*" },             { AT_LANG_PT, O, 1, "encomenda" },
+  { AT_LANG_PT, O, 1, "entrega" },            { AT_LANG_PT, O, 1, "chegou" },
+  { AT_LANG_PT, O, 1, "prazo" },              { AT_LANG_PT, O, 1, "status" },
+  { AT_LANG_PT, O, 1, "previsao" },           { AT_LANG_PT, O, 1, "transportadora" },
+  /* English */
+  { AT_LANG_EN, O, 3, "where is" },           { AT_LANG_EN, O, 3, "where s" },
+  { AT_LANG_EN, O, 3, "=wheres" },            { AT_LANG_EN, O, 3, "order status" },
+  { AT_LANG_EN, O, 3, "tracking" },           { AT_LANG_EN, O, 3, "not arrived" },
+  { AT_LANG_EN, O, 3, "still waiting" },      { AT_LANG_EN, O, 3, "when will it arrive" },
+  { AT_LANG_EN, O, 2, "my order" },           { AT_LANG_EN, O, 2, "my package" },
+  { AT_LANG_EN, O, 2, "my parcel" },          { AT_LANG_EN, O, 2, "arrive" },
+  { AT_LANG_EN, O, 2, "=shipped" },           { AT_LANG_EN, O, 1, "order" },
+  { AT_LANG_EN, O, 1, "package" },            { AT_LANG_EN, O, 1, "parcel" },
+  { AT_LANG_EN, O, 1, "delivery" },           { AT_LANG_EN, O, 1, "delivered" },
+  { AT_LANG_EN, O, 1, "shipping" },           { AT_LANG_EN, O, 1, "status" },
+  /* Spanish */
+  { AT_LANG_ES, O, 3, "donde esta" },         { AT_LANG_ES, O, 3, "seguimiento" },
+  { AT_LANG_ES, O, 3, "rastreo" },            { AT_LANG_ES, O, 3, "no ha llegado" },
+  { AT_LANG_ES, O, 3, "no me ha llegado" },   { AT_LANG_ES, O, 3, "no llega" },
+  { AT_LANG_ES, O, 3, "estado del pedid*" },  { AT_LANG_ES, O, 3, "cuando llega" },
+  { AT_LANG_ES, O, 2, "mi pedid*" },          { AT_LANG_ES, O, 2, "mi paquete" },
+  { AT_LANG_ES, O, 2, "llega" },              { AT_LANG_ES, O, 1, "paquete" },
+  { AT_LANG_ES, O, 1, "envio" },              { AT_LANG_ES, O, 1, "pedid*" },
+  /* returns and exchanges */
+  { AT_LANG_PT, R, 4, "devolucao" },          { AT_LANG_PT, R, 4, "devolver" },
+  { AT_LANG_PT, R, 4, "troca" },              { AT_LANG_PT, R, 4, "trocar" },
+  { AT_LANG_PT, R, 4, "reembolso" },          { AT_LANG_PT, R, 4, "estorno" },
+  { AT_LANG_PT, R, 4, "arrependimento" },     { AT_LANG_PT, R, 4, "dinheiro de volta" },
+  { AT_LANG_EN, R, 4, "return" },             { AT_LANG_EN, R, 4, "refund" },
+  { AT_LANG_EN, R, 4, "exchange" },           { AT_LANG_EN, R, 4, "money back" },
+  { AT_LANG_EN, R, 3, "send it back" },
+  { AT_LANG_ES, R, 4, "devolucion" },         { AT_LANG_ES, R, 4, "devolver" },
+  { AT_LANG_ES, R, 4, "reembolso" },          { AT_LANG_ES, R, 3, "cambio" },
+  { AT_LANG_ES, R, 3, "cambiar" },
+  /* urgency and complaints */
+  { AT_LANG_PT, U, 1, "urgente" },            { AT_LANG_PT, U, 1, "urgencia" },
+  { AT_LANG_PT, U, 1, "=procon" },            { AT_LANG_PT, U, 1, "reclame aqui" },
+  { AT_LANG_PT, U, 1, "=reclameaqui" },       { AT_LANG_PT, U, 1, "absurdo" },
+  { AT_LANG_PT, U, 1, "=cancelar" },          { AT_LANG_PT, U, 1, "pessimo" },
+  { AT_LANG_PT, U, 1, "descaso" },
+  { AT_LANG_EN, U, 1, "urgent" },             { AT_LANG_EN, U, 1, "=asap" },
+  { AT_LANG_EN, U, 1, "complaint" },          { AT_LANG_EN, U, 1, "terrible" },
+  { AT_LANG_EN, U, 1, "unacceptable" },
+  { AT_LANG_ES, U, 1, "urgente" },            { AT_LANG_ES, U, 1, "queja" },
+  { AT_LANG_ES, U, 1, "pesimo" },             { AT_LANG_ES, U, 1, "inaceptable" },
+};
+#undef O
+#undef R
+#undef U
+
+typedef enum { S_STEM = 0, S_EXACT, S_PREFIX } s_mode_t;
+
+typedef struct {
+  at_lang_t lang;
+  int cls;
+  int weight;
+  int nwords;
+  s_mode_t mode[S_WORDS_MAX];
+  char word[S_WORDS_MAX][AT_TOKEN_MAX];
+  char stem[S_WORDS_MAX][AT_TOKEN_MAX];
+} s_rule_t;
+
+/* Compiled once (pthread_once), read-only afterwards. */
+static s_rule_t s_rules[AT_ARRAY_LEN (s_entries)];
+static size_t s_rules_n;
+static pthread_once_t s_once = PTHREAD_ONCE_INIT;
+
+static void
+s_compile_entry (const s_entry_t *e, at_stemmer_t *stemmer, s_rule_t *r)
+{
+  r->lang = e->lang;
+  r->cls = e->cls;
+  r->weight = e->weight;
+  char copy[256];
+  at_strlcpy (copy, e->phrase, sizeof copy);
+  char *save = NULL;
+  for (char *w = strtok_r (copy, " ", &save); w && r->nwords < S_WORDS_MAX;
+       w = strtok_r (NULL, " ", &save)) {
+    int i = r->nwords++;
+    size_t len = strlen (w);
+    r->mode[i] = S_STEM;
+    if (w[0] == '=') {
+      r->mode[i] = S_EXACT;
+      w++;
+      len--;
+    }
+    else if (len > 0 && w[len - 1] == '*') {
+      r->mode[i] = S_PREFIX;
+      w[--len] = '\0';
+    }
+    at_strlcpy (r->word[i], w, AT_TOKEN_MAX);
+    at_stemmer_stem (stemmer, r->word[i], r->stem[i], AT_TOKEN_MAX);
+  }
+}
+
+static int
+s_rule_cmp (const void *a, const void *b)
+{
+  const s_rule_t *ra = a, *rb = b;
+  if (ra->nwords != rb->nwords)
+    return rb->nwords - ra->nwords;   /* longer phrases first */
+  return rb->weight - ra->weight;
+}
+
+static void
+s_compile (void)
+{
+  at_stemmer_t *stemmers[4] = { NULL, at_stemmer_new (AT_LANG_PT), at_stemmer_new (AT_LANG_EN),
+                                at_stemmer_new (AT_LANG_ES) };
+  for (size_t i = 0; i < AT_ARRAY_LEN (s_entries); i++)
+    s_compile_entry (&s_entries[i], stemmers[s_entries[i].lang], &s_rules[s_rules_n++]);
+  qsort (s_rules, s_rules_n, sizeof s_rules[0], s_rule_cmp);
+  for (int l = 1; l < 4; l++)
+    at_stemmer_destroy (&stemmers[l]);
+}
+
+/* At most one edit (insertion, deletion, substitution or transposition). */
+static bool
+s_one_edit (const char *a, const char *b)
+{
+  size_t la = strlen (a), lb = strlen (b);
+  if (la < S_FUZZY_MIN_LEN || lb < S_FUZZY_MIN_LEN || (la > lb ? la - lb : lb - la) > 1)
+    return false;
+  size_t i = 0;
+  while (i < la && i < lb && a[i] == b[i])
+    i++;
+  if (i == la && i == lb)
+    return true;
+  if (la == lb) {
+    if (strcmp (a + i + 1, b + i + 1) == 0)
+      return true;                                     /* substitution */
+    return i + 1 < la && a[i] == b[i + 1] && a[i + 1] == b[i]
+           && strcmp (a + i + 2, b + i + 2) == 0;      /* transposition */
+  }
+  return la > lb ? strcmp (a + i + 1, b + i) == 0 : strcmp (a + i, b + i + 1) == 0;
+}
+
+typedef struct {
+  size_t n;
+  char (*tokens)[AT_TOKEN_MAX];
+  char (*stems[4])[AT_TOKEN_MAX];   /* by at_lang_t; [0] unused */
+} s_text_t;
+
+static bool
+s_word_matches (const s_text_t *t, const s_rule_t *r, int w, size_t at)
+{
+  const char *tok = t->tokens[at];
+  switch (r->mode[w]) {
+  case S_EXACT:
+    return strcmp (tok, r->word[w]) == 0;
+  case S_PREFIX:
+    return strncmp (tok, r->word[w], strlen (r->word[w])) == 0;
+  default:
+    return strcmp (t->stems[r->lang][at], r->stem[w]) == 0 || s_one_edit (tok, r->word[w]);
+  }
+}
+
+/* Adds the rule's weight for each place it matches that no longer phrase of
+ * the same class already took. */
+static void
+s_score_rule (const s_text_t *t, const s_rule_t *r, bool (*taken)[S_CLASSES], int *score)
+{
+  for (size_t at = 0; at + (size_t) r->nwords <= t->n; at++) {
+    bool match = true;
+    for (int w = 0; w < r->nwords && match; w++)
+      match = !taken[at + (size_t) w][r->cls] && s_word_matches (t, r, w, at + (size_t) w);
+    if (!match)
+      continue;
+    for (int w = 0; w < r->nwords; w++)
+      taken[at + (size_t) w][r->cls] = true;
+    score[r->cls] += r->weight;
+  }
+}
+
+static void
+s_text_fill (s_text_t *t, const char *norm)
+{
+  t->tokens = at_malloc (S_TOKENS_MAX * AT_TOKEN_MAX);
+  t->n = at_text_tokenize (norm, t->tokens, S_TOKENS_MAX);
+  for (int l = 1; l < 4; l++) {
+    at_stemmer_t *stemmer = at_stemmer_new ((at_lang_t) l);
+    t->stems[l] = at_malloc ((t->n ? t->n : 1) * AT_TOKEN_MAX);
+    for (size_t i = 0; i < t->n; i++)
+      at_stemmer_stem (stemmer, t->tokens[i], t->stems[l][i], AT_TOKEN_MAX);
+    at_stemmer_destroy (&stemmer);
+  }
+}
+
+static void
+s_text_free (s_text_t *t)
+{
+  free (t->tokens);
+  for (int l = 1; l < 4; l++)
+    free (t->stems[l]);
+}
+
+at_intent_t
+at_intent_classify (const char *text, int *priority_out)
+{
+  if (priority_out)
+    *priority_out = AT_PRIORITY_NORMAL;
+  if (!text)
+    return AT_INTENT_OTHER;
+  char *norm = at_text_normalize (text, strnlen (text, AT_TEXT_MAX + 1));
+  if (!norm)
+    return AT_INTENT_OTHER;
+  pthread_once (&s_once, s_compile);
+  s_text_t t = { 0 };
+  s_text_fill (&t, norm);
+  bool (*taken)[S_CLASSES] = at_calloc (t.n ? t.n : 1, sizeof *taken);
+  int score[S_CLASSES] = { 0 };
+  for (size_t i = 0; i < s_rules_n; i++)
+    s_score_rule (&t, &s_rules[i], taken, score);
+  free (taken);
+  s_text_free (&t);
+  free (norm);
+
+  if (priority_out && score[S_URGENT] > 0)
+    *priority_out = AT_PRIORITY_HIGH;
+  int order = score[AT_INTENT_ORDER_STATUS], returns = score[AT_INTENT_RETURNS];
+  if (order < S_INTENT_MIN_SCORE && returns < S_INTENT_MIN_SCORE)
+    return AT_INTENT_OTHER;
+  return returns >= order ? AT_INTENT_RETURNS : AT_INTENT_ORDER_STATUS;
+}
+
+const char *
+at_intent_name (at_intent_t intent)
+{
+  switch (intent) {
+  case AT_INTENT_ORDER_STATUS: return "order_status";
+  case AT_INTENT_RETURNS: return "returns";
+  default: return "other";
+  }
+}
+
+const char *
+at_priority_name (int priority)
+{
+  return priority == AT_PRIORITY_HIGH ? "high" : "normal";
+}
