@@ -7,6 +7,7 @@
  * Each link counts the messages it delivered that are not settled yet
  * (held): Ready offers the broker the credit not held. A broker silent for
  * three heartbeat intervals, or one that answers Reconnect, gets Ready again. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@ typedef struct {
   void *socket;
   int64_t heard_ms;            /* last command from it */
   int64_t beat_ms;             /* last heartbeat to it */
+  int64_t ready_ms;            /* last Ready to it */
   bool silent;                 /* reported as silent */
   int64_t held;                /* delivered, not settled */
 } wrk_link_t;
@@ -38,6 +40,7 @@ struct wrk_links {
   size_t n;
   uint64_t n_send_failed;
   uint64_t n_bad_commands;
+  uint64_t n_poll_failed;
 };
 
 static int
@@ -135,6 +138,7 @@ s_send_ready (wrk_links_t *self, wrk_link_t *link)
   Atende__Bus__Command cmd = ATENDE__BUS__COMMAND__INIT;
   cmd.body_case = ATENDE__BUS__COMMAND__BODY_READY;
   cmd.ready = &ready;
+  link->ready_ms = at_mono_ms ();
   if (s_send (self, link, &cmd) == AT_OK)
     at_info (WRK_COMP, "msg=\"ready\" stage=%s endpoint=\"%s\" credit=%u worker_id=%s",
              self->stage, link->endpoint, ready.credit, self->worker_id);
@@ -264,6 +268,10 @@ s_handle (wrk_links_t *self, size_t index, Atende__Bus__Command *cmd, wrk_envelo
   case ATENDE__BUS__COMMAND__BODY_HEARTBEAT:
     break;
   case ATENDE__BUS__COMMAND__BODY_RECONNECT:
+    /* Heartbeats queued while it was away each bring a Reconnect: one Ready
+     * per interval answers them all (a lost one is asked for again). */
+    if (at_mono_ms () - link->ready_ms < self->cfg->heartbeat_ms)
+      break;
     at_info (WRK_COMP, "msg=\"broker does not know us\" stage=%s endpoint=\"%s\"",
              self->stage, link->endpoint);
     s_send_ready (self, link);
@@ -321,8 +329,14 @@ int
 wrk_links_poll (wrk_links_t *self, int timeout_ms, wrk_envelope_fn *fn, void *arg)
 {
   int rc = zmq_poll (self->items, (int) self->n, timeout_ms);
-  if (rc <= 0)
-    return rc == 0 || zmq_errno () == EINTR ? AT_OK : AT_ERROR;
+  if (rc == 0 || (rc < 0 && zmq_errno () == EINTR))
+    return AT_OK;
+  if (rc < 0) {
+    if (self->n_poll_failed++ % 1000 == 0)
+      at_error (WRK_COMP, "msg=\"poll failed\" stage=%s error=\"%s\"", self->stage,
+                zmq_strerror (zmq_errno ()));
+    return AT_ERROR;
+  }
   for (size_t i = 0; i < self->n; i++)
     if (self->items[i].revents & ZMQ_POLLIN)
       s_drain (self, i, fn, arg);

@@ -217,7 +217,9 @@ s_loop_run (wrk_stage_loop_t *loop)
     int64_t now = at_mono_ms ();
     wrk_links_tick (loop->links, now);
     bool store_up = s_store_up (loop, now);
-    wrk_links_poll (loop->links, s_poll_timeout (loop, now, store_up), s_on_envelope, loop);
+    if (wrk_links_poll (loop->links, s_poll_timeout (loop, now, store_up), s_on_envelope, loop)
+        != AT_OK)
+      usleep (10 * 1000);              /* a failing poll must not spin */
     now = at_mono_ms ();
     if (store_up && loop->count > 0
         && (loop->count >= (size_t) cfg->worker_batch || now >= loop->first_ms + WRK_COLLECT_MS))
@@ -226,6 +228,9 @@ s_loop_run (wrk_stage_loop_t *loop)
   /* Draining: the batch in hand is what has been delivered; run it once. */
   if (loop->count > 0 && at_store_ok (loop->ctx.store))
     s_batch (loop);
+  /* Deliveries that crossed our last Settle: hand them back before saying
+   * Disconnect, so the broker need not expire them. */
+  wrk_links_poll (loop->links, 0, s_on_envelope, loop);
   s_pending_release (loop);
 }
 
@@ -329,9 +334,19 @@ s_parse_stages (const char *csv, const wrk_stage_t **stages, size_t *n_out)
   const char *p = csv ? csv : "";
   while (*p) {
     size_t len = strcspn (p, ",");
+    const char *word = p;
+    size_t wlen = len;
+    while (wlen > 0 && *word == ' ')
+      word++, wlen--;
+    while (wlen > 0 && word[wlen - 1] == ' ')
+      wlen--;
     char name[AT_STAGE_LEN] = "";
-    if (len > 0 && len < sizeof name)
-      memcpy (name, p, len);
+    if (wlen < sizeof name)
+      memcpy (name, word, wlen);
+    if (wlen == 0) {
+      fprintf (stderr, "atende worker: empty stage name in '%.64s'\n", csv);
+      return AT_INVALID;
+    }
     const wrk_stage_t *stage = wrk_stage_find (name);
     for (size_t i = 0; stage && i < *n_out; i++)
       if (stages[i] == stage) {
@@ -340,13 +355,15 @@ s_parse_stages (const char *csv, const wrk_stage_t **stages, size_t *n_out)
       }
     if (stage == NULL) {
       fprintf (stderr, "atende worker: unknown stage '%.*s' (use ingest, route, notify, "
-               "survey, a comma list of them, or all)\n", (int) (len < 64 ? len : 64), p);
+               "survey, a comma list of them, or all)\n", (int) (wlen < 64 ? wlen : 64), word);
       return AT_INVALID;
     }
     stages[(*n_out)++] = stage;
     p += len;
-    if (*p == ',')
-      p++;
+    if (*p == ',' && *++p == '\0') {
+      fprintf (stderr, "atende worker: empty stage name in '%.64s'\n", csv);
+      return AT_INVALID;
+    }
   }
   if (*n_out == 0) {
     fprintf (stderr, "atende worker: which stages? (ingest, route, notify, survey or all)\n");

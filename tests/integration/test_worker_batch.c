@@ -91,35 +91,21 @@ s_run (wrk_ctx_t *ctx, wrk_item_t *items, at_msg_t **msgs, const uint32_t *attem
   return wrk_batch_run (ctx, items, n);
 }
 
-int
-main (void)
+/* One batch with every outcome. */
+static void
+s_check_outcomes (wrk_ctx_t *ctx, PGconn *conn)
 {
-  it_require_pg ();
-  char db[512];
-  at_strlcpy (db, it_db_create ("worker_batch", true), sizeof db);
-  PGconn *conn = it_db_connect (db);
-  PQclear (PQexec (conn, "CREATE TABLE wrk_effect (msg_id uuid PRIMARY KEY)"));
-
-  setenv ("ATENDE_MAX_ATTEMPTS", "3", 1);
-  setenv ("ATENDE_RETRY_BASE_MS", "60000", 1);
-  setenv ("ATENDE_RETRY_MAX_MS", "600000", 1);
-  at_config_t *cfg = at_config_from_env ();
-  wrk_ctx_t ctx = {.cfg = cfg, .stage = &s_stage, .rng = 42};
-  ctx.store = at_store_new (db, "test");
-  IT_CHECK (ctx.store != NULL, "store");
-
-  /* One batch with every outcome. */
   enum { OK, AGAIN, PRODUCE_FAIL, INVALID, STALE, LAST, N };
   at_msg_t *msgs[N];
-  msgs[OK] = s_msg (ctx.store, 'o', 1);
-  msgs[AGAIN] = s_msg (ctx.store, 'a', 1);
-  msgs[PRODUCE_FAIL] = s_msg (ctx.store, 'p', 1);
-  msgs[INVALID] = s_msg (ctx.store, 'i', 1);
-  msgs[STALE] = s_msg (ctx.store, 'o', 2);        /* delivered at 1, the row is at 2 */
-  msgs[LAST] = s_msg (ctx.store, 'a', 3);         /* its last attempt */
+  msgs[OK] = s_msg (ctx->store, 'o', 1);
+  msgs[AGAIN] = s_msg (ctx->store, 'a', 1);
+  msgs[PRODUCE_FAIL] = s_msg (ctx->store, 'p', 1);
+  msgs[INVALID] = s_msg (ctx->store, 'i', 1);
+  msgs[STALE] = s_msg (ctx->store, 'o', 2);        /* delivered at 1, the row is at 2 */
+  msgs[LAST] = s_msg (ctx->store, 'a', 3);         /* its last attempt */
   uint32_t attempts[N] = {1, 1, 1, 1, 1, 3};
   wrk_item_t items[N];
-  IT_CHECK (s_run (&ctx, items, msgs, attempts, N) == AT_OK, "batch commits");
+  IT_CHECK (s_run (ctx, items, msgs, attempts, N) == AT_OK, "batch commits");
 
   IT_CHECK (items[OK].outcome == WRK_OUT_DONE && items[OK].n_produced == 1, "done");
   IT_CHECK (s_count (conn, "SELECT count(*) FROM bus_message WHERE id = '%s'", msgs[OK]->id) == 0,
@@ -161,15 +147,22 @@ main (void)
   IT_CHECK (s_count (conn, "SELECT count(*) FROM bus_dead WHERE id = '%s' AND attempt = 3 AND "
                      "reason = 'provider unavailable'", msgs[LAST]->id) == 1,
             "after the last attempt the message is dead-lettered");
-  for (size_t i = 0; i < N; i++)
+  for (size_t i = 0; i < N; i++) {
     wrk_item_clear (&items[i]);
+    at_msg_destroy (&msgs[i]);
+  }
+}
 
-  /* A batch whose connection dies: nothing of it happens. */
-  at_msg_t *more[3] = {s_msg (ctx.store, 'o', 1), s_msg (ctx.store, 'k', 1),
-                       s_msg (ctx.store, 'o', 1)};
+/* A batch whose connection dies: nothing of it happens; redelivered, it
+ * goes through, each effect once. */
+static void
+s_check_rollback (wrk_ctx_t *ctx, PGconn *conn)
+{
+  at_msg_t *more[3] = {s_msg (ctx->store, 'o', 1), s_msg (ctx->store, 'k', 1),
+                       s_msg (ctx->store, 'o', 1)};
   uint32_t ones[3] = {1, 1, 1};
   wrk_item_t items2[3];
-  IT_CHECK (s_run (&ctx, items2, more, ones, 3) == AT_AGAIN, "batch rolled back");
+  IT_CHECK (s_run (ctx, items2, more, ones, 3) == AT_AGAIN, "batch rolled back");
   for (size_t i = 0; i < 3; i++) {
     IT_CHECK (items2[i].outcome == WRK_OUT_NONE && items2[i].n_produced == 0, "released");
     IT_CHECK (s_count (conn, "SELECT count(*) FROM bus_message WHERE id = '%s' AND attempt = 1",
@@ -177,20 +170,39 @@ main (void)
     wrk_item_clear (&items2[i]);
   }
   IT_CHECK (it_db_scalar (conn, "SELECT count(*) FROM wrk_effect") == 1, "no new effect");
-  IT_CHECK (!at_store_ok (ctx.store) && at_store_reconnect (ctx.store) == AT_OK, "reconnect");
+  IT_CHECK (!at_store_ok (ctx->store) && at_store_reconnect (ctx->store) == AT_OK, "reconnect");
 
   /* Redelivered without the killer, they go through. */
   at_msg_t *again[2] = {more[0], more[2]};
-  IT_CHECK (s_run (&ctx, items2, again, ones, 2) == AT_OK, "redelivery commits");
+  IT_CHECK (s_run (ctx, items2, again, ones, 2) == AT_OK, "redelivery commits");
   IT_CHECK (items2[0].outcome == WRK_OUT_DONE && items2[1].outcome == WRK_OUT_DONE, "done");
   IT_CHECK (it_db_scalar (conn, "SELECT count(*) FROM wrk_effect") == 3, "effects once each");
   for (size_t i = 0; i < 2; i++)
     wrk_item_clear (&items2[i]);
-
-  for (size_t i = 0; i < N; i++)
-    at_msg_destroy (&msgs[i]);
   for (size_t i = 0; i < 3; i++)
     at_msg_destroy (&more[i]);
+}
+
+int
+main (void)
+{
+  it_require_pg ();
+  char db[512];
+  at_strlcpy (db, it_db_create ("worker_batch", true), sizeof db);
+  PGconn *conn = it_db_connect (db);
+  PQclear (PQexec (conn, "CREATE TABLE wrk_effect (msg_id uuid PRIMARY KEY)"));
+
+  setenv ("ATENDE_MAX_ATTEMPTS", "3", 1);
+  setenv ("ATENDE_RETRY_BASE_MS", "60000", 1);
+  setenv ("ATENDE_RETRY_MAX_MS", "600000", 1);
+  at_config_t *cfg = at_config_from_env ();
+  wrk_ctx_t ctx = {.cfg = cfg, .stage = &s_stage, .rng = 42};
+  ctx.store = at_store_new (db, "test");
+  IT_CHECK (ctx.store != NULL, "store");
+
+  s_check_outcomes (&ctx, conn);
+  s_check_rollback (&ctx, conn);
+
   at_store_destroy (&ctx.store);
   at_config_destroy (&cfg);
   PQfinish (conn);
