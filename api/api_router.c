@@ -64,11 +64,9 @@ api_route_match (api_request_t *req)
     if (!path_known)
       req->allow[0] = '\0';
     path_known = true;
-    if (strlen (req->allow) + strlen (s_routes[i].method) + 3 < sizeof req->allow) {
-      if (req->allow[0])
-        strcat (req->allow, ", ");
-      strcat (req->allow, s_routes[i].method);
-    }
+    size_t used = strlen (req->allow);
+    snprintf (req->allow + used, sizeof req->allow - used, "%s%s", used ? ", " : "",
+              s_routes[i].method);
     if (strcmp (s_routes[i].method, req->method) == 0
         || (strcmp (req->method, "HEAD") == 0 && strcmp (s_routes[i].method, "GET") == 0)) {
       req->route = &s_routes[i];

@@ -63,23 +63,6 @@ char *demo_scenario_agent_reply (demo_rng_t *r, const char *lang);
 /* A survey answer, scores skewed to 4-5 (malloc'd JSON). */
 char *demo_scenario_survey_answer (demo_rng_t *r);
 
-/* --- demo_probe.c: what has landed in the store */
-typedef struct {
-  long long inbound;           /* ticket_message in */
-  long long tickets;
-  long long routed;            /* tickets with an intent */
-  long long auto_answered;
-  long long order_events;
-  long long survey_answers;
-  long long max_ticket_id;
-} demo_counts_t;
-
-int demo_probe_counts (at_store_t *store, int64_t after_ticket, demo_counts_t *out);
-/* Ticket ids (> after) that wait for an agent (no first response, not
- * resolved), with their language; at most cap. Returns how many. */
-size_t demo_probe_unanswered (at_store_t *store, int64_t after, int64_t *ids, char (*langs)[8],
-                              size_t cap);
-/* Ticket ids (> after) not resolved yet; at most cap. */
-size_t demo_probe_open (at_store_t *store, int64_t after, int64_t *ids, size_t cap);
+#include "at_store_demo.h"
 
 #endif

@@ -127,7 +127,7 @@ at_store_notification_begin_send (at_store_t *store, const char *id, at_notifica
   res = NULL;
   rc = at_store_q (store, &res, &SQL_NOTIFICATION_SENDING, id);
   if (rc == AT_OK && PQntuples (res) == 1)
-    job->attempts = atoi (PQgetvalue (res, 0, 0));
+    job->attempts = (int) strtol (PQgetvalue (res, 0, 0), NULL, 10);
   if (rc != AT_OK)
     at_notification_job_clear (job);
 out:

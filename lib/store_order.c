@@ -136,7 +136,7 @@ at_store_order_lock (at_store_t *store, const char *order_id, at_order_current_t
   if (PQntuples (res) == 1) {
     current->exists = true;
     at_strlcpy (current->status, PQgetvalue (res, 0, 0), sizeof current->status);
-    current->rank = atoi (PQgetvalue (res, 0, 1));
+    current->rank = (int) strtol (PQgetvalue (res, 0, 1), NULL, 10);
     current->status_at_us = strtoll (PQgetvalue (res, 0, 2), NULL, 10);
   }
   PQclear (res);

@@ -302,12 +302,12 @@ s_no_broker (void)
                       "\"provider_message_id\":\"m-1\",\"name\":\"Ana\"}");
   IT_CHECK (r.status == 503, "valid message without broker: %ld %s", r.status, r.body);
   IT_CHECK (strcmp (r.content_type, "application/problem+json") == 0, "503 type %s", r.content_type);
-  IT_CHECK (atoi (r.retry_after) >= 1, "Retry-After: '%s'", r.retry_after);
+  IT_CHECK (strtol (r.retry_after, NULL, 10) >= 1, "Retry-After: '%s'", r.retry_after);
   free (r.body);
   r = s_http ("POST", "/v1/orders/PED-1/events", "application/json",
               "{\"status\":\"shipped\",\"occurred_at\":\"2026-11-22T18:00:00-03:00\","
               "\"expected_delivery\":\"2026-11-25\",\"customer\":{\"channel\":\"sms\",\"handle\":\"11 99999-0000\"}}");
-  IT_CHECK (r.status == 503 && atoi (r.retry_after) >= 1, "order without broker: %ld", r.status);
+  IT_CHECK (r.status == 503 && strtol (r.retry_after, NULL, 10) >= 1, "order without broker: %ld", r.status);
   free (r.body);
 }
 

@@ -113,7 +113,7 @@ test_order_event (void **state)
     assert_int_equal (api_order_event_parse ("PED-1", bad[i][0], strlen (bad[i][0]), NULL, &m, &p),
                       AT_INVALID);
     assert_null (m);
-    assert_int_equal (p.status, atoi (bad[i][1]));
+    assert_int_equal (p.status, strtol (bad[i][1], NULL, 10));
     assert_string_equal (p.field, bad[i][2]);
   }
 }

@@ -1,10 +1,10 @@
-/* demo_probe: read-only counts the demo polls to know when the pipeline's
+/* store_demo: read-only counts the demo polls to know when the pipeline's
  * work has landed in the store (named statements, parameters only). */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "demo_internal.h"
+#include "at_store_demo.h"
 
 static const at_sql_t s_counts = { "demo_counts",
   "SELECT (SELECT count(*) FROM ticket_message WHERE direction = 'in'),"
