@@ -151,7 +151,7 @@ cmd_demo() {
   chmod 755 "$pgdir"
   trap 'bash "$ROOT/tests/pg.sh" stop "$DEMO_PG" >/dev/null 2>&1 || true' EXIT
   trap 'exit 130' INT TERM
-  bash "$ROOT/tests/pg.sh" start "$pgdir"
+  ATENDE_PG_FSYNC=on bash "$ROOT/tests/pg.sh" start "$pgdir"   # durable, as in production
   export ATENDE_DATABASE_URL="host=$pgdir port=5432 user=postgres dbname=postgres"
   "$ROOT/build/atende" migrate
   local rc=0

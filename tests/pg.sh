@@ -5,8 +5,9 @@
 # Conninfo: "host=<dir> port=5432 user=postgres dbname=postgres".
 # PostgreSQL refuses to run as root: as root, the cluster runs as the
 # postgres user (runuser); otherwise as the current user. Idempotent.
-# fsync=off: the test cluster is thrown away after the run, so there is
-# nothing to keep durable; it makes integration tests faster on slow disks.
+# fsync: off by default, because the test cluster is thrown away after the
+# run and there is nothing to keep durable (faster tests on slow disks); the
+# demo and the benchmarks set ATENDE_PG_FSYNC=on so their figures are honest.
 set -euo pipefail
 
 cmd=${1:-}
@@ -58,7 +59,7 @@ case "$cmd" in
       exit 0
     fi
     as_owner "$pgbin/pg_ctl" -D "$dir/data" -w -t 60 -l "$dir/log" \
-      -o "-k $dir -c listen_addresses='' -p 5432 -c fsync=off -c max_connections=300" start >/dev/null || {
+      -o "-k $dir -c listen_addresses='' -p 5432 -c fsync=${ATENDE_PG_FSYNC:-off} -c max_connections=300" start >/dev/null || {
       cat "$dir/log" >&2
       exit 1
     }
