@@ -13,7 +13,7 @@ ROOT=$(pwd)
 PACKAGES=(build-essential cmake pkg-config libzmq3-dev libczmq-dev libprotobuf-c-dev
   protobuf-c-compiler libpq-dev libcurl4-openssl-dev libssl-dev libmicrohttpd-dev
   libjansson-dev libcmocka-dev libstemmer-dev libunistring-dev postgresql clang
-  libclang-rt-14-dev curl)
+  libclang-rt-14-dev curl libgmime-3.0-dev)
 
 JOBS=$(nproc 2>/dev/null || echo 2)
 
@@ -136,6 +136,7 @@ cmd_test() {
   suite build-asan -DCMAKE_BUILD_TYPE=Debug -DATENDE_SANITIZE=ON || rc=1
 
   fuzz_targets || rc=1
+  if bash "$ROOT/deploy/check.sh"; then PASSED=$((PASSED + 1)); else FAILED=$((FAILED + 1)); rc=1; fi
 
   echo "$PASSED passed, $FAILED failed"
   return $rc

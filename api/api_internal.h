@@ -61,6 +61,7 @@ struct api_request {
   const char *reply_type;           /* Content-Type of the answer */
   int retry_after_s;                /* > 0: Retry-After header */
   char location[128];               /* "" or a Location header */
+  void *conn;                       /* the MHD connection (api_header) */
 };
 
 /* --- router (api_router.c) */
@@ -91,6 +92,9 @@ json_t *api_body_object (const char *body, size_t len, api_problem_t *p);
 int api_field_string (const json_t *obj, const char *field, size_t max_len, bool required,
                       const char **out, api_problem_t *p);
 
+/* A request header (case-insensitive name), borrowed from MHD; NULL when absent. */
+const char *api_header (const api_request_t *req, const char *name);
+
 /* --- per-thread resources (api_server.c) */
 /* The calling thread's store, connected lazily and reconnected when broken;
  * NULL (and a 503 answer queued on req) when the database is unreachable. */
@@ -115,6 +119,10 @@ bool api_date_valid (const char *text);
 /* --- body validators: build the bus message or fill the problem (pure). */
 int api_inbound_parse (const char *body, size_t len, const char *trace_id, at_msg_t **out,
                        api_problem_t *p);
+struct Atende__InboundMessage;
+/* The ingest bus message for a checked InboundMessage (key "<channel>:<handle>");
+ * NULL when a field is too long for the envelope. Shared by every inbound door. */
+at_msg_t *api_inbound_msg (const struct Atende__InboundMessage *in, const char *trace_id);
 int api_order_event_parse (const char *order_id, const char *body, size_t len,
                            const char *trace_id, at_msg_t **out, api_problem_t *p);
 int api_reply_parse (int64_t ticket_id, const char *body, size_t len, const char *trace_id,

@@ -30,8 +30,8 @@ s_language_ok (const char *tag)
   return true;
 }
 
-static at_msg_t *
-s_inbound_msg (const Atende__InboundMessage *in, const char *trace_id)
+at_msg_t *
+api_inbound_msg (const Atende__InboundMessage *in, const char *trace_id)
 {
   char key[AT_KEY_LEN];
   size_t len = atende__inbound_message__get_packed_size (in);
@@ -84,7 +84,7 @@ api_inbound_parse (const char *body, size_t len, const char *trace_id, at_msg_t 
   in.received_us = at_now_us ();
   in.subject = (char *) (subject ? subject : "");
   in.language = (char *) (language ? language : "");
-  *out = s_inbound_msg (&in, trace_id);
+  *out = api_inbound_msg (&in, trace_id);
   rc = *out ? AT_OK : api_problem (p, 422, "handle", "the handle is too long");
 out:
   json_decref (obj);

@@ -8,7 +8,7 @@
 #include <string.h>
 #include "api_internal.h"
 
-#define S_ROUTES_MAX 32            /* routes + "unmatched" */
+#define S_ROUTES_MAX 64            /* routes + "unmatched" */
 #define S_CODES_MAX 16             /* distinct status codes kept per route */
 #define S_RENDER_CAP (256 * 1024)
 

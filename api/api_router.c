@@ -3,6 +3,10 @@
  * req->param. */
 #include <string.h>
 #include "api_internal.h"
+#include "api_channels.h"
+#include "api_dlq.h"
+#include "api_templates.h"
+#include "api_customers.h"
 
 static const api_route_t s_routes[] = {
   { "POST", "/v1/messages",             "messages",        api_messages_post,        API_BODY_JSON },
@@ -16,6 +20,27 @@ static const api_route_t s_routes[] = {
   { "GET",  "/healthz",                 "healthz",         api_health_get,           API_BODY_NONE },
   { "GET",  "/readyz",                  "readyz",          api_ready_get,            API_BODY_NONE },
   { "GET",  "/metrics",                 "metrics",         api_metrics_get,          API_BODY_NONE },
+  { "GET",  "/v1/templates",            "templates",       api_templates_list,       API_BODY_NONE },
+  { "GET",  "/v1/templates/{}/{}",      "template",        api_templates_get,        API_BODY_NONE },
+  { "PUT",  "/v1/templates/{}/{}",      "template_put",    api_templates_put,        API_BODY_JSON },
+  { "DELETE", "/v1/templates/{}/{}",    "template_delete", api_templates_delete,     API_BODY_NONE },
+  { "POST", "/v1/webhooks/shopify",     "shopify",         api_shopify_post,         API_BODY_NONE },
+  { "GET",  "/v1/dlq",                  "dlq",             api_dlq_list,             API_BODY_NONE },
+  { "GET",  "/v1/dlq/{}",               "dlq_entry",       api_dlq_get,              API_BODY_NONE },
+  { "POST", "/v1/dlq/{}/replay",        "dlq_replay",      api_dlq_replay,           API_BODY_JSON_OPTIONAL },
+  { "GET",  "/v1/channels/whatsapp",    "channel_whatsapp_verify",  api_channel_meta_verify,     API_BODY_NONE },
+  { "POST", "/v1/channels/whatsapp",    "channel_whatsapp",         api_channel_whatsapp_post,   API_BODY_NONE },
+  { "GET",  "/v1/channels/messenger",   "channel_messenger_verify", api_channel_meta_verify,     API_BODY_NONE },
+  { "POST", "/v1/channels/messenger",   "channel_messenger",        api_channel_messenger_post,  API_BODY_NONE },
+  { "GET",  "/v1/channels/instagram",   "channel_instagram_verify", api_channel_meta_verify,     API_BODY_NONE },
+  { "POST", "/v1/channels/instagram",   "channel_instagram",        api_channel_instagram_post,  API_BODY_NONE },
+  { "POST", "/v1/channels/twilio",      "channel_twilio",           api_channel_twilio_post,     API_BODY_NONE },
+  { "POST", "/v1/channels/mailgun",     "channel_mailgun",          api_channel_mailgun_post,    API_BODY_NONE },
+  { "POST", "/v1/channels/chat",        "channel_chat",             api_channel_chat_post,       API_BODY_NONE },
+  { "POST", "/v1/channels/form",        "channel_form",             api_channel_form_post,       API_BODY_NONE },
+  { "POST", "/v1/channels/email",       "channel_email",            api_email_post,              API_BODY_NONE },
+  { "GET",  "/v1/customers/{}",         "customer",                 api_customers_get,           API_BODY_NONE },
+  { "POST", "/v1/customers/{}/merge",   "customer_merge",           api_customers_merge_post,    API_BODY_JSON },
 };
 
 /* Copies seg[0..len) into out; false when too long. (MHD has already

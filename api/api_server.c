@@ -125,6 +125,14 @@ api_publish (api_request_t *req, at_msg_t *msg)
 
 /* --- one request */
 
+const char *
+api_header (const api_request_t *req, const char *name)
+{
+  if (!req || !req->conn || !name)
+    return NULL;
+  return MHD_lookup_connection_value (req->conn, MHD_HEADER_KIND, name);
+}
+
 static bool
 s_request_id_ok (const char *id)
 {
@@ -159,6 +167,7 @@ s_request_new (const at_config_t *cfg, struct MHD_Connection *conn, const char *
   req->method = method;
   req->path = url;
   req->start_us = at_mono_us ();
+  req->conn = conn;
   req->content_type = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, "Content-Type");
   req->query_since = MHD_lookup_connection_value (conn, MHD_GET_ARGUMENT_KIND, "since");
   const char *rid = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, "X-Request-Id");

@@ -94,6 +94,8 @@ s_new (const at_config_t *cfg)
   self->peers = zhashx_new ();
   zhashx_set_destructor (self->peers, s_peer_free);
   self->logged = zhashx_new ();
+  self->gather = &self->groups[0];
+  self->durable = cfg->broker_durable != 0;
   return self;
 }
 
@@ -115,37 +117,49 @@ s_destroy (brk_t **self_p)
   zhashx_destroy (&self->keys);
   zhashx_destroy (&self->peers);
   zhashx_destroy (&self->logged);
-  for (size_t i = 0; i < self->batch_len; i++)
-    at_msg_destroy (&self->batch[i]);
-  free (self->batch);
-  free (self->pending);
+  brk_publish_destroy (self);
   at_store_destroy (&self->store);
   free (self);
   *self_p = NULL;
 }
 
-/* Refreshes the per-stage depth and oldest age from PostgreSQL. */
+/* Exact counts stop here; above it the planner's estimate is used. */
+#define S_COUNT_CAP 10000
+
+/* Refreshes the per-stage depth and oldest age of this broker's shard from
+ * PostgreSQL (capped count + estimate: cheap with any backlog), and the
+ * smoothed pace at which each stage's messages are done. */
 static void
 s_stats (brk_t *self)
 {
-  if (!brk_store_up (self))
-    return;
-  at_store_bus_stat_t stats[16];
-  size_t n = 0;
-  if (at_store_bus_stats (self->store, stats, AT_ARRAY_LEN (stats), &n) != AT_OK) {
-    brk_store_lost (self);
+  for (int s = 0; s < BRK_STAGES; s++) {
+    brk_stage_t *st = &self->stages[s];
+    double rate = (double) (st->settled_done - st->done_at_stats) * 1000.0 / S_STATS_MS;
+    st->done_rate = st->done_rate * 0.7 + rate * 0.3;
+    st->done_at_stats = st->settled_done;
+  }
+  if (!self->durable) {
+    for (int s = 0; s < BRK_STAGES; s++)
+      self->stages[s].db_depth = (int64_t) (brk_queue_size (self->stages[s].queue)
+                                            + self->stages[s].in_flight);
     return;
   }
-  for (int s = 0; s < BRK_STAGES; s++) {
-    self->stages[s].db_depth = 0;
-    self->stages[s].oldest_age_s = 0;
-    self->stages[s].published_recent = 0;
+  if (!brk_store_up (self))
+    return;
+  at_store_bus_stat_t stats[BRK_STAGES];
+  size_t n = 0;
+  if (at_store_bus_stats (self->store, (int) self->cfg->broker_index,
+                          (int) self->cfg->broker_count, S_COUNT_CAP, stats,
+                          AT_ARRAY_LEN (stats), &n) != AT_OK) {
+    brk_store_lost (self);
+    return;
   }
   for (size_t i = 0; i < n; i++) {
     int s = brk_stage_index (self, stats[i].stage);
     if (s >= 0) {
       self->stages[s].db_depth = stats[i].depth;
       self->stages[s].oldest_age_s = stats[i].oldest_age_s;
+      self->stages[s].published_recent = 0;
     }
   }
 }
@@ -170,10 +184,20 @@ s_snapshot (brk_t *self)
     out->settled_done = st->settled_done;
     out->released = st->released;
     out->redelivered = st->redelivered;
+    out->dead_lettered = st->dead_lettered;
   }
+  snap.confirm_latency = self->confirm_latency;
+  snap.commit_size = self->commit_size;
+  snap.shard_index = (int) self->cfg->broker_index;
+  snap.shard_count = (int) self->cfg->broker_count;
+  snap.durable = self->durable;
+  snap.draining = self->draining;
   memcpy (snap.rejected, self->rejected, sizeof snap.rejected);
   snap.workers = self->n_peers;
-  snap.ready = self->store != NULL && at_store_ok (self->store);
+  snap.ready = !self->draining
+               && (!self->durable
+                   || (self->store != NULL && at_store_ok (self->store)
+                       && self->commit_store != NULL && at_store_ok (self->commit_store)));
   brk_metrics_update (self->metrics, &snap);
 }
 
@@ -183,26 +207,64 @@ s_min (int64_t a, int64_t b)
   return a < b ? a : b;
 }
 
+/* SIGTERM: publishers get Busy and nothing more is delivered from now on;
+ * workers have drain_grace_ms to settle what they hold. */
+static void
+s_drain_start (brk_t *self, int64_t *deadline)
+{
+  self->draining = true;
+  *deadline = at_mono_ms () + self->cfg->drain_grace_ms;
+  at_info ("broker", "msg=\"draining\" in_flight=%zu grace_ms=%ld", brk_in_flight (self),
+           self->cfg->drain_grace_ms);
+  s_snapshot (self);
+}
+
+/* One wait on the ROUTER and the commit connection; reads what is ready. */
+static bool
+s_poll (brk_t *self, int64_t wait)
+{
+  zmq_pollitem_t items[2] = {{self->router, 0, ZMQ_POLLIN, 0}, {NULL, -1, 0, 0}};
+  int n = 1;
+  short events = 0;
+  int fd = brk_publish_fd (self, &events);
+  if (fd >= 0) {
+    items[1].fd = fd;
+    items[1].events = events;
+    n = 2;
+  }
+  if (brk_publish_full (self))
+    items[0].events = 0;   /* the gathering group is full: wait for the commit */
+  int ready = zmq_poll (items, n, wait > 0 ? (long) wait : 0);
+  if (ready < 0 && errno != EINTR) {
+    at_error ("broker", "msg=\"poll failed\" error=\"%s\"", zmq_strerror (errno));
+    return false;
+  }
+  if (ready > 0 && n == 2 && items[1].revents)
+    brk_publish_io (self);
+  if (ready > 0 && items[0].revents)
+    brk_wire_drain (self);
+  brk_publish_flush (self);
+  return true;
+}
+
 static void
 s_loop (brk_t *self)
 {
   const at_config_t *cfg = self->cfg;
   int64_t now = at_mono_ms ();
   int64_t next_stats = now, next_sweep = now, next_beat = now + cfg->heartbeat_ms;
-  int64_t next_snapshot = now;
-  while (!s_stop) {
+  int64_t next_snapshot = now, drain_deadline = 0;
+  for (;;) {
+    if (s_stop && !self->draining)
+      s_drain_start (self, &drain_deadline);
+    if (self->draining && at_mono_ms () >= drain_deadline)
+      break;   /* what workers still hold stays pending in PostgreSQL */
+    if (self->draining && self->commit == NULL && brk_in_flight (self) == 0)
+      break;
     now = at_mono_ms ();
     int64_t wait = s_min (s_min (next_stats, next_sweep), s_min (next_beat, next_snapshot)) - now;
-    zmq_pollitem_t item = {self->router, 0, ZMQ_POLLIN, 0};
-    int ready = zmq_poll (&item, 1, wait > 0 ? (long) wait : 0);
-    if (ready < 0 && errno != EINTR) {
-      at_error ("broker", "msg=\"poll failed\" error=\"%s\"", zmq_strerror (errno));
+    if (!s_poll (self, wait))
       break;
-    }
-    if (ready > 0) {
-      brk_wire_drain (self);
-      brk_publish_flush (self);
-    }
     now = at_mono_ms ();
     if (now >= next_stats) {
       s_stats (self);
@@ -213,11 +275,12 @@ s_loop (brk_t *self)
       brk_expire (self);
       next_beat = now + cfg->heartbeat_ms;
     }
-    if (now >= next_sweep || brk_sweep_due (self)) {
+    if (!self->draining && (now >= next_sweep || brk_sweep_due (self))) {
       brk_sweep (self);
       next_sweep = now + cfg->broker_sweep_ms;
     }
-    brk_dispatch (self);
+    if (!self->draining)
+      brk_dispatch (self);
     if (now >= next_snapshot) {
       s_snapshot (self);
       next_snapshot = now + S_SNAPSHOT_MS;
@@ -225,10 +288,34 @@ s_loop (brk_t *self)
   }
 }
 
+/* Benchmark mode must be asked for twice, and is announced loudly. */
+static bool
+s_mode_allowed (const at_config_t *cfg)
+{
+  if (cfg->broker_durable)
+    return true;
+  if (!cfg->broker_benchmark) {
+    at_error ("broker", "msg=\"refusing ATENDE_BROKER_DURABLE=0 without ATENDE_BROKER_BENCHMARK=1:"
+                        " it confirms messages that are never written and loses them on any crash\"");
+    return false;
+  }
+  for (int i = 0; i < 3; i++)
+    at_warn ("broker", "msg=\"NON-DURABLE BENCHMARK MODE: no PostgreSQL, confirmed messages live"
+                       " only in memory and ARE LOST on any crash; never use in production\"");
+  return true;
+}
+
 int
 brk_run (const at_config_t *cfg)
 {
   int code = 1;
+  if (!s_mode_allowed (cfg))
+    return 2;
+  if (cfg->broker_index >= cfg->broker_count) {
+    at_error ("broker", "msg=\"ATENDE_BROKER_INDEX must be below ATENDE_BROKER_COUNT\" index=%ld"
+                        " count=%ld", cfg->broker_index, cfg->broker_count);
+    return 2;
+  }
   s_signals ();
   brk_t *self = s_new (cfg);
   self->router = s_router_new (cfg);
@@ -239,12 +326,14 @@ brk_run (const at_config_t *cfg)
     if (self->metrics == NULL)
       goto out;
   }
-  if (!brk_store_up (self))
+  if (self->durable && !brk_store_up (self))
     at_warn ("broker", "msg=\"PostgreSQL not reachable yet: publishers are told busy\"");
-  at_info ("broker", "msg=\"broker started\" endpoint=\"%s\" metrics_port=%ld queue_cap=%ld",
-           cfg->broker_bind, cfg->broker_metrics_port, cfg->broker_queue_cap);
+  at_info ("broker", "msg=\"broker started\" endpoint=\"%s\" metrics_port=%ld queue_cap=%ld"
+           " shard=%ld/%ld durable=%d", cfg->broker_bind, cfg->broker_metrics_port,
+           cfg->broker_queue_cap, cfg->broker_index, cfg->broker_count, self->durable ? 1 : 0);
   s_loop (self);
-  at_info ("broker", "msg=\"broker stopping\" workers=%zu", self->n_peers);
+  at_info ("broker", "msg=\"broker stopping\" workers=%zu in_flight=%zu", self->n_peers,
+           brk_in_flight (self));
   code = 0;
 out:
   s_destroy (&self);

@@ -19,6 +19,22 @@
 const char *const brk_reject_names[BRK_REJECT_N] = {
   "malformed", "version", "unknown_command", "invalid_envelope", "oversize", "store", "busy"};
 
+const double brk_latency_bounds[BRK_HISTO_N - 1] = {
+  0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5};
+const double brk_commit_bounds[BRK_HISTO_N - 1] = {
+  1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000};
+
+void
+brk_histo_add (brk_histo_t *h, const double *bounds, double value)
+{
+  int i = 0;
+  while (i < BRK_HISTO_N - 1 && value > bounds[i])
+    i++;
+  h->buckets[i]++;
+  h->count++;
+  h->sum += value;
+}
+
 struct brk_metrics {
   struct MHD_Daemon *daemon;
   pthread_mutex_t lock;
@@ -64,6 +80,20 @@ s_family (s_out_t *out, const brk_snapshot_t *snap, const char *name, const char
   }
 }
 
+static void
+s_histo (s_out_t *out, const char *name, const char *help, const brk_histo_t *h,
+         const double *bounds)
+{
+  s_put (out, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+  uint64_t cumulative = 0;
+  for (int i = 0; i < BRK_HISTO_N - 1; i++) {
+    cumulative += h->buckets[i];
+    s_put (out, "%s_bucket{le=\"%g\"} %llu\n", name, bounds[i], (unsigned long long) cumulative);
+  }
+  s_put (out, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n", name,
+         (unsigned long long) h->count, name, h->sum, name, (unsigned long long) h->count);
+}
+
 size_t
 brk_metrics_render (const brk_snapshot_t *snap, char *buf, size_t cap)
 {
@@ -92,6 +122,21 @@ brk_metrics_render (const brk_snapshot_t *snap, char *buf, size_t cap)
   s_family (&out, snap, "atende_bus_redelivered_total", "counter",
             "Messages redelivered after a worker's lease expired.",
             offsetof (brk_stage_snap_t, redelivered), false);
+  s_family (&out, snap, "atende_bus_dead_lettered_total", "counter",
+            "Messages dead-lettered by workers (a subset of released).",
+            offsetof (brk_stage_snap_t, dead_lettered), false);
+  s_histo (&out, "atende_bus_publish_confirm_seconds",
+           "Time from reading a Publish to sending its Confirm (after COMMIT).",
+           &snap->confirm_latency, brk_latency_bounds);
+  s_histo (&out, "atende_bus_commit_messages", "Messages per group commit.", &snap->commit_size,
+           brk_commit_bounds);
+  s_put (&out, "# HELP atende_broker_shard This broker's shard and the number of brokers.\n"
+               "# TYPE atende_broker_shard gauge\natende_broker_shard{index=\"%d\",count=\"%d\"} 1\n",
+         snap->shard_index, snap->shard_count);
+  s_put (&out, "# HELP atende_broker_durable 1: confirms after COMMIT; 0: benchmark mode.\n"
+               "# TYPE atende_broker_durable gauge\natende_broker_durable %d\n", snap->durable ? 1 : 0);
+  s_put (&out, "# HELP atende_draining 1 after SIGTERM, while finishing.\n"
+               "# TYPE atende_draining gauge\natende_draining %d\n", snap->draining ? 1 : 0);
   s_put (&out, "# HELP atende_bus_rejected_total Requests refused, by reason.\n"
                "# TYPE atende_bus_rejected_total counter\n");
   for (int r = 0; r < BRK_REJECT_N; r++)

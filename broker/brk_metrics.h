@@ -22,20 +22,36 @@ typedef enum {
 
 extern const char *const brk_reject_names[BRK_REJECT_N];
 
+/* A Prometheus histogram with fixed bucket bounds (brk_metrics.c). */
+#define BRK_HISTO_N 14
+typedef struct {
+  uint64_t buckets[BRK_HISTO_N];      /* non-cumulative; the last is +Inf */
+  uint64_t count;
+  double sum;
+} brk_histo_t;
+
+extern const double brk_latency_bounds[BRK_HISTO_N - 1];
+extern const double brk_commit_bounds[BRK_HISTO_N - 1];
+void brk_histo_add (brk_histo_t *h, const double *bounds, double value);
+
 typedef struct {
   char name[AT_STAGE_LEN];
   int64_t depth;              /* pending rows in bus_message (last count + publishes since) */
   double oldest_age_s;
   uint64_t in_flight;
   uint64_t queued;            /* held in the broker's memory */
-  uint64_t published, delivered, settled_done, released, redelivered;
+  uint64_t published, delivered, settled_done, released, redelivered, dead_lettered;
 } brk_stage_snap_t;
 
 typedef struct {
   brk_stage_snap_t stages[BRK_STAGES];
   uint64_t rejected[BRK_REJECT_N];
   uint64_t workers;
+  brk_histo_t confirm_latency, commit_size;
+  int shard_index, shard_count;
   bool ready;
+  bool durable;
+  bool draining;
 } brk_snapshot_t;
 
 typedef struct brk_metrics brk_metrics_t;

@@ -1,6 +1,9 @@
-/* The broker's publish path: group commit. Publishes read in one wake-up
- * are inserted in ONE transaction; each publisher is confirmed only after
- * COMMIT, and only then are the messages queued for delivery. */
+/* The broker's publish path: asynchronous group commit. Publishes are read
+ * into the gathering group while the previous group's INSERT (one statement,
+ * its own transaction) is in flight on a dedicated non-blocking connection
+ * whose socket the loop polls next to the ROUTER. When its COMMIT returns,
+ * each publisher of the group is confirmed and only then are the messages
+ * queued for delivery. Benchmark mode (broker_durable=0) confirms on receipt. */
 #include "brk_server.h"
 #include "at_log.h"
 #include "at_msg_pb.h"
@@ -12,25 +15,43 @@
 #include <unistr.h>
 
 #define S_STORE_RETRY_AFTER_MS 1000
-#define S_BACKLOG_RETRY_AFTER_MS 500
+#define S_DRAIN_RETRY_AFTER_MS 1000
 #define S_BACKOFF_MAX_MS 5000
+#define S_RETRY_AFTER_MIN_MS 50
+#define S_RETRY_AFTER_MAX_MS 10000
+
+/* (Re)opens one connection; false while PostgreSQL is unreachable. */
+static bool
+s_connect (brk_t *self, at_store_t **store_p, const char *name)
+{
+  if (*store_p && at_store_ok (*store_p))
+    return true;
+  if (*store_p == NULL)
+    *store_p = at_store_new (self->cfg->database_url, name);
+  else if (at_store_reconnect (*store_p) != AT_OK)
+    return false;
+  return *store_p != NULL;
+}
 
 bool
 brk_store_up (brk_t *self)
 {
-  if (self->store && at_store_ok (self->store))
-    return true;
-  int64_t now = at_mono_ms ();
-  if (now < self->store_retry_ms)
+  if (!self->durable)
     return false;
-  int rc = AT_AGAIN;
-  if (self->store == NULL) {
-    self->store = at_store_new (self->cfg->database_url, "broker");
-    rc = self->store ? AT_OK : AT_AGAIN;
-  }
-  else
-    rc = at_store_reconnect (self->store);
-  if (rc == AT_OK) {
+  if (self->store && at_store_ok (self->store) && self->commit_store
+      && at_store_ok (self->commit_store))
+    return true;
+  if (at_mono_ms () < self->store_retry_ms)
+    return false;
+  /* The sync connection was lost: the idle commit connection went with the
+   * server too, though libpq cannot know before using it. Reset it as well
+   * (never under a statement in flight). */
+  bool was_lost = self->store != NULL && !at_store_ok (self->store);
+  bool up = s_connect (self, &self->store, "broker");
+  if (up && was_lost && self->commit == NULL && self->commit_store)
+    up = at_store_reconnect (self->commit_store) == AT_OK;
+  up = up && (self->commit || s_connect (self, &self->commit_store, "broker-commit"));
+  if (up) {
     self->store_backoff_ms = 0;
     return true;
   }
@@ -52,7 +73,7 @@ brk_store_lost (brk_t *self)
 bool
 brk_publish_full (const brk_t *self)
 {
-  return self->batch_len >= (size_t) self->cfg->publish_batch_max;
+  return self->gather->len >= (size_t) self->cfg->publish_batch_max;
 }
 
 static bool
@@ -96,81 +117,73 @@ s_envelope (brk_t *self, const Atende__Bus__Envelope *env, at_msg_t **msg_out, b
 }
 
 static void
-s_batch_append (brk_t *self, at_msg_t *msg)
+s_group_append (brk_group_t *g, at_msg_t *msg)
 {
-  if (self->batch_len == self->batch_cap) {
-    self->batch_cap = self->batch_cap ? self->batch_cap * 2 : 256;
-    self->batch = realloc (self->batch, self->batch_cap * sizeof *self->batch);
-    if (self->batch == NULL)
+  if (g->len == g->cap) {
+    g->cap = g->cap ? g->cap * 2 : 256;
+    g->msgs = realloc (g->msgs, g->cap * sizeof *g->msgs);
+    if (g->msgs == NULL)
       abort ();
   }
-  self->batch[self->batch_len++] = msg;
+  g->msgs[g->len++] = msg;
 }
 
 /* Drops the envelopes appended since `first` (a publish refused midway). */
 static void
-s_batch_truncate (brk_t *self, size_t first)
+s_group_truncate (brk_group_t *g, size_t first)
 {
-  while (self->batch_len > first)
-    at_msg_destroy (&self->batch[--self->batch_len]);
+  while (g->len > first)
+    at_msg_destroy (&g->msgs[--g->len]);
 }
 
-void
-brk_publish_add (brk_t *self, const brk_identity_t *from, const Atende__Bus__Publish *pub)
+static brk_pending_t *
+s_pending_add (brk_group_t *g)
 {
-  if (!brk_store_up (self)) {
-    brk_wire_busy (self, from, pub->correlation, S_STORE_RETRY_AFTER_MS, "");
-    return;
-  }
-  size_t first = self->batch_len;
-  for (size_t i = 0; i < pub->n_envelopes; i++) {
-    at_msg_t *msg = NULL;
-    brk_reject_t why;
-    char reason[256];
-    if (s_envelope (self, pub->envelopes[i], &msg, &why, reason, sizeof reason) != AT_OK) {
-      s_batch_truncate (self, first);
-      brk_wire_reject (self, from, pub->correlation, why, reason);
-      return;
-    }
-    brk_stage_t *stage = &self->stages[brk_stage_index (self, msg->stage)];
-    if (stage->db_depth + stage->published_recent >= self->cfg->bus_backlog_max) {
-      at_msg_destroy (&msg);
-      s_batch_truncate (self, first);
-      brk_wire_busy (self, from, pub->correlation, S_BACKLOG_RETRY_AFTER_MS, stage->name);
-      return;
-    }
-    s_batch_append (self, msg);
-  }
-  if (self->pending_len == self->pending_cap) {
-    self->pending_cap = self->pending_cap ? self->pending_cap * 2 : 64;
-    self->pending = realloc (self->pending, self->pending_cap * sizeof *self->pending);
-    if (self->pending == NULL)
+  if (g->pending_len == g->pending_cap) {
+    g->pending_cap = g->pending_cap ? g->pending_cap * 2 : 64;
+    g->pending = realloc (g->pending, g->pending_cap * sizeof *g->pending);
+    if (g->pending == NULL)
       abort ();
   }
-  brk_pending_t *p = &self->pending[self->pending_len++];
-  p->identity = *from;
-  p->correlation = pub->correlation;
-  p->first = first;
-  p->count = self->batch_len - first;
+  return &g->pending[g->pending_len++];
 }
 
-/* BEGIN; insert; COMMIT. Rolls back on failure. */
-static int
-s_commit (brk_t *self, size_t first, size_t count)
+/* How long a publisher should wait before retrying into a full stage: the
+ * time the stage's workers need, at their recent pace, to bring the backlog
+ * back under the limit (at least 50 ms, at most 10 s). */
+static uint32_t
+s_retry_after (const brk_t *self, const brk_stage_t *stage)
 {
-  int rc = at_store_begin (self->store);
-  if (rc == AT_OK)
-    rc = at_store_bus_insert (self->store, self->batch + first, count, NULL);
-  if (rc == AT_OK)
-    rc = at_store_commit (self->store);
-  else if (at_store_ok (self->store))
-    at_store_rollback (self->store);
-  return rc;
+  int64_t excess = stage->db_depth + stage->published_recent - self->cfg->bus_backlog_max + 1;
+  double rate = stage->done_rate > 1 ? stage->done_rate : 1;
+  double ms = 1000.0 * (double) (excess > 0 ? excess : 1) / rate;
+  if (ms < S_RETRY_AFTER_MIN_MS)
+    ms = S_RETRY_AFTER_MIN_MS;
+  return (uint32_t) (ms > S_RETRY_AFTER_MAX_MS ? S_RETRY_AFTER_MAX_MS : ms);
+}
+
+/* True (and Busy sent) when the stage of msg cannot take more. */
+static bool
+s_stage_full (brk_t *self, const brk_identity_t *from, uint64_t correlation, const at_msg_t *msg,
+              size_t adding)
+{
+  brk_stage_t *stage = &self->stages[brk_stage_index (self, msg->stage)];
+  bool full;
+  if (self->durable)
+    full = stage->db_depth + stage->published_recent + (int64_t) adding
+           >= self->cfg->bus_backlog_max;
+  else   /* memory is all there is: the queue's cap is the backlog */
+    full = brk_queue_size (stage->queue) + adding >= (size_t) self->cfg->broker_queue_cap;
+  if (full)
+    brk_wire_busy (self, from, correlation,
+                   self->durable ? s_retry_after (self, stage) : S_RETRY_AFTER_MIN_MS,
+                   stage->name);
+  return full;
 }
 
 /* Confirms one committed publish and queues its messages. */
 static void
-s_confirm (brk_t *self, const brk_pending_t *p)
+s_confirm (brk_t *self, brk_group_t *g, const brk_pending_t *p)
 {
   Atende__Bus__Confirm confirm = ATENDE__BUS__CONFIRM__INIT;
   confirm.correlation = p->correlation;
@@ -181,24 +194,77 @@ s_confirm (brk_t *self, const brk_pending_t *p)
   if (brk_wire_send (self, &p->identity, &cmd) != AT_OK)
     at_warn ("broker", "msg=\"confirm not sent: publisher will retry\" peer=%s",
              p->identity.hex);
+  brk_histo_add (&self->confirm_latency, brk_latency_bounds,
+                 (double) (at_mono_us () - p->received_us) / 1e6);
   for (size_t i = p->first; i < p->first + p->count; i++) {
-    brk_stage_t *stage = &self->stages[brk_stage_index (self, self->batch[i]->stage)];
+    brk_stage_t *stage = &self->stages[brk_stage_index (self, g->msgs[i]->stage)];
     stage->published++;
     stage->published_recent++;
-    brk_enqueue (self, &self->batch[i]);
+    brk_enqueue (self, &g->msgs[i]);
   }
 }
 
-/* The grouped insert was refused: commit each publish alone, so one bad
- * publisher does not fail the others. */
-static void
-s_flush_one_by_one (brk_t *self)
+void
+brk_publish_add (brk_t *self, const brk_identity_t *from, const Atende__Bus__Publish *pub)
 {
-  for (size_t k = 0; k < self->pending_len; k++) {
-    brk_pending_t *p = &self->pending[k];
-    int rc = s_commit (self, p->first, p->count);
+  if (self->draining) {
+    brk_wire_busy (self, from, pub->correlation, S_DRAIN_RETRY_AFTER_MS, "");
+    return;
+  }
+  if (self->durable && !brk_store_up (self)) {
+    brk_wire_busy (self, from, pub->correlation, S_STORE_RETRY_AFTER_MS, "");
+    return;
+  }
+  brk_group_t *g = self->gather;
+  size_t first = g->len;
+  for (size_t i = 0; i < pub->n_envelopes; i++) {
+    at_msg_t *msg = NULL;
+    brk_reject_t why;
+    char reason[256];
+    if (s_envelope (self, pub->envelopes[i], &msg, &why, reason, sizeof reason) != AT_OK) {
+      s_group_truncate (g, first);
+      brk_wire_reject (self, from, pub->correlation, why, reason);
+      return;
+    }
+    if (s_stage_full (self, from, pub->correlation, msg, g->len - first)) {
+      at_msg_destroy (&msg);
+      s_group_truncate (g, first);
+      return;
+    }
+    s_group_append (g, msg);
+  }
+  brk_pending_t *p = s_pending_add (g);
+  p->identity = *from;
+  p->correlation = pub->correlation;
+  p->first = first;
+  p->count = g->len - first;
+  p->received_us = at_mono_us ();
+  if (!self->durable) {   /* benchmark mode: "committed" on receipt */
+    s_confirm (self, g, p);
+    s_group_truncate (g, 0);
+    g->pending_len = 0;
+  }
+}
+
+static void
+s_group_reset (brk_group_t *g)
+{
+  s_group_truncate (g, 0);
+  g->pending_len = 0;
+}
+
+/* The grouped insert was refused: commit each publish alone on the sync
+ * connection, so one bad publisher does not fail the others. */
+static void
+s_commit_one_by_one (brk_t *self, brk_group_t *g)
+{
+  for (size_t k = 0; k < g->pending_len; k++) {
+    brk_pending_t *p = &g->pending[k];
+    int rc = brk_store_up (self) ? at_store_bus_publish (self->store, g->msgs + p->first,
+                                                         p->count, (int) self->cfg->broker_count)
+                                 : AT_AGAIN;
     if (rc == AT_OK)
-      s_confirm (self, p);
+      s_confirm (self, g, p);
     else if (rc == AT_INVALID) {
       char reason[256];
       snprintf (reason, sizeof reason, "store refused the messages: %.200s",
@@ -212,29 +278,110 @@ s_flush_one_by_one (brk_t *self)
   }
 }
 
+/* Unknown outcome (the connection died during COMMIT): the publishers retry,
+ * and ON CONFLICT makes a retry of a committed row harmless. */
+static void
+s_commit_lost (brk_t *self, brk_group_t *g)
+{
+  brk_store_lost (self);
+  for (size_t k = 0; k < g->pending_len; k++)
+    brk_wire_busy (self, &g->pending[k].identity, g->pending[k].correlation,
+                   S_STORE_RETRY_AFTER_MS, "");
+}
+
+/* The group's COMMIT returned (rc) or failed: answer its publishers. */
+static void
+s_commit_done (brk_t *self, int rc, const char *why)
+{
+  brk_group_t *g = self->commit;
+  self->commit = NULL;
+  self->commit_flushing = false;
+  if (rc == AT_OK) {
+    brk_histo_add (&self->commit_size, brk_commit_bounds, (double) g->len);
+    for (size_t k = 0; k < g->pending_len; k++)
+      s_confirm (self, g, &g->pending[k]);
+    at_debug ("broker", "msg=\"group commit\" publishes=%zu messages=%zu", g->pending_len, g->len);
+  }
+  else if (rc == AT_INVALID) {
+    at_warn ("broker", "msg=\"group refused, committing publishes one by one\" error=\"%.200s\"",
+             why);
+    s_commit_one_by_one (self, g);
+  }
+  else {
+    at_warn ("broker", "msg=\"group commit lost\" error=\"%.200s\"", why);
+    s_commit_lost (self, g);
+  }
+  s_group_reset (g);
+}
+
 void
 brk_publish_flush (brk_t *self)
 {
-  if (self->pending_len == 0)
-    goto out;
-  int rc = brk_store_up (self) ? s_commit (self, 0, self->batch_len) : AT_AGAIN;
-  if (rc == AT_OK) {
-    for (size_t k = 0; k < self->pending_len; k++)
-      s_confirm (self, &self->pending[k]);
-    at_debug ("broker", "msg=\"group commit\" publishes=%zu messages=%zu", self->pending_len,
-              self->batch_len);
+  brk_group_t *g = self->gather;
+  if (self->commit || g->pending_len == 0)
+    return;
+  if (!brk_store_up (self)) {
+    s_commit_lost (self, g);
+    s_group_reset (g);
+    return;
   }
-  else if (rc == AT_INVALID)
-    s_flush_one_by_one (self);
-  else {
-    /* Unknown outcome (the connection may have died during COMMIT): the
-     * publishers retry, and ON CONFLICT makes a retry of a committed row harmless. */
-    brk_store_lost (self);
-    for (size_t k = 0; k < self->pending_len; k++)
-      brk_wire_busy (self, &self->pending[k].identity, self->pending[k].correlation,
-                     S_STORE_RETRY_AFTER_MS, "");
+  int rc = at_store_bus_publish_send (self->commit_store, g->msgs, g->len,
+                                      (int) self->cfg->broker_count);
+  if (rc == AT_INVALID) {   /* too large for one statement */
+    s_commit_one_by_one (self, g);
+    s_group_reset (g);
+    return;
   }
-out:
-  s_batch_truncate (self, 0);
-  self->pending_len = 0;
+  if (rc != AT_OK) {
+    s_commit_lost (self, g);
+    s_group_reset (g);
+    return;
+  }
+  self->commit = g;
+  self->commit_rc = AT_NOTFOUND;
+  self->commit_why[0] = '\0';
+  self->gather = g == &self->groups[0] ? &self->groups[1] : &self->groups[0];
+  rc = at_store_bus_publish_flush (self->commit_store);
+  self->commit_flushing = rc == AT_AGAIN;
+  if (rc == AT_ERROR)
+    s_commit_done (self, AT_AGAIN, at_store_last_error (self->commit_store));
+}
+
+int
+brk_publish_fd (const brk_t *self, short *events)
+{
+  *events = 0;
+  if (self->commit == NULL || self->commit_store == NULL)
+    return -1;
+  *events = (short) (ZMQ_POLLIN | (self->commit_flushing ? ZMQ_POLLOUT : 0));
+  return PQsocket (at_store_conn (self->commit_store));
+}
+
+void
+brk_publish_io (brk_t *self)
+{
+  if (self->commit == NULL)
+    return;
+  if (self->commit_flushing) {
+    int rc = at_store_bus_publish_flush (self->commit_store);
+    self->commit_flushing = rc == AT_AGAIN;
+    if (rc == AT_ERROR) {
+      s_commit_done (self, AT_AGAIN, "flush failed");
+      return;
+    }
+  }
+  if (at_store_bus_publish_poll (self->commit_store, &self->commit_rc, self->commit_why,
+                                 sizeof self->commit_why))
+    s_commit_done (self, self->commit_rc, self->commit_why);
+}
+
+void
+brk_publish_destroy (brk_t *self)
+{
+  for (int i = 0; i < 2; i++) {
+    s_group_reset (&self->groups[i]);
+    free (self->groups[i].msgs);
+    free (self->groups[i].pending);
+  }
+  at_store_destroy (&self->commit_store);
 }

@@ -34,8 +34,11 @@ typedef struct {
   uint32_t credit;                    /* messages it may still receive */
   size_t held;                        /* in flight to it */
   int64_t last_seen_ms;
+  size_t lapsed;                      /* leases it lost while alive: their Settle returns credit */
   bool blocked;                       /* its pipe was full: wait until it talks */
   bool gone;                          /* unreachable: removed at the next expiry pass */
+  bool paused;                        /* its last Ready gave credit 0 (draining): a Settle
+                                       * returns no credit until a Ready with credit > 0 */
 } brk_peer_t;
 
 typedef struct {
@@ -45,7 +48,9 @@ typedef struct {
   int64_t db_depth;                   /* last count from PostgreSQL */
   double oldest_age_s;
   int64_t published_recent;           /* published since that count */
-  uint64_t published, delivered, settled_done, released, redelivered;
+  uint64_t published, delivered, settled_done, released, redelivered, dead_lettered;
+  double done_rate;                   /* settled done per second, smoothed (retry_after) */
+  uint64_t done_at_stats;             /* settled_done at the last stats tick */
   size_t rr;                          /* round-robin cursor over peers */
   bool sweep_more;                    /* the last sweep filled the room: more may wait */
 } brk_stage_t;
@@ -56,19 +61,40 @@ typedef struct {
   int stage;
   brk_peer_t *peer;
   at_msg_t *msg;
+  int64_t lease_until_ms;             /* in flight: redelivered after this unless Extended */
 } brk_known_t;
 
 /* One Publish waiting for the group commit. */
 typedef struct {
   brk_identity_t identity;
   uint64_t correlation;
-  size_t first, count;                /* range in brk_t.batch */
+  size_t first, count;                /* range in its group's msgs */
+  int64_t received_us;                /* for atende_bus_publish_confirm_seconds */
 } brk_pending_t;
+
+/* A group commit: the publishes gathered while the previous group commits. */
+typedef struct {
+  at_msg_t **msgs;
+  size_t len, cap;
+  brk_pending_t *pending;
+  size_t pending_len, pending_cap;
+} brk_group_t;
 
 typedef struct {
   const at_config_t *cfg;
   void *router;
   at_store_t *store;                  /* NULL while PostgreSQL is unreachable */
+  at_store_t *commit_store;           /* the asynchronous group-commit connection */
+  bool durable;                       /* false: benchmark mode, no PostgreSQL at all */
+  bool draining;                      /* SIGTERM: Busy to publishers, no deliveries */
+  brk_group_t groups[2];
+  brk_group_t *gather;                /* publishes being read */
+  brk_group_t *commit;                /* the group whose COMMIT is in flight, or NULL */
+  bool commit_flushing;               /* its statement is not fully written yet */
+  int commit_rc;                      /* its answer so far (AT_NOTFOUND: none yet) */
+  char commit_why[256];
+  brk_histo_t confirm_latency;        /* seconds */
+  brk_histo_t commit_size;            /* messages per commit */
   int64_t store_retry_ms;
   int store_backoff_ms;
   brk_stage_t stages[BRK_STAGES];
@@ -79,10 +105,6 @@ typedef struct {
   size_t n_peers;
   zhashx_t *logged;                   /* "peer reason" already logged */
   uint64_t rejected[BRK_REJECT_N];
-  at_msg_t **batch;                   /* envelopes of the pending publishes */
-  size_t batch_len, batch_cap;
-  brk_pending_t *pending;
-  size_t pending_len, pending_cap;
   brk_metrics_t *metrics;
 } brk_t;
 
@@ -99,8 +121,16 @@ void brk_wire_drain (brk_t *self);
 
 /* brk_publish.c */
 void brk_publish_add (brk_t *self, const brk_identity_t *from, const Atende__Bus__Publish *pub);
+/* True when the gathering group holds publish_batch_max messages: stop
+ * reading until the commit in flight returns. */
 bool brk_publish_full (const brk_t *self);
+/* Starts the commit of the gathered group when none is in flight. */
 void brk_publish_flush (brk_t *self);
+/* The commit connection's socket and the events to poll it for (0: none). */
+int brk_publish_fd (const brk_t *self, short *events);
+/* The commit connection is ready: reads its answer, confirms the group. */
+void brk_publish_io (brk_t *self);
+void brk_publish_destroy (brk_t *self);
 bool brk_store_up (brk_t *self);
 void brk_store_lost (brk_t *self);
 
@@ -108,6 +138,9 @@ void brk_store_lost (brk_t *self);
 brk_peer_t *brk_peer_find (brk_t *self, const brk_identity_t *identity);
 void brk_on_ready (brk_t *self, const brk_identity_t *from, const Atende__Bus__Ready *ready);
 void brk_on_settle (brk_t *self, brk_peer_t *peer, const Atende__Bus__Settle *settle);
+void brk_on_extend (brk_t *self, brk_peer_t *peer, const Atende__Bus__Extend *extend);
+/* True when the broker holds messages of this shard (cfg broker_index/count). */
+bool brk_owns_key (const brk_t *self, const char *key);
 void brk_peer_remove (brk_t *self, brk_peer_t *peer, const char *why);
 /* Takes a committed message into the queue of its stage when there is room,
  * it is due and it is not known yet; otherwise the sweep will find it. */
@@ -118,6 +151,8 @@ void brk_sweep (brk_t *self);
  * queue has drained below half: sweep again without waiting. */
 bool brk_sweep_due (const brk_t *self);
 void brk_heartbeat (brk_t *self);
+/* Expires silent workers and leases past their time. */
 void brk_expire (brk_t *self);
+size_t brk_in_flight (const brk_t *self);
 
 #endif

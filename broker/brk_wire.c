@@ -1,6 +1,7 @@
 /* The broker's ROUTER socket: reading commands, answering, refusing bad
  * input without letting it stop anyone else (proto/README.md). */
 #include "brk_server.h"
+#include "brk_frame.h"
 #include "at_log.h"
 #include "at_zmq.h"
 
@@ -138,36 +139,33 @@ s_handle (brk_t *self, const brk_identity_t *from, const Atende__Bus__Command *c
     if (peer == NULL)
       s_send_reconnect (self, from);
     break;
+  case ATENDE__BUS__COMMAND__BODY_EXTEND:
+    brk_on_extend (self, peer, cmd->extend);
+    if (peer == NULL)
+      s_send_reconnect (self, from);
+    break;
   case ATENDE__BUS__COMMAND__BODY_DISCONNECT:
     if (peer)
       brk_peer_remove (self, peer, "disconnect");
     break;
-  default:
-    brk_wire_reject (self, from, 0, BRK_REJECT_UNKNOWN, "command not accepted by a broker");
+  default:   /* brk_frame_decode let through only the commands above */
     break;
   }
 }
 
-/* Decodes one frame, refusing what is not a v1 command. */
+/* Decodes one frame, refusing what is not a v1 command a broker accepts. */
 static void
 s_frame (brk_t *self, const brk_identity_t *from, const void *data, size_t size)
 {
-  Atende__Bus__Command *cmd = atende__bus__command__unpack (NULL, size, data);
-  if (cmd == NULL) {
-    brk_wire_reject (self, from, 0, BRK_REJECT_MALFORMED, "malformed command");
+  Atende__Bus__Command *cmd = NULL;
+  brk_reject_t why;
+  uint64_t correlation = 0;
+  char reason[96];
+  if (brk_frame_decode (data, size, &cmd, &why, &correlation, reason, sizeof reason) != AT_OK) {
+    brk_wire_reject (self, from, correlation, why, reason);
     return;
   }
-  uint64_t correlation = cmd->body_case == ATENDE__BUS__COMMAND__BODY_PUBLISH && cmd->publish
-                             ? cmd->publish->correlation : 0;
-  if (cmd->version != AT_BUS_VERSION) {
-    char reason[64];
-    snprintf (reason, sizeof reason, "unsupported version %u", cmd->version);
-    brk_wire_reject (self, from, correlation, BRK_REJECT_VERSION, reason);
-  }
-  else if (cmd->body_case == ATENDE__BUS__COMMAND__BODY__NOT_SET)
-    brk_wire_reject (self, from, 0, BRK_REJECT_UNKNOWN, "unknown command");
-  else
-    s_handle (self, from, cmd);
+  s_handle (self, from, cmd);
   atende__bus__command__free_unpacked (cmd, NULL);
 }
 

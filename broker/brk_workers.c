@@ -60,14 +60,30 @@ s_key_busy (const char *key, void *arg)
 
 /* ---- queueing ---- */
 
+bool
+brk_owns_key (const brk_t *self, const char *key)
+{
+  return at_bus_shard_of (key, (int) self->cfg->broker_count) == (int) self->cfg->broker_index;
+}
+
+size_t
+brk_in_flight (const brk_t *self)
+{
+  size_t n = 0;
+  for (int s = 0; s < BRK_STAGES; s++)
+    n += self->stages[s].in_flight;
+  return n;
+}
+
 void
 brk_enqueue (brk_t *self, at_msg_t **msg_p)
 {
   at_msg_t *msg = *msg_p;
   int s = brk_stage_index (self, msg->stage);
   if (s < 0 || zhashx_lookup (self->known, msg->id)
-      || (msg->not_before_us > 0 && msg->not_before_us > at_now_us ()))
-    return;   /* unknown stage, already held, or not due: the sweep decides */
+      || (msg->not_before_us > 0 && msg->not_before_us > at_now_us ())
+      || !brk_owns_key (self, msg->key))
+    return;   /* unknown stage, held, not due, or another broker's: the sweeps decide */
   brk_stage_t *stage = &self->stages[s];
   if (brk_queue_size (stage->queue) >= (size_t) self->cfg->broker_queue_cap
       || brk_queue_bytes (stage->queue) + msg->payload_len > BRK_QUEUE_BYTES_MAX)
@@ -110,6 +126,7 @@ brk_on_ready (brk_t *self, const brk_identity_t *from, const Atende__Bus__Ready 
   at_strlcpy (peer->worker_id, ready->worker_id ? ready->worker_id : "", sizeof peer->worker_id);
   peer->stages = stages;
   peer->credit = ready->credit > BRK_CREDIT_MAX ? BRK_CREDIT_MAX : ready->credit;
+  peer->paused = ready->credit == 0;
   peer->last_seen_ms = at_mono_ms ();
   peer->blocked = false;
   peer->gone = false;
@@ -123,17 +140,28 @@ static void
 s_settle_one (brk_t *self, brk_peer_t *peer, const char *id, bool done)
 {
   brk_known_t *entry = id ? zhashx_lookup (self->known, id) : NULL;
-  if (entry == NULL || entry->peer != peer)
-    return;   /* not held by this worker (lease expired, or another broker's) */
+  if (entry == NULL || entry->peer != peer) {
+    /* not held by this worker: a lease it lost while alive (its credit
+     * comes back now), or another broker's message */
+    if (peer->lapsed > 0) {
+      peer->lapsed--;
+      if (peer->credit < BRK_CREDIT_MAX)
+        peer->credit++;
+    }
+    return;
+  }
   brk_stage_t *stage = &self->stages[entry->stage];
   s_key_add (self, entry->msg, -1);
   stage->in_flight--;
-  if (done)
+  if (done) {
     stage->settled_done++;
+    if (stage->db_depth > 0)
+      stage->db_depth--;   /* its row is gone: the backlog check sees it before the next count */
+  }
   else
     stage->released++;
   peer->held--;
-  if (peer->credit < BRK_CREDIT_MAX)
+  if (peer->credit < BRK_CREDIT_MAX && !peer->paused)
     peer->credit++;
   zhashx_delete (self->known, id);
 }
@@ -142,6 +170,11 @@ void
 brk_on_settle (brk_t *self, brk_peer_t *peer, const Atende__Bus__Settle *settle)
 {
   if (peer) {
+    for (size_t i = 0; i < settle->n_dead; i++) {
+      brk_known_t *entry = settle->dead[i] ? zhashx_lookup (self->known, settle->dead[i]) : NULL;
+      if (entry && entry->peer == peer)
+        self->stages[entry->stage].dead_lettered++;
+    }
     for (size_t i = 0; i < settle->n_done; i++)
       s_settle_one (self, peer, settle->done[i], true);
     for (size_t i = 0; i < settle->n_released; i++)
@@ -171,7 +204,9 @@ s_lease_expire (brk_t *self, const char *id, brk_known_t *entry)
   entry->peer = NULL;
   s_key_add (self, msg, -1);
   stage->in_flight--;
-  int rc = brk_store_up (self) ? at_store_bus_bump (self->store, msg->id, msg->attempt) : AT_AGAIN;
+  int rc = !self->durable ? AT_OK
+           : brk_store_up (self) ? at_store_bus_bump (self->store, msg->id, msg->attempt)
+                                 : AT_AGAIN;
   if (rc == AT_OK) {
     msg->attempt++;
     stage->redelivered++;
@@ -182,6 +217,19 @@ s_lease_expire (brk_t *self, const char *id, brk_known_t *entry)
     brk_store_lost (self);   /* the sweep brings it back at its stored attempt */
   at_msg_destroy (&msg);
   zhashx_delete (self->known, id);
+}
+
+void
+brk_on_extend (brk_t *self, brk_peer_t *peer, const Atende__Bus__Extend *extend)
+{
+  if (peer == NULL)
+    return;
+  int64_t until = at_mono_ms () + self->cfg->lease_ms;
+  for (size_t i = 0; i < extend->n_ids; i++) {
+    brk_known_t *entry = extend->ids[i] ? zhashx_lookup (self->known, extend->ids[i]) : NULL;
+    if (entry && entry->peer == peer)
+      entry->lease_until_ms = until;   /* ids it does not hold are ignored */
+  }
 }
 
 void
@@ -251,6 +299,7 @@ s_deliver (brk_t *self, int s, brk_peer_t *peer)
     s_key_add (self, msgs[i], +1);
     entry->peer = peer;
     entry->msg = msgs[i];
+    entry->lease_until_ms = at_mono_ms () + self->cfg->lease_ms;
     stage->in_flight++;
     stage->delivered++;
     peer->held++;
@@ -296,9 +345,39 @@ brk_heartbeat (brk_t *self)
   }
 }
 
+/* Leases past their time whose worker is alive (it is slow, or stuck):
+ * fence it and redeliver; its credit returns when it settles them. */
+static void
+s_expire_leases (brk_t *self)
+{
+  int64_t now = at_mono_ms ();
+  zlistx_t *ids = NULL;
+  for (brk_known_t *e = zhashx_first (self->known); e; e = zhashx_next (self->known))
+    if (e->peer && e->lease_until_ms < now) {
+      if (ids == NULL) {
+        ids = zlistx_new ();
+        zlistx_set_destructor (ids, (zlistx_destructor_fn *) zstr_free);
+      }
+      zlistx_add_end (ids, strdup (zhashx_cursor (self->known)));
+    }
+  if (ids == NULL)
+    return;
+  for (char *id = zlistx_first (ids); id; id = zlistx_next (ids)) {
+    brk_known_t *entry = zhashx_lookup (self->known, id);
+    brk_peer_t *peer = entry->peer;
+    at_info ("broker", "msg=\"lease expired\" id=%s worker_id=\"%s\" attempt=%u", id,
+             peer->worker_id, entry->msg->attempt);
+    peer->held--;
+    peer->lapsed++;
+    s_lease_expire (self, id, entry);
+  }
+  zlistx_destroy (&ids);
+}
+
 void
 brk_expire (brk_t *self)
 {
+  s_expire_leases (self);
   int64_t limit = at_mono_ms () - 3 * self->cfg->heartbeat_ms;
   for (size_t i = self->n_peers; i-- > 0;) {
     brk_peer_t *peer = self->peer_list[i];
@@ -334,7 +413,7 @@ s_sweep_msg (at_msg_t **msg_p, void *arg)
 void
 brk_sweep (brk_t *self)
 {
-  for (int s = 0; s < BRK_STAGES && brk_store_up (self); s++) {
+  for (int s = 0; s < BRK_STAGES && self->durable && brk_store_up (self); s++) {
     brk_stage_t *stage = &self->stages[s];
     size_t queued = brk_queue_size (stage->queue);
     size_t cap = (size_t) self->cfg->broker_queue_cap;
@@ -343,7 +422,7 @@ brk_sweep (brk_t *self)
     s_sweep_t sw = {self, at_calloc (cap - queued, sizeof (char *)), 0, cap - queued};
     /* The oldest rows are those the broker holds: look past them. */
     size_t limit = cap + stage->in_flight;
-    int rc = at_store_bus_ready_ids (self->store, stage->name,
+    int rc = at_store_bus_ready_ids (self->store, stage->name, (int) self->cfg->broker_index,
                                      limit > 10000000 ? 10000000 : (int) limit, s_sweep_id, &sw);
     if (rc == AT_OK && sw.n > 0)
       rc = at_store_bus_fetch (self->store, sw.ids, sw.n, s_sweep_msg, self);

@@ -4,4 +4,6 @@
 #include "at_config.h"
 /* Applies migrations; waits up to wait_s seconds for the database. Exit code. */
 int cli_migrate (const at_config_t *cfg, int wait_s);
+/* `atende dlq list|show|replay ...` (argv[0] is the verb). Exit code. */
+int cli_dlq (const at_config_t *cfg, int argc, char **argv);
 #endif

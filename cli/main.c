@@ -1,6 +1,7 @@
 /* atende: one executable, one subcommand per role. */
 #include "api.h"
 #include "at_common.h"
+#include "at_channel.h"
 #include "at_config.h"
 #include "brk.h"
 #include "cli.h"
@@ -20,6 +21,8 @@ static const char *s_usage =
   "  worker <stages>        run workers: ingest, route, notify, survey, a comma list, or all\n"
   "  api                    run the HTTP/JSON api\n"
   "  migrate [--wait S]     apply database migrations (waits up to S seconds for the database)\n"
+  "  dlq list|show|replay   the dead letters: list [--stage S] [--limit N], show <id>,\n"
+  "                         replay <id> | --stage S [--limit N | --all]\n"
   "  demo [options]         run the sales-peak demo against a database (see atende demo --help)\n"
   "  version                print the version\n"
   "\n"
@@ -59,6 +62,8 @@ s_dispatch (const at_config_t *cfg, int argc, char **argv)
     }
     return cli_migrate (cfg, (int) wait_s);
   }
+  if (strcmp (cmd, "dlq") == 0)
+    return cli_dlq (cfg, argc - 2, argv + 2);
   if (strcmp (cmd, "demo") == 0)
     return demo_run (cfg, argc - 1, argv + 1);
   if (strcmp (cmd, "version") == 0) {
@@ -81,6 +86,11 @@ main (int argc, char **argv)
   at_config_t *cfg = at_config_new (&argc, argv);
   if (cfg == NULL)
     return 2;
+  if (at_channel_set_default_country (cfg->default_phone_country) != AT_OK) {
+    fprintf (stderr, "atende: ATENDE_DEFAULT_PHONE_COUNTRY must be a country calling code (55, 1, 351)\n");
+    at_config_destroy (&cfg);
+    return 2;
+  }
   int rc = 0;
   if (s_has (argc, argv, "--print-config"))
     at_config_print (cfg, stdout);

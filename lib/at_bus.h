@@ -11,11 +11,14 @@ typedef struct at_publisher at_publisher_t;
 at_publisher_t *at_publisher_new (const at_config_t *cfg);
 void at_publisher_destroy (at_publisher_t **self_p);
 
-/* Publishes n messages and waits (up to cfg->publish_timeout_ms) until the
+/* Publishes n messages, each to the broker that owns its key (a batch that
+ * spans brokers is split, one Publish per broker; on a failure some parts
+ * may be committed: retrying the whole batch is harmless), and waits (up to cfg->publish_timeout_ms) until the
  * broker confirms they are committed in PostgreSQL. Messages stay owned by
  * the caller. Returns
  *   AT_OK       all committed
- *   AT_BUSY     a stage is full: retry after *retry_after_ms
+ *   AT_BUSY     a stage is full, PostgreSQL is down or the broker is
+ *               draining: retry after *retry_after_ms
  *   AT_AGAIN    no confirm in time (broker down or slow): retry later
  *   AT_INVALID  the broker rejected the request (reason logged) */
 int at_publisher_send (at_publisher_t *self, at_msg_t *const *msgs, size_t n,

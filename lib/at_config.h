@@ -68,7 +68,107 @@
   X(INT, sla_urgent_first_response_min, "ATENDE_SLA_URGENT_FIRST_RESPONSE_MIN", "30", 1, 100000, \
     "first-response SLA for high priority, minutes") \
   X(STR, default_locale, "ATENDE_DEFAULT_LOCALE", "pt-BR", 0, 0, \
-    "locale of customers whose language is not known: pt-BR | en | es")
+    "locale of customers whose language is not known: pt-BR | en | es") \
+  X(INT, broker_index, "ATENDE_BROKER_INDEX", "0", 0, 63, \
+    "this broker's shard: it sweeps and dispatches the keys with at_bus_shard(key) == index") \
+  X(INT, broker_count, "ATENDE_BROKER_COUNT", "1", 1, 64, \
+    "brokers sharing the bus; ATENDE_BROKER_ENDPOINTS lists them in index order") \
+  X(INT, lease_ms, "ATENDE_LEASE_MS", "300000", 100, 86400000, \
+    "a delivered message's lease; a worker renews it with Extend, else it is redelivered") \
+  X(INT, broker_durable, "ATENDE_BROKER_DURABLE", "1", 0, 1, \
+    "1: confirm after COMMIT; 0: no PostgreSQL at all (benchmarks only, needs ATENDE_BROKER_BENCHMARK=1)") \
+  X(INT, broker_benchmark, "ATENDE_BROKER_BENCHMARK", "0", 0, 1, \
+    "1: allow ATENDE_BROKER_DURABLE=0, which LOSES messages on any crash") \
+  X(STR, store_timezone, "ATENDE_STORE_TIMEZONE", "America/Sao_Paulo", 0, 0, \
+    "IANA time zone of the store: an expected delivery date ends at midnight there") \
+  X(STR, delay_checks, "ATENDE_DELAY_CHECKS", "bus", 0, 0, \
+    "bus: notify schedules order.check_delay itself | external: a scheduler publishes them") \
+  X(INT, template_cache_ms, "ATENDE_TEMPLATE_CACHE_MS", "5000", 0, 3600000, \
+    "how long a notify worker keeps message templates before reading them again") \
+  X(SECRET, shopify_secret, "ATENDE_SHOPIFY_SECRET", "", 0, 0, \
+    "Shopify webhook secret, or shop=secret,shop2=secret2 by X-Shopify-Shop-Domain") \
+  X(STR, stage_max_attempts, "ATENDE_STAGE_MAX_ATTEMPTS", "", 0, 0, \
+    "per-stage deliveries before dead-lettering, e.g. notify=12,ingest=5 (others: max_attempts)") \
+  X(INT, worker_metrics_port, "ATENDE_WORKER_METRICS_PORT", "0", 0, 65535, \
+    "HTTP port of a worker's /metrics, /healthz, /readyz (0: off)") \
+  X(SECRET, meta_app_secret, "ATENDE_META_APP_SECRET", "", 0, 0, \
+    "Meta app secret (X-Hub-Signature-256), or phone_number_id/page_id=secret,...,*=secret") \
+  X(SECRET, whatsapp_verify_token, "ATENDE_WHATSAPP_VERIFY_TOKEN", "", 0, 0, \
+    "token Meta sends in hub.verify_token when the WhatsApp webhook is registered") \
+  X(SECRET, twilio_auth_token, "ATENDE_TWILIO_AUTH_TOKEN", "", 0, 0, \
+    "Twilio auth token (X-Twilio-Signature), or AccountSid=token,...") \
+  X(STR, public_url_base, "ATENDE_PUBLIC_URL_BASE", "", 0, 0, \
+    "public URL of this api as providers call it (https://support.example.com); Twilio signs it") \
+  X(SECRET, mailgun_signing_key, "ATENDE_MAILGUN_SIGNING_KEY", "", 0, 0, \
+    "Mailgun HTTP webhook signing key (inbound routes)") \
+  X(INT, mailgun_replay_window_s, "ATENDE_MAILGUN_REPLAY_WINDOW_S", "300", 1, 86400, \
+    "Mailgun posts whose timestamp is further than this from now are refused") \
+  X(SECRET, inbound_secret, "ATENDE_INBOUND_SECRET", "", 0, 0, \
+    "Standard Webhooks secret (whsec_...) of the store's chat and contact form") \
+  X(INT, inbound_tolerance_s, "ATENDE_INBOUND_TOLERANCE_S", "300", 1, 86400, \
+    "Standard Webhooks timestamp tolerance of inbound chat and form posts, seconds") \
+  X(SECRET, email_relay_secret, "ATENDE_EMAIL_RELAY_SECRET", "", 0, 0, \
+    "Standard Webhooks secret (whsec_...) of the mail relay posting raw email to /v1/channels/email") \
+  X(INT, email_max_bytes, "ATENDE_EMAIL_MAX_BYTES", "1048576", 1024, 67108864, \
+    "largest raw email accepted (413 above; ATENDE_API_MAX_BODY_BYTES caps every body too)") \
+  X(STR, email_message_id_domain, "ATENDE_EMAIL_MESSAGE_ID_DOMAIN", "atende.invalid", 0, 0, \
+    "domain of the Message-IDs atende gives outbound email (atende.<notification id>@domain)") \
+  X(INT, conversation_window_min, "ATENDE_CONVERSATION_WINDOW_MIN", "1440", 1, 525600, \
+    "chat, WhatsApp, SMS, Messenger: a message after this long a ticket was quiet opens a new one") \
+  X(STR, default_phone_country, "ATENDE_DEFAULT_PHONE_COUNTRY", "55", 0, 0, \
+    "country calling code given to phone numbers written without one (55 Brazil, 1 US ...)") \
+  X(STR, channel_fallback, "ATENDE_CHANNEL_FALLBACK", "whatsapp,sms,email", 0, 0, \
+    "channels tried, in order, after the customer's preferred one (no identity or failed for good)") \
+  X(STR, provider_routes, "ATENDE_PROVIDER_ROUTES", "*=webhook", 0, 0, \
+    "providers per channel, failover order with +: whatsapp=whatsapp,sms=twilio+webhook2,email=smtp,*=webhook") \
+  X(STR, whatsapp_api_url, "ATENDE_WHATSAPP_API_URL", "https://graph.facebook.com", 0, 0, \
+    "WhatsApp Cloud API base URL (tests point it at a fake)") \
+  X(STR, whatsapp_api_version, "ATENDE_WHATSAPP_API_VERSION", "v21.0", 0, 0, \
+    "Graph API version in the messages URL") \
+  X(STR, whatsapp_phone_number_id, "ATENDE_WHATSAPP_PHONE_NUMBER_ID", "", 0, 0, \
+    "the business phone number id messages are sent from") \
+  X(SECRET, whatsapp_token, "ATENDE_WHATSAPP_TOKEN", "", 0, 0, \
+    "WhatsApp Cloud API access token (Bearer)") \
+  X(STR, whatsapp_templates, "ATENDE_WHATSAPP_TEMPLATES", "", 0, 0, \
+    "approved templates used outside the 24 h window, per kind: order_status=order_update,survey=survey_invite,*=generic_update") \
+  X(STR, twilio_api_url, "ATENDE_TWILIO_API_URL", "https://api.twilio.com", 0, 0, \
+    "Twilio REST API base URL (tests point it at a fake)") \
+  X(STR, twilio_account_sid, "ATENDE_TWILIO_ACCOUNT_SID", "", 0, 0, \
+    "Twilio AccountSid that sends SMS (its token: ATENDE_TWILIO_AUTH_TOKEN)") \
+  X(STR, twilio_from, "ATENDE_TWILIO_FROM", "", 0, 0, \
+    "Twilio sender: an E.164 number, or a MessagingServiceSid (MG...)") \
+  X(STR, twilio_status_callback, "ATENDE_TWILIO_STATUS_CALLBACK", "", 0, 0, \
+    "StatusCallback URL given to Twilio (\"\": ATENDE_PUBLIC_URL_BASE + /v1/channels/twilio, if set)") \
+  X(STR, smtp_url, "ATENDE_SMTP_URL", "smtp://127.0.0.1:587", 0, 0, \
+    "SMTP server: smtp://host:587 (STARTTLS) or smtps://host:465") \
+  X(STR, smtp_tls, "ATENDE_SMTP_TLS", "all", 0, 0, \
+    "all: STARTTLS required | try: if offered | none: plain (tests only)") \
+  X(STR, smtp_user, "ATENDE_SMTP_USER", "", 0, 0, \
+    "SMTP login (\"\": no AUTH)") \
+  X(SECRET, smtp_password, "ATENDE_SMTP_PASSWORD", "", 0, 0, \
+    "SMTP password") \
+  X(STR, smtp_from, "ATENDE_SMTP_FROM", "", 0, 0, \
+    "envelope and header From address of outgoing email") \
+  X(STR, webhook2_url, "ATENDE_WEBHOOK2_URL", "", 0, 0, \
+    "a second signed-webhook provider (name webhook2, same secret), e.g. an SMS gateway for failover") \
+  X(INT, provider_timeout_ms, "ATENDE_PROVIDER_TIMEOUT_MS", "10000", 100, 600000, \
+    "timeout of one provider call (WhatsApp, Twilio, SMTP, webhook2)") \
+  X(INT, provider_rate_per_sec, "ATENDE_PROVIDER_RATE_PER_SEC", "0", 0, 1000000, \
+    "calls per second per provider and notify process (token bucket; 0: unlimited)") \
+  X(INT, provider_burst, "ATENDE_PROVIDER_BURST", "50", 1, 1000000, \
+    "token bucket size per provider") \
+  X(INT, breaker_failures, "ATENDE_BREAKER_FAILURES", "5", 1, 1000, \
+    "consecutive retryable failures that open a provider's circuit breaker") \
+  X(INT, breaker_cooldown_ms, "ATENDE_BREAKER_COOLDOWN_MS", "30000", 10, 3600000, \
+    "an open breaker lets one probe through after this") \
+  X(STR, quiet_hours, "ATENDE_QUIET_HOURS", "", 0, 0, \
+    "local hours (customer's time zone) when non-urgent messages are held, e.g. 21-8 (\"\": none)") \
+  X(INT, notify_cap_count, "ATENDE_NOTIFY_CAP_COUNT", "0", 0, 100000, \
+    "most non-urgent messages per customer per window; more are held, not dropped (0: no cap)") \
+  X(INT, notify_cap_window_min, "ATENDE_NOTIFY_CAP_WINDOW_MIN", "60", 1, 525600, \
+    "the frequency cap's window, minutes") \
+  X(INT, urgent_window_min, "ATENDE_URGENT_WINDOW_MIN", "60", 0, 10080, \
+    "a reply to a customer who wrote within this many minutes is urgent: never held")
 
 typedef struct {
 #define AT_CFG_FIELD_STR(f) char *f;
@@ -77,7 +177,7 @@ typedef struct {
 #define AT_CFG_FIELD(type, f, env, def, lo, hi, help) AT_CFG_FIELD_##type (f)
   AT_SETTINGS (AT_CFG_FIELD)
 #undef AT_CFG_FIELD
-  unsigned char source_[64]; /* internal: 0 default, 1 environment, 2 flag */
+  unsigned char source_[256]; /* internal: 0 default, 1 environment, 2 flag */
 } at_config_t;
 
 /* Builds the configuration from defaults, then the environment, then flags

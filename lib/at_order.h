@@ -6,7 +6,16 @@
  * delivered and ends the order. delayed and failed_attempt are allowed only
  * before delivered (and not after cancelled) and keep the current rank.
  * An event older than the order's status_at, of lower rank, or repeating the
- * current status is recorded but not applied. */
+ * current status is recorded but not applied; a repeat that brings another
+ * expected delivery date (a carrier's new estimate) applies
+ * (at_order_decide_event).
+ *
+ * Delay detection (workers/notify/delay.c): when an expected date is set or
+ * moves, notify schedules an order.check_delay for the end of that day in the
+ * store's time zone; if the order is then neither delivered, returned nor
+ * cancelled, and that date is still its expected date, it becomes delayed
+ * (missed_delivery = the date, expected_delivery cleared until a new
+ * estimate) and the customer is told once per missed date. */
 #ifndef AT_ORDER_H
 #define AT_ORDER_H
 
@@ -16,6 +25,8 @@
 #define AT_ORDER_EVENT_KEY_MAX 160 /* bytes of an event's dedup key */
 #define AT_ORDER_STATUS_LEN 24
 #define AT_LOCALE_LEN 8
+#define AT_ORDER_DATE_LEN 16
+#define AT_ORDER_TRACKING_MAX 1024   /* bytes of a tracking URL */
 
 /* The order as stored; exists false when there is no row yet. */
 typedef struct {
@@ -23,6 +34,12 @@ typedef struct {
   char status[AT_ORDER_STATUS_LEN];
   int rank;
   int64_t status_at_us;
+  char expected_delivery[AT_ORDER_DATE_LEN];  /* YYYY-MM-DD or "" */
+  char missed_delivery[AT_ORDER_DATE_LEN];    /* the date a delay was detected for, or "" */
+  char delay_told_for[AT_ORDER_DATE_LEN];     /* "" until a delay check told the customer */
+  int64_t customer_id;                        /* 0: unknown */
+  char customer_channel[16];                  /* "" when unknown */
+  char tracking_url[AT_ORDER_TRACKING_MAX + 1];  /* "" when unknown or longer */
 } at_order_current_t;
 
 typedef enum {
@@ -42,6 +59,16 @@ bool at_order_status_customer_facing (const char *status);
  * the order gets. */
 int at_order_decide (const at_order_current_t *current, const char *status, int64_t occurred_us,
                      at_order_decision_t *decision_out, int *rank_out);
+
+/* As at_order_decide, plus: an event repeating the current status with an
+ * expected delivery date different from the stored one applies (a carrier's
+ * new estimate: in_transit or delayed with a new date). expected may be NULL. */
+int at_order_decide_event (const at_order_current_t *current, const char *status,
+                           int64_t occurred_us, const char *expected,
+                           at_order_decision_t *decision_out, int *rank_out);
+
+/* True when no delivery is ahead any more: delivered, returned, cancelled. */
+bool at_order_settled (const at_order_current_t *current);
 
 /* The dedup key of an event: its event_id, or "<status>@<occurred_us>" when
  * the publisher gave none. AT_INVALID if it does not fit. */
@@ -65,6 +92,7 @@ typedef struct {
   int64_t status_at_us;
   const char *expected_delivery; /* YYYY-MM-DD or NULL/"" */
   const char *tracking_url;      /* NULL/"": keep the stored one */
+  const char *customer_channel;  /* NULL/"": keep the stored one */
 } at_order_update_t;
 
 /* Inserts the order (AT_CONFLICT if it appeared meanwhile) or applies a new
@@ -76,6 +104,34 @@ int at_store_order_apply (at_store_t *store, const at_order_update_t *u);
 int at_store_order_event_record (at_store_t *store, const char *order_id, const char *key,
                                  const char *status, int64_t occurred_us, bool applied,
                                  bool *recorded_out);
+
+/* Marks the order delayed by a delay check: status delayed at status_at_us
+ * (rank kept), missed_delivery = delay_told_for = missed_date, and
+ * expected_delivery cleared (it passed; a carrier's new estimate sets it). */
+int at_store_order_mark_delayed (at_store_t *store, const char *order_id, int64_t status_at_us,
+                                 const char *missed_date);
+
+/* Records that the customer was told the order is late for date (a
+ * publisher's delayed event without a new estimate): its check stays quiet. */
+int at_store_order_delay_told (at_store_t *store, const char *order_id, const char *date);
+
+/* The end of day date (YYYY-MM-DD) in time zone tz (IANA), as unix
+ * microseconds: midnight at the start of the next day there. AT_INVALID for
+ * a bad date or an unknown time zone. */
+int at_store_order_day_end (at_store_t *store, const char *date, const char *tz,
+                            int64_t *us_out);
+
+/* What the orders and their notifications came to (the olist replay's report). */
+typedef struct {
+  long long orders, orders_delayed, orders_delay_told;
+  long long notifications, notifications_delivered, notifications_open;
+  long long notifications_max_per_order, notify_backlog;
+} at_order_stats_t;
+
+int at_store_order_stats (at_store_t *store, at_order_stats_t *out);
+/* Calls fn with the id of every order a delay check marked delayed. */
+int at_store_order_delayed_each (at_store_t *store, void (*fn) (const char *order_id, void *arg),
+                                 void *arg);
 
 /* The customer's name and stored locale (either may come back ""). */
 int at_store_order_customer (at_store_t *store, int64_t customer_id, char *name_out,

@@ -45,13 +45,18 @@ typedef struct {
 
 /* Fills up to cap stats (one per stage present in bus_message); *n_out gets
  * how many. */
-int at_store_bus_stats (at_store_t *store, at_store_bus_stat_t *stats, size_t cap,
-                        size_t *n_out);
+/* Per stage, the rows of one shard: depth counted exactly up to count_cap
+ * (an index-only scan with a LIMIT: cheap with any backlog); at the cap, the
+ * planner's estimate (pg_class.reltuples x the stage's share in pg_stats,
+ * divided by count) when larger. oldest_age_s: how long the oldest due row
+ * has been due (0: none). */
+int at_store_bus_stats (at_store_t *store, int shard, int count, int64_t count_cap,
+                        at_store_bus_stat_t *stats, size_t cap, size_t *n_out);
 
 /* Calls fn with the id of every message of `stage` whose not_before has
  * passed, oldest first, at most limit (an index-only scan: no payloads). */
 typedef void (*at_store_bus_id_fn) (const char *id, void *arg);
-int at_store_bus_ready_ids (at_store_t *store, const char *stage, int limit,
+int at_store_bus_ready_ids (at_store_t *store, const char *stage, int shard, int limit,
                             at_store_bus_id_fn fn, void *arg);
 
 /* Loads the messages with these ids that are still pending, in order of
@@ -65,5 +70,35 @@ int at_store_bus_fetch (at_store_t *store, const char *const *ids, size_t n,
  * that held it at `attempt` is fenced. AT_STALE when no row matched (the
  * message was already done, retried or dead-lettered). */
 int at_store_bus_bump (at_store_t *store, const char *id, uint32_t attempt);
+
+/* The broker's publish: inserts like at_store_bus_insert and fills each
+ * row's shard with at_bus_shard_of (key, shard_count). One statement,
+ * autocommitted unless the caller began a transaction. */
+int at_store_bus_publish (at_store_t *store, at_msg_t *const *msgs, size_t n, int shard_count);
+
+/* The same, asynchronous (group commit without blocking the broker's loop):
+ * _send puts the connection in non-blocking mode and queues the statement
+ * outside any transaction (so it commits on its own); AT_AGAIN when the
+ * connection is down. _flush: AT_OK when everything was written, AT_AGAIN
+ * when the caller must wait for PQsocket to be writable and flush again.
+ * _poll, when PQsocket is readable: false while the answer is incomplete;
+ * true when done, with *rc_io AT_OK (committed), AT_INVALID (refused, why
+ * set, nothing written) or AT_AGAIN (connection lost: outcome unknown).
+ * The caller sets *rc_io = AT_NOTFOUND after _send and keeps it between
+ * calls (the answer may arrive over several). */
+int at_store_bus_publish_send (at_store_t *store, at_msg_t *const *msgs, size_t n,
+                               int shard_count);
+int at_store_bus_publish_flush (at_store_t *store);
+bool at_store_bus_publish_poll (at_store_t *store, int *rc_io, char *why, size_t why_cap);
+
+/* ---- worker side (busworker) ---- */
+
+/* As at_store_bus_insert, filling each row's shard with at_bus_shard_of
+ * (key, shard_count) (the worker's produced messages). at_store_bus_insert
+ * is this with shard_count 1. at_store_bus_retry and _dead also append the
+ * failure {attempt, at, reason} to the row's errors history (last 20), which
+ * follows the message into bus_dead (lib/at_dlq.h). */
+int at_store_bus_insert_sharded (at_store_t *store, at_msg_t *const *msgs, size_t n,
+                                 int shard_count, size_t *inserted_out);
 
 #endif

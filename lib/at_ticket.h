@@ -31,6 +31,9 @@ typedef struct {
   const char *provider_message_id;  /* NULL or "": none */
   const char *bus_message_id;       /* UUID, NULL: none */
   const char *language;             /* NULL or "": unknown */
+  const char *email_message_id;     /* NULL or "": none (Message-ID without <>) */
+  const char *full_body;            /* NULL or "": same as body */
+  bool html_stripped;               /* body was made from HTML */
 } at_ticket_message_t;
 
 /* The customer's latest order (by status_at), as an answer quotes it. */
@@ -65,8 +68,51 @@ int at_store_ticket_message_add (at_store_t *store, const at_ticket_message_t *m
 int at_store_ticket_customer_locale (at_store_t *store, int64_t customer_id, int64_t ticket_id,
                                      const char *locale);
 
-/* A customer wrote: updated_at now; pending becomes open again. */
+/* A customer wrote: updated_at now; pending or resolved becomes open again. */
 int at_store_ticket_touch_inbound (at_store_t *store, int64_t ticket_id);
+
+/* How an inbound message finds its ticket (at_store_ticket_thread). */
+typedef struct {
+  int64_t customer_id;              /* the sender (followed when merged) */
+  const char *channel;
+  const char *subject;              /* of a new ticket */
+  const char *const *email_ids;     /* Message-IDs it answers: In-Reply-To, then
+                                       References newest first (without <>) */
+  size_t n_email_ids;
+  int64_t tag_ticket_id;            /* "[#id]" in the subject, 0: none */
+  long window_min;                  /* conversation window of chat-like channels */
+} at_ticket_thread_t;
+
+typedef enum {
+  AT_THREAD_NEW = 0,                /* a new ticket */
+  AT_THREAD_REPLY,                  /* In-Reply-To / References matched */
+  AT_THREAD_TAG,                    /* the subject's ticket tag, sender its customer */
+  AT_THREAD_CONVERSATION,           /* chat-like channel within the window */
+  AT_THREAD_OPEN,                   /* the customer's open ticket (form) */
+} at_thread_how_t;
+
+/* Finds the ticket an inbound message belongs to, or opens one, serialised
+ * per customer (row lock):
+ *   email     by In-Reply-To / References against the Message-IDs of
+ *             messages atende stored and notifications it sent (a resolved
+ *             ticket is reopened by at_store_ticket_touch_inbound), then by
+ *             the subject's tag only when the ticket is the sender's, then
+ *             like a conversation (below): a fresh email of a customer with
+ *             an open email ticket active within window_min joins it, else new;
+ *   whatsapp, sms, chat, messenger, instagram: the open ticket on the
+ *             channel updated within window_min, else new;
+ *   form      the open ticket on the channel, else new.
+ * *customer_id_out gets the customer the message belongs to (the one a
+ * merged sender was merged into). */
+int at_store_ticket_thread (at_store_t *store, const at_ticket_thread_t *q,
+                            int64_t *ticket_id_out, int64_t *customer_id_out,
+                            at_thread_how_t *how_out);
+
+/* Stores an attachment of a message: metadata, and the bytes apart (none
+ * when content is NULL). */
+int at_store_ticket_attachment_add (at_store_t *store, int64_t message_id, const char *name,
+                                    const char *content_type, int64_t size,
+                                    const void *content, size_t content_len);
 
 /* --- route ------------------------------------------------------------- */
 

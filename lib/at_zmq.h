@@ -45,4 +45,10 @@ int at_bus_cmd_recv (void *socket, Atende__Bus__Command **cmd_out, int flags,
  * always goes to the same broker. */
 uint32_t at_bus_shard (const char *key, uint32_t n);
 
+/* The bus_message.shard of a key when `count` brokers share the bus
+ * (cfg->broker_count): at_bus_shard (key, count), 0 when count <= 1.
+ * Everyone who inserts a bus row fills its shard with this, so that
+ * broker i (cfg->broker_index) sweeps only the rows of shard i. */
+int at_bus_shard_of (const char *key, int count);
+
 #endif

@@ -1,7 +1,8 @@
 /* The publisher side of the bus protocol (lib/at_bus.h, proto/README.md):
- * one DEALER per broker endpoint, opened on first use; a batch goes to the
- * broker that owns its first message's key, and the call waits for the
- * answer that carries its correlation. */
+ * one DEALER per broker endpoint, opened on first use; each message goes to
+ * the broker that owns its key (at_bus_shard over the endpoint list, which
+ * is in broker-index order), and the call waits for the answers that carry
+ * its correlations. */
 #include "at_bus.h"
 #include "at_log.h"
 #include "at_msg_pb.h"
@@ -163,6 +164,28 @@ s_wait (at_publisher_t *self, void *socket, uint64_t correlation, size_t n, int 
   }
 }
 
+/* Publishes the messages of one shard to its broker and waits. */
+static int
+s_send_shard (at_publisher_t *self, uint32_t shard, at_msg_t *const *msgs, size_t n,
+              int *retry_after_ms)
+{
+  if (self->sockets[shard] == NULL)
+    self->sockets[shard] = at_bus_dealer_new (self->endpoints[shard]);
+  if (self->sockets[shard] == NULL)
+    return AT_AGAIN;
+  uint64_t correlation = self->next_correlation++;
+  int rc = s_send_publish (self->sockets[shard], msgs, n, correlation);
+  if (rc == AT_OK)
+    rc = s_wait (self, self->sockets[shard], correlation, n, retry_after_ms);
+  if (rc == AT_AGAIN) {
+    /* A late Confirm must not be read as the answer to a later publish. */
+    at_warn ("bus", "msg=\"no confirm from broker\" endpoint=\"%s\" messages=%zu first_id=%s",
+             self->endpoints[shard], n, msgs[0]->id);
+    at_bus_socket_close (&self->sockets[shard]);
+  }
+  return rc;
+}
+
 int
 at_publisher_send (at_publisher_t *self, at_msg_t *const *msgs, size_t n, int *retry_after_ms)
 {
@@ -178,20 +201,20 @@ at_publisher_send (at_publisher_t *self, at_msg_t *const *msgs, size_t n, int *r
       return AT_INVALID;
     }
   }
-  uint32_t shard = at_bus_shard (msgs[0]->key, self->n);
-  if (self->sockets[shard] == NULL)
-    self->sockets[shard] = at_bus_dealer_new (self->endpoints[shard]);
-  if (self->sockets[shard] == NULL)
-    return AT_AGAIN;
-  uint64_t correlation = self->next_correlation++;
-  int rc = s_send_publish (self->sockets[shard], msgs, n, correlation);
-  if (rc == AT_OK)
-    rc = s_wait (self, self->sockets[shard], correlation, n, retry_after_ms);
-  if (rc == AT_AGAIN) {
-    /* A late Confirm must not be read as the answer to a later publish. */
-    at_warn ("bus", "msg=\"no confirm from broker\" endpoint=\"%s\" messages=%zu first_id=%s",
-             self->endpoints[shard], n, msgs[0]->id);
-    at_bus_socket_close (&self->sockets[shard]);
+  if (self->n == 1)
+    return s_send_shard (self, 0, msgs, n, retry_after_ms);
+  /* Each message goes to the broker that owns its key; a batch that spans
+   * shards is one Publish per broker, in shard order. */
+  at_msg_t **part = at_calloc (n, sizeof *part);
+  int rc = AT_OK;
+  for (uint32_t shard = 0; shard < self->n && rc == AT_OK; shard++) {
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+      if (at_bus_shard (msgs[i]->key, self->n) == shard)
+        part[k++] = msgs[i];
+    if (k > 0)
+      rc = s_send_shard (self, shard, part, k, retry_after_ms);
   }
+  free (part);
   return rc;
 }

@@ -170,3 +170,9 @@ at_bus_shard (const char *key, uint32_t n)
   }
   return hash % n;
 }
+
+int
+at_bus_shard_of (const char *key, int count)
+{
+  return count <= 1 ? 0 : (int) at_bus_shard (key, (uint32_t) count);
+}

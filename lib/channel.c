@@ -16,7 +16,30 @@ static const s_channel_t s_channels[] = {
   {"instagram", "instagram"},
 };
 
-#define S_DEFAULT_COUNTRY "55"   /* Brazil: numbers without a country code */
+/* The country calling code given to national numbers: set once at start
+ * from ATENDE_DEFAULT_PHONE_COUNTRY (at_channel_set_default_country), before
+ * any thread reads it; "55" (Brazil) until then. */
+static char s_default_country[4] = "55";
+
+int
+at_channel_set_default_country (const char *code)
+{
+  size_t n = code ? strlen (code) : 0;
+  if (n > 0 && code[0] == '+') {
+    code++;
+    n--;
+  }
+  if (n < 1 || n > 3 || code[0] == '0' || strspn (code, "0123456789") != n)
+    return AT_INVALID;
+  memcpy (s_default_country, code, n + 1);
+  return AT_OK;
+}
+
+const char *
+at_channel_default_country (void)
+{
+  return s_default_country;
+}
 
 static const s_channel_t *
 s_find (const char *channel)
@@ -86,7 +109,7 @@ s_phone (const char *in, bool plus_prefix, char *out, size_t cap)
   /* a national number (DDD + subscriber) gets the default country; a WhatsApp
    * wa_id (no '+' wanted) is always international, as Meta sends it */
   if (!international && plus_prefix && n <= 11)
-    cc = S_DEFAULT_COUNTRY;
+    cc = s_default_country;
   size_t need = (plus_prefix ? 1 : 0) + strlen (cc) + n + 1;
   if (need > cap || strlen (cc) + n > 15)
     return AT_INVALID;
@@ -125,4 +148,22 @@ at_channel_normalize_handle (const char *channel, const char *handle, char *out,
   if (strcmp (c->kind, "whatsapp") == 0)   /* wa_id: the number's digits, no '+' */
     return s_phone (handle, false, out, cap);
   return s_opaque (handle, out, cap);
+}
+
+const char *
+at_channel_phone_twin (const char *kind, const char *value, char *out, size_t cap,
+                       const char **other_kind_out)
+{
+  if (!kind || !value || !out || cap == 0)
+    return NULL;
+  if (strcmp (kind, "whatsapp") == 0 && value[0] != '+') {
+    *other_kind_out = "phone";
+    return s_phone (value, false, out + 1, cap - 1) == AT_OK && cap > 1
+               ? (out[0] = '+', out) : NULL;
+  }
+  if (strcmp (kind, "phone") == 0 && value[0] == '+') {
+    *other_kind_out = "whatsapp";
+    return s_phone (value, false, out, cap) == AT_OK ? out : NULL;
+  }
+  return NULL;
 }

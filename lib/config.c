@@ -27,7 +27,7 @@ static const s_setting_t s_settings[] = {AT_SETTINGS (S_ROW)};
 #undef S_ROW
 
 #define S_COUNT AT_ARRAY_LEN (s_settings)
-_Static_assert (AT_ARRAY_LEN (s_settings) <= 64, "source_ holds 64 settings");
+_Static_assert (AT_ARRAY_LEN (s_settings) <= sizeof ((at_config_t *) 0)->source_, "source_ holds every setting");
 
 static const char *const s_source_names[] = {"default", "env", "flag"};
 

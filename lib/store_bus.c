@@ -3,6 +3,7 @@
  * group commit of thousands of messages is one round trip. */
 #include "at_store_bus.h"
 #include "at_log.h"
+#include "at_zmq.h"
 
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -17,40 +18,78 @@
 #define S_OID_TEXT  25
 
 static const at_sql_t SQL_BUS_INSERT = {"bus_insert",
-  "INSERT INTO bus_message (id, stage, key, type, attempt, created_at, not_before, trace_id, payload)"
+  "INSERT INTO bus_message (id, stage, key, type, attempt, created_at, not_before, trace_id, payload,"
+  " shard)"
   " SELECT u.id::uuid, u.stage, u.key, u.type, u.attempt,"
   "  CASE WHEN u.created_us > 0 THEN timestamptz 'epoch' + u.created_us * interval '1 microsecond'"
   "   ELSE now() END,"
   "  CASE WHEN u.not_before_us > 0 THEN timestamptz 'epoch' + u.not_before_us * interval '1 microsecond'"
   "   ELSE now() END,"
-  "  u.trace_id, u.payload"
+  "  u.trace_id, u.payload, u.shard"
   " FROM unnest ($1::text[], $2::text[], $3::text[], $4::text[], $5::int4[], $6::int8[],"
-  "  $7::int8[], $8::text[], $9::bytea[])"
-  "  AS u (id, stage, key, type, attempt, created_us, not_before_us, trace_id, payload)"
-  " ON CONFLICT (id) DO NOTHING", 9};
+  "  $7::int8[], $8::text[], $9::bytea[], $10::int4[])"
+  "  AS u (id, stage, key, type, attempt, created_us, not_before_us, trace_id, payload, shard)"
+  " ON CONFLICT (id) DO NOTHING", 10};
 
 static const at_sql_t SQL_BUS_DONE = {"bus_done",
   "DELETE FROM bus_message WHERE id = $1::uuid AND attempt = $2::int4", 2};
 
 static const at_sql_t SQL_BUS_RETRY = {"bus_retry",
   "UPDATE bus_message SET attempt = attempt + 1,"
-  " not_before = now () + $3::int8 * interval '1 millisecond', last_error = $4"
+  " not_before = now () + $3::int8 * interval '1 millisecond', last_error = $4,"
+  " errors = bus_errors_push (errors, $2::int4, $4)"
   " WHERE id = $1::uuid AND attempt = $2::int4", 4};
 
 static const at_sql_t SQL_BUS_DEAD = {"bus_dead",
   "WITH d AS (DELETE FROM bus_message WHERE id = $1::uuid AND attempt = $2::int4 RETURNING *)"
-  " INSERT INTO bus_dead (id, stage, key, type, attempt, created_at, trace_id, payload, reason)"
-  " SELECT id, stage, key, type, attempt, created_at, trace_id, payload, $3 FROM d"
+  " INSERT INTO bus_dead (id, stage, key, type, attempt, created_at, trace_id, payload, reason,"
+  "  errors, replays)"
+  " SELECT id, stage, key, type, attempt, created_at, trace_id, payload, $3,"
+  "  bus_errors_push (errors, $2::int4, $3), replays FROM d"
   " ON CONFLICT (id) DO UPDATE SET attempt = EXCLUDED.attempt, dead_at = now (),"
-  "  payload = EXCLUDED.payload, reason = EXCLUDED.reason", 3};
+  "  payload = EXCLUDED.payload, reason = EXCLUDED.reason, errors = EXCLUDED.errors,"
+  "  replays = EXCLUDED.replays", 3};
 
+/* Per stage of one shard: pending rows counted up to a cap (an index-only
+ * scan that stays cheap under a 10M-row backlog) and how long the oldest due
+ * row has been due. */
 static const at_sql_t SQL_BUS_STATS = {"bus_stats",
-  "SELECT stage, count(*), extract (epoch FROM now () - min (created_at))::float8"
-  " FROM bus_message GROUP BY stage", 0};
+  "SELECT s.stage,"
+  " (SELECT count(*) FROM (SELECT 1 FROM bus_message m WHERE m.stage = s.stage"
+  "   AND m.shard = $1::int4 LIMIT $2::int8) c),"
+  " coalesce (extract (epoch FROM now () - (SELECT min (m.not_before) FROM bus_message m"
+  "   WHERE m.stage = s.stage AND m.shard = $1::int4 AND m.not_before <= now ())), 0)::float8"
+  " FROM unnest ('{ingest,route,notify,survey}'::text[]) AS s (stage)", 2};
+
+/* The planner's estimate of pending rows per stage (all shards), for
+ * stages whose count reached the cap: pg_class.reltuples times the stage's
+ * frequency in pg_stats. Costs nothing, lags until the next ANALYZE. */
+static const at_sql_t SQL_BUS_ESTIMATE = {"bus_estimate",
+  "SELECT v.stage, (c.reltuples * v.freq)::int8 FROM pg_class c,"
+  " LATERAL (SELECT unnest (st.most_common_vals::text::text[]) AS stage,"
+  "   unnest (st.most_common_freqs) AS freq FROM pg_stats st"
+  "   WHERE st.schemaname = current_schema () AND st.tablename = 'bus_message'"
+  "   AND st.attname = 'stage') v"
+  " WHERE c.oid = 'bus_message'::regclass", 0};
 
 static const at_sql_t SQL_BUS_READY_IDS = {"bus_ready_ids",
-  "SELECT id::text FROM bus_message WHERE stage = $1 AND not_before <= now ()"
-  " ORDER BY not_before, id LIMIT $2::int4", 2};
+  "SELECT id::text FROM bus_message WHERE stage = $1 AND shard = $3::int4 AND not_before <= now ()"
+  " ORDER BY not_before, id LIMIT $2::int4", 3};
+
+/* The broker's publish: as bus_insert, plus the shard of each key. */
+static const at_sql_t SQL_BUS_PUBLISH = {"bus_publish",
+  "INSERT INTO bus_message (id, stage, key, type, attempt, created_at, not_before, trace_id, payload,"
+  " shard)"
+  " SELECT u.id::uuid, u.stage, u.key, u.type, u.attempt,"
+  "  CASE WHEN u.created_us > 0 THEN timestamptz 'epoch' + u.created_us * interval '1 microsecond'"
+  "   ELSE now() END,"
+  "  CASE WHEN u.not_before_us > 0 THEN timestamptz 'epoch' + u.not_before_us * interval '1 microsecond'"
+  "   ELSE now() END,"
+  "  u.trace_id, u.payload, u.shard"
+  " FROM unnest ($1::text[], $2::text[], $3::text[], $4::text[], $5::int4[], $6::int8[],"
+  "  $7::int8[], $8::text[], $9::bytea[], $10::int4[])"
+  "  AS u (id, stage, key, type, attempt, created_us, not_before_us, trace_id, payload, shard)"
+  " ON CONFLICT (id) DO NOTHING", 10};
 
 static const at_sql_t SQL_BUS_FETCH = {"bus_fetch",
   "SELECT id::text, stage, key, type, attempt,"
@@ -141,7 +180,8 @@ s_array_int8 (s_buf_t *b, int64_t v)
 }
 
 int
-at_store_bus_insert (at_store_t *store, at_msg_t *const *msgs, size_t n, size_t *inserted_out)
+at_store_bus_insert_sharded (at_store_t *store, at_msg_t *const *msgs, size_t n, int shard_count,
+                             size_t *inserted_out)
 {
   if (inserted_out)
     *inserted_out = 0;
@@ -149,11 +189,11 @@ at_store_bus_insert (at_store_t *store, at_msg_t *const *msgs, size_t n, size_t 
     return AT_OK;
   if (n > INT32_MAX / 2)
     return AT_INVALID;
-  static const uint32_t oids[9] = {S_OID_TEXT, S_OID_TEXT, S_OID_TEXT, S_OID_TEXT, S_OID_INT4,
-                                   S_OID_INT8, S_OID_INT8, S_OID_TEXT, S_OID_BYTEA};
-  s_buf_t arrays[9];
+  static const uint32_t oids[10] = {S_OID_TEXT, S_OID_TEXT, S_OID_TEXT, S_OID_TEXT, S_OID_INT4,
+                                    S_OID_INT8, S_OID_INT8, S_OID_TEXT, S_OID_BYTEA, S_OID_INT4};
+  s_buf_t arrays[10];
   memset (arrays, 0, sizeof arrays);
-  for (int c = 0; c < 9; c++)
+  for (int c = 0; c < 10; c++)
     s_array_begin (&arrays[c], oids[c], n);
   for (size_t i = 0; i < n; i++) {
     const at_msg_t *m = msgs[i];
@@ -166,11 +206,12 @@ at_store_bus_insert (at_store_t *store, at_msg_t *const *msgs, size_t n, size_t 
     s_array_int8 (&arrays[6], m->not_before_us);
     s_array_text (&arrays[7], m->trace_id);
     s_array_bytes (&arrays[8], m->payload, m->payload_len);
+    s_array_int4 (&arrays[9], (int32_t) at_bus_shard_of (m->key, shard_count));
   }
-  const char *values[9];
-  int lengths[9], formats[9];
+  const char *values[10];
+  int lengths[10], formats[10];
   int rc = AT_OK;
-  for (int c = 0; c < 9; c++) {
+  for (int c = 0; c < 10; c++) {
     if (arrays[c].len > INT32_MAX) {
       rc = AT_INVALID;
       goto out;
@@ -185,9 +226,15 @@ at_store_bus_insert (at_store_t *store, at_msg_t *const *msgs, size_t n, size_t 
     *inserted_out = (size_t) strtoull (PQcmdTuples (res), NULL, 10);
   PQclear (res);
 out:
-  for (int c = 0; c < 9; c++)
+  for (int c = 0; c < 10; c++)
     free (arrays[c].data);
   return rc;
+}
+
+int
+at_store_bus_insert (at_store_t *store, at_msg_t *const *msgs, size_t n, size_t *inserted_out)
+{
+  return at_store_bus_insert_sharded (store, msgs, n, 1, inserted_out);
 }
 
 /* Runs a one-row statement; AT_STALE when it touched no row. */
@@ -240,23 +287,49 @@ at_store_bus_bump (at_store_t *store, const char *id, uint32_t attempt)
   return s_exec_one (store, &SQL_BUS_BUMP, values);
 }
 
+/* Adds the planner's estimate (all shards, divided among count) to the
+ * stages whose exact count stopped at its cap. */
+static void
+s_stats_estimate (at_store_t *store, at_store_bus_stat_t *stats, size_t n, int64_t cap, int count)
+{
+  PGresult *res = NULL;
+  if (at_store_exec (store, &SQL_BUS_ESTIMATE, NULL, NULL, NULL, &res) != AT_OK)
+    return;   /* no estimate: the capped count stands */
+  for (int r = 0; r < PQntuples (res); r++)
+    for (size_t i = 0; i < n; i++)
+      if (stats[i].depth >= cap && strcmp (stats[i].stage, PQgetvalue (res, r, 0)) == 0) {
+        int64_t estimate = strtoll (PQgetvalue (res, r, 1), NULL, 10) / (count > 0 ? count : 1);
+        if (estimate > stats[i].depth)
+          stats[i].depth = estimate;
+      }
+  PQclear (res);
+}
+
 int
-at_store_bus_stats (at_store_t *store, at_store_bus_stat_t *stats, size_t cap, size_t *n_out)
+at_store_bus_stats (at_store_t *store, int shard, int count, int64_t count_cap,
+                    at_store_bus_stat_t *stats, size_t cap, size_t *n_out)
 {
   *n_out = 0;
+  char shard_text[16], cap_text[24];
+  snprintf (shard_text, sizeof shard_text, "%d", shard);
+  snprintf (cap_text, sizeof cap_text, "%" PRId64, count_cap > 0 ? count_cap : 1);
   PGresult *res = NULL;
-  int rc = at_store_exec (store, &SQL_BUS_STATS, NULL, NULL, NULL, &res);
+  int rc = at_store_q (store, &res, &SQL_BUS_STATS, shard_text, cap_text);
   if (rc != AT_OK)
     return rc;
+  bool capped = false;
   int rows = PQntuples (res);
   for (int r = 0; r < rows && *n_out < cap; r++) {
     at_store_bus_stat_t *s = &stats[*n_out];
     at_strlcpy (s->stage, PQgetvalue (res, r, 0), sizeof s->stage);
     s->depth = strtoll (PQgetvalue (res, r, 1), NULL, 10);
     s->oldest_age_s = strtod (PQgetvalue (res, r, 2), NULL);
+    capped |= s->depth >= count_cap;
     (*n_out)++;
   }
   PQclear (res);
+  if (capped)
+    s_stats_estimate (store, stats, *n_out, count_cap, count);
   return AT_OK;
 }
 
@@ -292,15 +365,16 @@ fail:
 }
 
 int
-at_store_bus_ready_ids (at_store_t *store, const char *stage, int limit, at_store_bus_id_fn fn,
-                        void *arg)
+at_store_bus_ready_ids (at_store_t *store, const char *stage, int shard, int limit,
+                        at_store_bus_id_fn fn, void *arg)
 {
   if (limit <= 0)
     return AT_OK;
-  char lim[16];
+  char lim[16], shard_text[16];
   snprintf (lim, sizeof lim, "%d", limit);
+  snprintf (shard_text, sizeof shard_text, "%d", shard);
   PGresult *res = NULL;
-  int rc = at_store_q (store, &res, &SQL_BUS_READY_IDS, stage, lim);
+  int rc = at_store_q (store, &res, &SQL_BUS_READY_IDS, stage, lim, shard_text);
   if (rc != AT_OK)
     return rc;
   int rows = PQntuples (res);
@@ -340,4 +414,142 @@ at_store_bus_fetch (at_store_t *store, const char *const *ids, size_t n, at_stor
   }
   PQclear (res);
   return AT_OK;
+}
+
+/* ---- the broker's publish: sync and asynchronous forms ---- */
+
+#define S_PUBLISH_COLS 10
+
+typedef struct {
+  s_buf_t arrays[S_PUBLISH_COLS];
+  const char *values[S_PUBLISH_COLS];
+  int lengths[S_PUBLISH_COLS], formats[S_PUBLISH_COLS];
+} s_publish_params_t;
+
+static void
+s_publish_params_free (s_publish_params_t *p)
+{
+  for (int c = 0; c < S_PUBLISH_COLS; c++)
+    free (p->arrays[c].data);
+}
+
+/* Builds the binary arrays of SQL_BUS_PUBLISH; AT_INVALID when too large. */
+static int
+s_publish_params (s_publish_params_t *p, at_msg_t *const *msgs, size_t n, int shard_count)
+{
+  static const uint32_t oids[S_PUBLISH_COLS]
+      = {S_OID_TEXT, S_OID_TEXT, S_OID_TEXT, S_OID_TEXT, S_OID_INT4,
+         S_OID_INT8, S_OID_INT8, S_OID_TEXT, S_OID_BYTEA, S_OID_INT4};
+  memset (p, 0, sizeof *p);
+  if (n > INT32_MAX / 2)
+    return AT_INVALID;
+  for (int c = 0; c < S_PUBLISH_COLS; c++)
+    s_array_begin (&p->arrays[c], oids[c], n);
+  for (size_t i = 0; i < n; i++) {
+    const at_msg_t *m = msgs[i];
+    s_array_text (&p->arrays[0], m->id);
+    s_array_text (&p->arrays[1], m->stage);
+    s_array_text (&p->arrays[2], m->key);
+    s_array_text (&p->arrays[3], m->type);
+    s_array_int4 (&p->arrays[4], (int32_t) (m->attempt ? m->attempt : 1));
+    s_array_int8 (&p->arrays[5], m->created_us);
+    s_array_int8 (&p->arrays[6], m->not_before_us);
+    s_array_text (&p->arrays[7], m->trace_id);
+    s_array_bytes (&p->arrays[8], m->payload, m->payload_len);
+    s_array_int4 (&p->arrays[9], at_bus_shard_of (m->key, shard_count));
+  }
+  for (int c = 0; c < S_PUBLISH_COLS; c++) {
+    if (p->arrays[c].len > INT32_MAX)
+      return AT_INVALID;
+    p->values[c] = (const char *) p->arrays[c].data;
+    p->lengths[c] = (int) p->arrays[c].len;
+    p->formats[c] = 1;
+  }
+  return AT_OK;
+}
+
+int
+at_store_bus_publish (at_store_t *store, at_msg_t *const *msgs, size_t n, int shard_count)
+{
+  if (n == 0)
+    return AT_OK;
+  s_publish_params_t p;
+  int rc = s_publish_params (&p, msgs, n, shard_count);
+  if (rc == AT_OK) {
+    PGresult *res = NULL;
+    rc = at_store_exec (store, &SQL_BUS_PUBLISH, p.values, p.lengths, p.formats, &res);
+    PQclear (res);
+  }
+  s_publish_params_free (&p);
+  return rc;
+}
+
+int
+at_store_bus_publish_send (at_store_t *store, at_msg_t *const *msgs, size_t n, int shard_count)
+{
+  PGconn *conn = at_store_conn (store);
+  if (n == 0 || conn == NULL || PQstatus (conn) != CONNECTION_OK)
+    return n == 0 ? AT_INVALID : AT_AGAIN;
+  if (PQisnonblocking (conn) == 0 && PQsetnonblocking (conn, 1) != 0)
+    return AT_AGAIN;
+  s_publish_params_t p;
+  int rc = s_publish_params (&p, msgs, n, shard_count);
+  /* One statement outside BEGIN is its own transaction: its result arrives
+   * after COMMIT. Unnamed (not prepared): one parse per group is nothing. */
+  if (rc == AT_OK
+      && !PQsendQueryParams (conn, SQL_BUS_PUBLISH.text, S_PUBLISH_COLS, NULL, p.values,
+                             p.lengths, p.formats, 0)) {
+    at_warn ("store", "msg=\"publish not sent\" error=\"%.200s\"", PQerrorMessage (conn));
+    rc = AT_AGAIN;
+  }
+  s_publish_params_free (&p);
+  return rc;
+}
+
+int
+at_store_bus_publish_flush (at_store_t *store)
+{
+  int rc = PQflush (at_store_conn (store));
+  return rc == 0 ? AT_OK : rc > 0 ? AT_AGAIN : AT_ERROR;
+}
+
+/* Maps the publish's result: AT_OK, AT_INVALID (data refused), AT_AGAIN. */
+static int
+s_publish_result (PGconn *conn, PGresult *res, char *why, size_t why_cap)
+{
+  if (PQresultStatus (res) == PGRES_COMMAND_OK)
+    return AT_OK;
+  const char *state = PQresultErrorField (res, PG_DIAG_SQLSTATE);
+  at_strlcpy (why, PQresultErrorMessage (res), why_cap);
+  if (PQstatus (conn) == CONNECTION_OK && state && (state[0] == '2' && (state[1] == '2' || state[1] == '3')))
+    return AT_INVALID;
+  return AT_AGAIN;
+}
+
+bool
+at_store_bus_publish_poll (at_store_t *store, int *rc_io, char *why, size_t why_cap)
+{
+  PGconn *conn = at_store_conn (store);
+  if (!PQconsumeInput (conn)) {
+    at_strlcpy (why, PQerrorMessage (conn), why_cap);
+    *rc_io = AT_AGAIN;
+    return true;   /* connection lost: outcome unknown */
+  }
+  while (!PQisBusy (conn)) {
+    PGresult *res = PQgetResult (conn);
+    if (res == NULL) {
+      if (*rc_io == AT_NOTFOUND)
+        *rc_io = AT_AGAIN;   /* ended without an answer */
+      return true;
+    }
+    if (*rc_io == AT_NOTFOUND)
+      *rc_io = s_publish_result (conn, res, why, why_cap);
+    PQclear (res);
+  }
+  if (PQstatus (conn) != CONNECTION_OK) {
+    at_strlcpy (why, PQerrorMessage (conn), why_cap);
+    *rc_io = AT_AGAIN;
+    return true;
+  }
+  return false;
 }

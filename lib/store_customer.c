@@ -33,6 +33,38 @@ static const at_sql_t SQL_CUSTOMER_DROP_UNUSED = {"customer_drop_unused",
 static const at_sql_t SQL_CUSTOMER_HANDLE = {"customer_handle",
   "SELECT value FROM identity WHERE customer_id = $1 AND kind = $2 ORDER BY id DESC LIMIT 1", 2};
 
+static const at_sql_t SQL_IDENTITY_ADD = {"customer_identity_add",
+  "INSERT INTO identity (customer_id, kind, value) VALUES ($1, $2, $3)"
+  " ON CONFLICT (kind, value) DO NOTHING", 3};
+
+static int s_identity_find (at_store_t *store, const char *kind, const char *handle,
+                            int64_t *id_out);
+
+/* A WhatsApp wa_id and an SMS number are the same phone: a customer known
+ * by one is found by the other, and gets the new identity too. Matched on
+ * the number only, never on a name. */
+static int
+s_identity_find_twin (at_store_t *store, const char *kind, const char *handle, int64_t *id_out)
+{
+  char twin[AT_HANDLE_MAX + 2], customer[24];
+  const char *twin_kind = NULL;
+  if (!at_channel_phone_twin (kind, handle, twin, sizeof twin, &twin_kind))
+    return AT_NOTFOUND;
+  int rc = s_identity_find (store, twin_kind, twin, id_out);
+  if (rc != AT_OK)
+    return rc;
+  snprintf (customer, sizeof customer, "%" PRId64, *id_out);
+  rc = at_store_do (store, &SQL_IDENTITY_ADD, customer, kind, handle);
+  if (rc != AT_OK)
+    return rc;
+  /* a concurrent worker may have given the identity to someone: it wins */
+  rc = s_identity_find (store, kind, handle, id_out);
+  if (rc == AT_OK)
+    at_info (S_COMP, "msg=\"identity linked by phone number\" customer_id=%" PRId64 " kind=%s",
+             *id_out, kind);
+  return rc;
+}
+
 static int
 s_identity_find (at_store_t *store, const char *kind, const char *handle, int64_t *id_out)
 {
@@ -70,6 +102,9 @@ at_store_customer_resolve (at_store_t *store, const char *channel, const char *h
   if (!store || !kind || !handle || !*handle || strlen (handle) > AT_HANDLE_MAX || !customer_id_out)
     return AT_INVALID;
   int rc = s_identity_find (store, kind, handle, customer_id_out);
+  if (rc != AT_NOTFOUND)
+    return rc;
+  rc = s_identity_find_twin (store, kind, handle, customer_id_out);
   if (rc != AT_NOTFOUND)
     return rc;
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "at_ticket.h"
+#include "at_email.h"
 #include "at_log.h"
 
 #define S_COMP "ticket"
@@ -27,12 +28,13 @@ static const at_sql_t SQL_TICKET_INSERT = {"ticket_insert",
 
 static const at_sql_t SQL_MESSAGE_INSERT = {"ticket_message_insert",
   "INSERT INTO ticket_message (ticket_id, direction, author, channel, body,"
-  " provider_message_id, bus_message_id, language)"
-  " VALUES ($1, $2, $3, $4, $5, NULLIF($6, ''), $7::uuid, NULLIF($8, '')) RETURNING id", 8};
+  " provider_message_id, bus_message_id, language, email_message_id, full_body, html_stripped)"
+  " VALUES ($1, $2, $3, $4, $5, NULLIF($6, ''), $7::uuid, NULLIF($8, ''), NULLIF($9, ''),"
+  " NULLIF($10, ''), $11::boolean) RETURNING id", 11};
 
 static const at_sql_t SQL_TICKET_TOUCH_INBOUND = {"ticket_touch_inbound",
-  "UPDATE ticket SET updated_at = now(),"
-  " status = CASE WHEN status = 'pending' THEN 'open' ELSE status END WHERE id = $1", 1};
+  "UPDATE ticket SET updated_at = now(), status = 'open',"
+  " resolved_at = CASE WHEN status = 'resolved' THEN NULL ELSE resolved_at END WHERE id = $1", 1};
 
 static const at_sql_t SQL_CUSTOMER_LOCALE = {"ticket_customer_locale",
   "UPDATE customer SET locale = $3 WHERE id = $1 AND locale <> $3"
@@ -149,7 +151,10 @@ at_store_ticket_message_add (at_store_t *store, const at_ticket_message_t *m,
                                                m->direction, m->author, m->channel, m->body,
                                                m->provider_message_id ? m->provider_message_id : "",
                                                m->bus_message_id,
-                                               m->language ? m->language : ""));
+                                               m->language ? m->language : "",
+                                               m->email_message_id ? m->email_message_id : "",
+                                               m->full_body ? m->full_body : "",
+                                               m->html_stripped ? "true" : "false"));
   if (rc != AT_OK)
     return rc == AT_NOTFOUND ? AT_ERROR : rc;
   if (message_id_out)
@@ -278,4 +283,191 @@ at_store_ticket_latest_order (at_store_t *store, int64_t customer_id, at_ticket_
     at_strlcpy (out->tracking_url, PQgetvalue (res, 0, 3), sizeof out->tracking_url);
   PQclear (res);
   return AT_OK;
+}
+
+/* --- threading --------------------------------------------------------- */
+
+static const at_sql_t SQL_THREAD_CUSTOMER_LOCK = {"ticket_thread_customer_lock",
+  "SELECT id, coalesce(merged_into, 0) FROM customer WHERE id = $1 FOR UPDATE", 1};
+
+/* $1: Message-IDs, newline-separated, in the order they count; $2: the
+ * notification uuid inside each (or an empty line), aligned with $1. */
+static const at_sql_t SQL_THREAD_BY_EMAIL_ID = {"ticket_thread_by_email_id",
+  "WITH ids AS (SELECT id, ord FROM unnest (string_to_array ($1, E'\\n')) WITH ORDINALITY u (id, ord)),"
+  " nids AS (SELECT NULLIF (id, '')::uuid AS id, ord"
+  "          FROM unnest (string_to_array ($2, E'\\n')) WITH ORDINALITY u (id, ord))"
+  " SELECT ticket_id FROM ("
+  "  SELECT m.ticket_id, ids.ord FROM ids JOIN ticket_message m ON m.email_message_id = ids.id"
+  "  UNION ALL SELECT n.ticket_id, ids.ord FROM ids"
+  "   JOIN notification n ON n.email_message_id = ids.id WHERE n.ticket_id IS NOT NULL"
+  "  UNION ALL SELECT n.ticket_id, nids.ord FROM nids"
+  "   JOIN notification n ON n.id = nids.id WHERE n.ticket_id IS NOT NULL"
+  " ) hit ORDER BY ord, ticket_id DESC LIMIT 1", 2};
+
+static const at_sql_t SQL_THREAD_TICKET_LOCK = {"ticket_thread_ticket_lock",
+  "SELECT id FROM ticket WHERE id = $1 FOR UPDATE", 1};
+
+static const at_sql_t SQL_THREAD_BY_TAG = {"ticket_thread_by_tag",
+  "SELECT id FROM ticket WHERE id = $1 AND customer_id = $2 FOR UPDATE", 2};
+
+static const at_sql_t SQL_THREAD_RECENT = {"ticket_thread_recent",
+  "SELECT id FROM ticket WHERE customer_id = $1 AND channel = $2 AND status <> 'resolved'"
+  " AND updated_at > now() - make_interval (mins => $3::int) ORDER BY id DESC LIMIT 1", 3};
+
+static const at_sql_t SQL_ATTACHMENT_INSERT = {"ticket_attachment_insert",
+  "INSERT INTO attachment (ticket_message_id, name, content_type, size)"
+  " VALUES ($1, $2, $3, $4) RETURNING id", 4};
+
+static const at_sql_t SQL_ATTACHMENT_CONTENT = {"ticket_attachment_content",
+  "INSERT INTO attachment_content (attachment_id, content) VALUES ($1, $2)", 2};
+
+/* Runs a one-column id query: *id_out, or AT_NOTFOUND. */
+static int
+s_id_query (at_store_t *store, int rc, PGresult **res_p, int64_t *id_out)
+{
+  PGresult *res = *res_p;
+  rc = s_one_row (store, &res, rc);
+  if (rc != AT_OK)
+    return rc;
+  *id_out = strtoll (PQgetvalue (res, 0, 0), NULL, 10);
+  PQclear (res);
+  return AT_OK;
+}
+
+/* Locks the sender, following a merge (one hop: merges re-point). */
+static int
+s_thread_customer (at_store_t *store, int64_t customer_id, int64_t *out)
+{
+  for (int hop = 0; hop < 2; hop++) {
+    char customer[24];
+    s_id (customer_id, customer);
+    PGresult *res = NULL;
+    int rc = s_one_row (store, &res, at_store_q (store, &res, &SQL_THREAD_CUSTOMER_LOCK, customer));
+    if (rc != AT_OK)
+      return rc == AT_NOTFOUND ? AT_INVALID : rc;
+    int64_t merged = strtoll (PQgetvalue (res, 0, 1), NULL, 10);
+    PQclear (res);
+    if (merged == 0) {
+      *out = customer_id;
+      return AT_OK;
+    }
+    customer_id = merged;
+  }
+  return AT_AGAIN;   /* merged again meanwhile: try once more later */
+}
+
+static int
+s_thread_email (at_store_t *store, const at_ticket_thread_t *q, int64_t customer_id,
+                int64_t *ticket_id, at_thread_how_t *how)
+{
+  char ids[AT_EMAIL_REFERENCES_MAX * AT_EMAIL_ID_MAX + 64] = "";
+  char nids[AT_EMAIL_REFERENCES_MAX * AT_ID_LEN + 64] = "";
+  size_t used = 0, nused = 0;
+  for (size_t i = 0; i < q->n_email_ids && i <= AT_EMAIL_REFERENCES_MAX; i++) {
+    const char *id = q->email_ids[i];
+    size_t n = strlen (id);
+    if (n == 0 || strchr (id, '\n') || used + n + 2 > sizeof ids)
+      continue;
+    char nid[AT_ID_LEN] = "";
+    if (at_email_notification_from_message_id (id, nid) != AT_OK)
+      nid[0] = '\0';
+    used += (size_t) snprintf (ids + used, sizeof ids - used, "%s%s", used ? "\n" : "", id);
+    nused += (size_t) snprintf (nids + nused, sizeof nids - nused, "%s%s",
+                                used > n ? "\n" : "", nid);
+  }
+  PGresult *res = NULL;
+  int rc = AT_NOTFOUND;
+  if (used > 0)
+    rc = s_id_query (store, at_store_q (store, &res, &SQL_THREAD_BY_EMAIL_ID, ids, nids), &res,
+                     ticket_id);
+  if (rc == AT_OK) {
+    char ticket[24];
+    s_id (*ticket_id, ticket);
+    rc = s_id_query (store, at_store_q (store, &res, &SQL_THREAD_TICKET_LOCK, ticket), &res,
+                     ticket_id);
+    *how = AT_THREAD_REPLY;
+  }
+  if (rc == AT_NOTFOUND && q->tag_ticket_id > 0) {
+    char ticket[24], customer[24];
+    s_id (q->tag_ticket_id, ticket);
+    s_id (customer_id, customer);
+    rc = s_id_query (store, at_store_q (store, &res, &SQL_THREAD_BY_TAG, ticket, customer), &res,
+                     ticket_id);
+    *how = AT_THREAD_TAG;
+  }
+  return rc;
+}
+
+static bool
+s_conversation_channel (const char *channel)
+{
+  static const char *const chat_like[] = {"whatsapp", "sms", "chat", "messenger", "instagram"};
+  for (size_t i = 0; i < AT_ARRAY_LEN (chat_like); i++)
+    if (strcmp (channel, chat_like[i]) == 0)
+      return true;
+  return false;
+}
+
+int
+at_store_ticket_thread (at_store_t *store, const at_ticket_thread_t *q, int64_t *ticket_id_out,
+                        int64_t *customer_id_out, at_thread_how_t *how_out)
+{
+  int64_t customer_id = 0;
+  int rc = s_thread_customer (store, q->customer_id, &customer_id);
+  /* from here rc == AT_NOTFOUND means "no ticket yet" */
+  if (rc != AT_OK)
+    return rc;
+  *customer_id_out = customer_id;
+  *how_out = AT_THREAD_NEW;
+  char customer[24], window[24];
+  s_id (customer_id, customer);
+  s_id (q->window_min, window);
+  PGresult *res = NULL;
+  if (strcmp (q->channel, "email") == 0)
+    rc = s_thread_email (store, q, customer_id, ticket_id_out, how_out);
+  if (rc == AT_NOTFOUND || s_conversation_channel (q->channel)) {
+    rc = s_id_query (store, at_store_q (store, &res, &SQL_THREAD_RECENT, customer, q->channel,
+                                        window), &res, ticket_id_out);
+    *how_out = AT_THREAD_CONVERSATION;
+  }
+  else if (strcmp (q->channel, "email") != 0) {
+    rc = s_id_query (store, at_store_q (store, &res, &SQL_TICKET_FIND_OPEN, customer, q->channel),
+                     &res, ticket_id_out);
+    *how_out = AT_THREAD_OPEN;
+  }
+  if (rc != AT_NOTFOUND)
+    return rc;
+  *how_out = AT_THREAD_NEW;
+  rc = s_id_query (store, at_store_q (store, &res, &SQL_TICKET_INSERT, customer, q->channel,
+                                      q->subject ? q->subject : ""), &res, ticket_id_out);
+  if (rc == AT_NOTFOUND)
+    return AT_ERROR;
+  if (rc == AT_OK)
+    at_info (S_COMP, "msg=\"ticket opened\" ticket_id=%" PRId64 " customer_id=%" PRId64
+             " channel=%s", *ticket_id_out, customer_id, q->channel);
+  return rc;
+}
+
+int
+at_store_ticket_attachment_add (at_store_t *store, int64_t message_id, const char *name,
+                                const char *content_type, int64_t size, const void *content,
+                                size_t content_len)
+{
+  char message[24], bytes[24], attachment[24];
+  s_id (message_id, message);
+  s_id (size, bytes);
+  PGresult *res = NULL;
+  int64_t attachment_id = 0;
+  int rc = s_id_query (store, at_store_q (store, &res, &SQL_ATTACHMENT_INSERT, message, name,
+                                          content_type, bytes), &res, &attachment_id);
+  if (rc != AT_OK || !content)
+    return rc == AT_NOTFOUND ? AT_ERROR : rc;
+  s_id (attachment_id, attachment);
+  const char *values[2] = {attachment, content};
+  int lengths[2] = {0, (int) content_len};
+  int formats[2] = {0, 1};
+  rc = at_store_exec (store, &SQL_ATTACHMENT_CONTENT, values, lengths, formats, &res);
+  if (rc == AT_OK)
+    PQclear (res);
+  return rc;
 }

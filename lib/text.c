@@ -140,12 +140,17 @@ static const char *const s_stop_pt[] = {
   "sao", "ele", "ela", "eu", "cade", "onde", "quando", "voces", "agora",
   "bom", "boa", "noite", "hoje", "nem", "seu", "sua", "vou", "estou", "preciso",
   "aqui", "entao", "tambem", "chegou", "encomenda", "troca", "dia",
+  "tchau", "valeu", "comprei", "recebi", "produto", "ajuda", "sim", "vc", "vcs", "pq",
+  "obg", "chegar", "nenhum", "nenhuma", "gostei", "veio", "errado", "quebrado", "dinheiro",
+  "devolver", "rastreio", "boleto", "frete",
 };
 static const char *const s_stop_en[] = {
   "the", "is", "my", "i", "you", "it", "and", "to", "of", "in", "have", "has", "not", "where",
   "what", "when", "hi", "hello", "thanks", "thank", "please", "was", "your", "for", "with",
   "this", "that", "be", "are", "can", "dont", "didnt", "hasnt", "havent", "order",
   "yet", "still", "want", "would", "like", "did", "does", "an", "at", "on", "its", "im", "we", "our", "been", "will", "there", "get", "got", "package", "refund",
+  "hey", "help", "received", "arrived", "arrive", "item", "ordered", "bought", "wrong",
+  "broken", "money", "back", "shipping", "tracking", "yes", "thx", "delivered",
 };
 static const char *const s_stop_es[] = {
   "el", "la", "los", "las", "y", "en", "con", "mi", "mis", "es", "un", "una", "del", "al",
@@ -153,6 +158,8 @@ static const char *const s_stop_es[] = {
   "tengo", "ya", "usted", "ustedes", "su", "sus", "hasta", "aun", "llegado", "llega",
   "paquete", "envio", "hoy", "buenos", "buenas", "estoy", "fue",
   "favor", "tienen", "puedo", "seguimiento", "devolucion", "cambio",
+  "recibi", "producto", "ayuda", "llego", "ningun", "ninguna", "dinero", "roto", "equivocado",
+  "quisiera", "adios", "saludos",
 };
 
 static int
@@ -165,6 +172,22 @@ s_count_in (const char *token, const char *const *words, size_t n)
 }
 
 #define S_GUESS_TOKENS 400
+
+/* Letters and marks only one of the languages writes, counted on the raw
+ * (not normalised) text: they decide short texts ("Não!", "¿Qué?"). */
+static void
+s_script_hints (const char *text, int *pt, int *es)
+{
+  static const char *const pt_marks[] = {"\xc3\xa3", "\xc3\xb5", "\xc3\xa7", "\xc3\xa2",
+                                         "\xc3\xaa", "\xc3\xb4", "\xc3\x83", "\xc3\x95",
+                                         "\xc3\x87"};   /* ã õ ç â ê ô Ã Õ Ç */
+  static const char *const es_marks[] = {"\xc3\xb1", "\xc2\xbf", "\xc2\xa1",
+                                         "\xc3\x91"};   /* ñ ¿ ¡ Ñ */
+  for (size_t i = 0; i < AT_ARRAY_LEN (pt_marks); i++)
+    *pt += strstr (text, pt_marks[i]) ? 2 : 0;
+  for (size_t i = 0; i < AT_ARRAY_LEN (es_marks); i++)
+    *es += strstr (text, es_marks[i]) ? 2 : 0;
+}
 
 at_lang_t
 at_text_guess_language (const char *text)
@@ -185,6 +208,7 @@ at_text_guess_language (const char *text)
   }
   free (tokens);
   free (norm);
+  s_script_hints (text, &pt, &es);
   if (pt > en && pt > es)
     return AT_LANG_PT;
   if (en > pt && en > es)

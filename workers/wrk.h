@@ -39,6 +39,11 @@ void *wrk_ctx_stage_state (wrk_ctx_t *ctx);
 /* From handle: queue a message to insert in this transaction (takes
  * ownership, nulls *msg_p). Discarded if this message's savepoint rolls back. */
 int wrk_ctx_produce (wrk_ctx_t *ctx, at_msg_t **msg_p);
+/* From prepare or handle during long work (notify's HTTP calls): sends the
+ * heartbeats due and, at most once per heartbeat interval, an Extend that
+ * renews the leases of the batch being run, so they are not redelivered.
+ * Cheap enough to call often; never blocks. */
+void wrk_ctx_keepalive (wrk_ctx_t *ctx);
 
 extern const wrk_stage_t wrk_stage_ingest;
 extern const wrk_stage_t wrk_stage_route;

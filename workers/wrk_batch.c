@@ -128,8 +128,9 @@ s_item_fail (wrk_ctx_t *ctx, wrk_item_t *item, int handle_rc)
   if (item->m.reason[0] == '\0')
     snprintf (item->m.reason, sizeof item->m.reason, "%s (code %d, no reason given)",
               handle_rc == AT_INVALID ? "invalid" : "failed", handle_rc);
+  long max_attempts = ctx->max_attempts > 0 ? ctx->max_attempts : ctx->cfg->max_attempts;
   int rc;
-  if (handle_rc == AT_INVALID || msg->attempt >= (uint32_t) ctx->cfg->max_attempts) {
+  if (handle_rc == AT_INVALID || msg->attempt >= (uint32_t) max_attempts) {
     rc = at_store_bus_dead (ctx->store, msg->id, msg->attempt, item->m.reason);
     item->outcome = WRK_OUT_DEAD;
   }
@@ -151,7 +152,8 @@ s_item_commit (wrk_ctx_t *ctx, wrk_item_t *item)
   int rc = at_store_bus_done (ctx->store, msg->id, msg->attempt);
   if (rc == AT_OK && item->n_produced > 0) {
     size_t inserted = 0;
-    rc = at_store_bus_insert (ctx->store, item->produced, item->n_produced, &inserted);
+    rc = at_store_bus_insert_sharded (ctx->store, item->produced, item->n_produced,
+                                      (int) ctx->cfg->broker_count, &inserted);
     if (rc == AT_OK && inserted != item->n_produced) {
       snprintf (item->m.reason, sizeof item->m.reason,
                 "produced message id already on the bus (%zu of %zu new)", inserted,
@@ -232,6 +234,9 @@ s_batch_report (wrk_ctx_t *ctx, const wrk_item_t *items, size_t n, int64_t start
   ctx->n_retried += count[WRK_OUT_RETRY];
   ctx->n_dead += count[WRK_OUT_DEAD];
   ctx->n_stale += count[WRK_OUT_STALE];
+  if (ctx->metrics)
+    wrk_metrics_batch (ctx->metrics, ctx->metrics_index, count,
+                       (double) (at_mono_us () - started_us) / 1e6);
   at_debug (WRK_COMP, "msg=\"batch committed\" stage=%s size=%zu done=%zu retry=%zu dead=%zu "
             "stale=%zu first_id=%s took_us=%lld", ctx->stage->name, n, count[WRK_OUT_DONE],
             count[WRK_OUT_RETRY], count[WRK_OUT_DEAD], count[WRK_OUT_STALE],
@@ -245,6 +250,9 @@ wrk_batch_run (wrk_ctx_t *ctx, wrk_item_t *items, size_t n)
     return AT_OK;
   int64_t started_us = at_mono_us ();
   bool prepared = true;
+  ctx->batch = items;
+  ctx->batch_n = n;
+  ctx->extended_ms = at_mono_ms ();
   if (ctx->stage->prepare) {
     wrk_msg_t **msgs = at_calloc (n, sizeof *msgs);
     for (size_t i = 0; i < n; i++)
@@ -257,20 +265,20 @@ wrk_batch_run (wrk_ctx_t *ctx, wrk_item_t *items, size_t n)
       prepared = false;
     }
   }
-  if (ctx->links)
-    wrk_links_beat (ctx->links, at_mono_ms ());
+  wrk_ctx_keepalive (ctx);
   size_t i = 0;
   if (at_store_begin (ctx->store) != AT_OK)
     goto abort;
   for (; i < n; i++) {
     if (s_item_run (ctx, &items[i], prepared) != AT_OK)
       goto abort;
-    if (ctx->links)
-      wrk_links_beat (ctx->links, at_mono_ms ());
+    wrk_ctx_keepalive (ctx);
   }
   if (at_store_commit (ctx->store) != AT_OK)
     goto abort;
   s_batch_report (ctx, items, n, started_us);
+  ctx->batch = NULL;
+  ctx->batch_n = 0;
   return AT_OK;
 
 abort:
@@ -284,6 +292,8 @@ abort:
     s_produced_free (&items[k]);
   }
   ctx->current = NULL;
+  ctx->batch = NULL;
+  ctx->batch_n = 0;
   ctx->n_aborted++;
   return AT_AGAIN;
 }

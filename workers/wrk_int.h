@@ -6,6 +6,7 @@
 #define WRK_INT_H
 
 #include "wrk.h"
+#include <stdatomic.h>
 #include "bus.pb-c.h"
 
 #define WRK_PRODUCE_MAX 1024   /* messages one handle may produce */
@@ -34,6 +35,8 @@ typedef struct {
   size_t cap_produced;
 } wrk_item_t;
 
+typedef struct wrk_metrics wrk_metrics_t;
+
 struct wrk_ctx {
   const at_config_t *cfg;
   const wrk_stage_t *stage;
@@ -43,7 +46,55 @@ struct wrk_ctx {
   wrk_links_t *links;        /* heartbeats keep going during a batch (may be NULL) */
   uint64_t rng;              /* xorshift64 state for retry jitter */
   uint64_t n_done, n_retried, n_dead, n_stale, n_aborted, n_batches;
+  long max_attempts;         /* this stage's (ATENDE_STAGE_MAX_ATTEMPTS or max_attempts) */
+  const atomic_bool *stop;   /* set on SIGTERM (may be NULL) */
+  bool paused;               /* Ready with credit 0 sent: draining */
+  wrk_item_t *batch;         /* the batch being run (leases kept alive) */
+  size_t batch_n;
+  int64_t extended_ms;       /* last Extend of the batch's leases */
+  const wrk_item_t *ring;    /* the loop's delivered, not yet run (leases kept alive too) */
+  size_t ring_cap;
+  const size_t *ring_head, *ring_count;
+  wrk_metrics_t *metrics;    /* may be NULL */
+  size_t metrics_index;      /* this stage's row in metrics */
 };
+
+/* ---- wrk_policy.c ---- */
+
+#define WRK_STAGES_MAX 4
+
+/* Per-stage maximum attempts: ATENDE_STAGE_MAX_ATTEMPTS ("notify=12,ingest=5"),
+ * other stages get the default (ATENDE_MAX_ATTEMPTS). */
+typedef struct {
+  char stage[WRK_STAGES_MAX][AT_STAGE_LEN];
+  long max[WRK_STAGES_MAX];
+  size_t n;
+  long fallback;
+} wrk_attempts_t;
+
+/* Parses spec (NULL or "": none) into out. AT_INVALID with a message in err
+ * for an unknown or repeated stage, a value outside 1..1000, or bad syntax. */
+int wrk_attempts_parse (const char *spec, long fallback, wrk_attempts_t *out, char *err,
+                        size_t err_cap);
+long wrk_attempts_for (const wrk_attempts_t *attempts, const char *stage);
+
+/* From the loop (and keepalive): when stop is set and Ready with credit 0
+ * was not sent yet, sends it (no new deliveries within a command's trip). */
+void wrk_ctx_pause_if_stopping (wrk_ctx_t *ctx);
+
+/* ---- wrk_metrics.c ---- */
+
+/* The worker process's /metrics, /healthz, /readyz (port 0: counters only,
+ * no server). NULL (logged) when the port cannot be bound. */
+wrk_metrics_t *wrk_metrics_new (const at_config_t *cfg, const char *const *stages, size_t n);
+void wrk_metrics_destroy (wrk_metrics_t **self_p);
+/* One committed batch: counts by outcome (indexed by wrk_outcome_t). */
+void wrk_metrics_batch (wrk_metrics_t *self, size_t stage, const size_t count[5],
+                        double seconds);
+/* One message settled outside a batch (an undecodable one dead-lettered). */
+void wrk_metrics_count (wrk_metrics_t *self, size_t stage, wrk_outcome_t outcome);
+/* A stage thread's readiness (store up, brokers linked, not draining). */
+void wrk_metrics_ready (wrk_metrics_t *self, size_t stage, bool ready);
 
 /* ---- wrk_batch.c ---- */
 
@@ -84,5 +135,17 @@ int wrk_links_poll (wrk_links_t *self, int timeout_ms, wrk_envelope_fn *fn, void
 void wrk_links_settle (wrk_links_t *self, const wrk_item_t *items, size_t n);
 /* Settles one id as released with the broker that delivered it. */
 void wrk_links_release (wrk_links_t *self, size_t link, const char *id);
+/* Ready with credit 0 to every broker: they deliver nothing more and a
+ * Settle returns no credit (draining). */
+void wrk_links_pause (wrk_links_t *self);
+/* True once every broker has sent a command after our pause: nothing it
+ * delivered before the pause is still on its way. */
+bool wrk_links_pause_heard (wrk_links_t *self);
+/* Renews the leases of items[0..n) and of ring[(head + i) % cap] for i <
+ * count (may be NULL) with the brokers that delivered them. */
+void wrk_links_extend (wrk_links_t *self, const wrk_item_t *items, size_t n,
+                       const wrk_item_t *ring, size_t cap, size_t head, size_t count);
+/* True when every broker answered within 3 heartbeat intervals. */
+bool wrk_links_up (wrk_links_t *self);
 
 #endif

@@ -28,6 +28,7 @@ typedef struct {
   int64_t beat_ms;             /* last heartbeat to it */
   int64_t ready_ms;            /* last Ready to it */
   bool silent;                 /* reported as silent */
+  bool zero_ready;             /* a Ready with credit 0 paused it (not draining) */
   int64_t held;                /* delivered, not settled */
 } wrk_link_t;
 
@@ -38,6 +39,8 @@ struct wrk_links {
   wrk_link_t links[WRK_LINKS_MAX];
   zmq_pollitem_t items[WRK_LINKS_MAX];
   size_t n;
+  bool paused;                 /* draining: Ready with credit 0 sent */
+  int64_t paused_ms;
   uint64_t n_send_failed;
   uint64_t n_bad_commands;
   uint64_t n_poll_failed;
@@ -106,6 +109,7 @@ s_cmd_name (int body_case)
   case ATENDE__BUS__COMMAND__BODY_DELIVER: return "deliver";
   case ATENDE__BUS__COMMAND__BODY_RECONNECT: return "reconnect";
   case ATENDE__BUS__COMMAND__BODY_REJECT: return "reject";
+  case ATENDE__BUS__COMMAND__BODY_EXTEND: return "extend";
   default: return "other";
   }
 }
@@ -128,7 +132,10 @@ s_send (wrk_links_t *self, wrk_link_t *link, Atende__Bus__Command *cmd)
 static void
 s_send_ready (wrk_links_t *self, wrk_link_t *link)
 {
-  int64_t credit = self->cfg->worker_credit - link->held;
+  int64_t credit = self->paused ? 0 : self->cfg->worker_credit - link->held;
+  /* Credit 0 pauses the broker until the next Ready: after a Settle frees
+   * credit, say Ready again (s_settle_link). */
+  link->zero_ready = credit <= 0 && !self->paused;
   char *stages[1] = {self->stage};
   Atende__Bus__Ready ready = ATENDE__BUS__READY__INIT;
   ready.n_stages = 1;
@@ -371,6 +378,7 @@ s_settle_link (wrk_links_t *self, size_t index, const wrk_item_t *items, size_t 
     return;
   char **done = at_calloc (n_done + 1, sizeof *done);
   char **released = at_calloc (n_released + 1, sizeof *released);
+  char **dead = at_calloc (n_released + 1, sizeof *dead);
   Atende__Bus__Envelope *envs = at_calloc (n_produced + 1, sizeof *envs);
   Atende__Bus__Envelope **env_ps = at_calloc (n_produced + 1, sizeof *env_ps);
   Atende__Bus__Settle settle = ATENDE__BUS__SETTLE__INIT;
@@ -379,6 +387,7 @@ s_settle_link (wrk_links_t *self, size_t index, const wrk_item_t *items, size_t 
   cmd.settle = &settle;
   settle.done = done;
   settle.released = released;
+  settle.dead = dead;
   settle.produced = env_ps;
   size_t bytes = 0;
   for (size_t i = 0; i < n; i++) {
@@ -388,6 +397,8 @@ s_settle_link (wrk_links_t *self, size_t index, const wrk_item_t *items, size_t 
         done[settle.n_done++] = (char *) item->m.msg->id;
       else
         released[settle.n_released++] = (char *) item->m.msg->id;
+      if (item->outcome == WRK_OUT_DEAD)
+        dead[settle.n_dead++] = (char *) item->m.msg->id;
     }
     for (size_t p = 0; item->outcome == WRK_OUT_DONE && p < item->n_produced; p++) {
       const at_msg_t *msg = item->produced[p];
@@ -395,7 +406,7 @@ s_settle_link (wrk_links_t *self, size_t index, const wrk_item_t *items, size_t 
         continue;
       if (settle.n_produced > 0 && bytes + msg->payload_len > AT_BUS_BATCH_BYTES) {
         s_send (self, link, &cmd);       /* a full frame: send it, reuse the arrays */
-        settle.n_done = settle.n_released = settle.n_produced = 0;
+        settle.n_done = settle.n_released = settle.n_produced = settle.n_dead = 0;
         bytes = 0;
       }
       Atende__Bus__Envelope *env = &envs[settle.n_produced];
@@ -407,6 +418,9 @@ s_settle_link (wrk_links_t *self, size_t index, const wrk_item_t *items, size_t 
   }
   s_send (self, link, &cmd);
   s_release_held (link, n_done + n_released);
+  if (link->zero_ready && !self->paused && n_done + n_released > 0)
+    s_send_ready (self, link);
+  free (dead);
   free (env_ps);
   free (envs);
   free (released);
@@ -434,4 +448,74 @@ wrk_links_release (wrk_links_t *self, size_t index, const char *id)
   cmd.settle = &settle;
   s_send (self, &self->links[index], &cmd);
   s_release_held (&self->links[index], 1);
+}
+
+void
+wrk_links_pause (wrk_links_t *self)
+{
+  if (self->paused)
+    return;
+  self->paused = true;
+  self->paused_ms = at_mono_ms ();
+  for (size_t i = 0; i < self->n; i++)
+    s_send_ready (self, &self->links[i]);
+}
+
+/* A broker command read half an interval after the pause was sent came
+ * after the broker read the pause (it reads commands before its timers):
+ * any Deliver it sent before is in our hands. A silent broker sends nothing. */
+bool
+wrk_links_pause_heard (wrk_links_t *self)
+{
+  if (!self->paused)
+    return false;
+  int64_t after = self->paused_ms + self->cfg->heartbeat_ms / 2;
+  int64_t now = at_mono_ms ();
+  for (size_t i = 0; i < self->n; i++) {
+    const wrk_link_t *link = &self->links[i];
+    bool silent = now - link->heard_ms >= 3 * self->cfg->heartbeat_ms;
+    if (link->heard_ms < after && !silent)
+      return false;
+  }
+  return true;
+}
+
+void
+wrk_links_extend (wrk_links_t *self, const wrk_item_t *items, size_t n,
+                  const wrk_item_t *ring, size_t cap, size_t head, size_t count)
+{
+  if (ring == NULL || cap == 0)
+    count = 0;
+  if (n + count == 0)
+    return;
+  char **ids = at_calloc (n + count, sizeof *ids);
+  for (size_t l = 0; l < self->n; l++) {
+    Atende__Bus__Extend extend = ATENDE__BUS__EXTEND__INIT;
+    extend.ids = ids;
+    for (size_t i = 0; i < n; i++)
+      if (items[i].link == l && items[i].m.msg)
+        ids[extend.n_ids++] = (char *) items[i].m.msg->id;
+    for (size_t i = 0; i < count; i++) {
+      const wrk_item_t *item = &ring[(head + i) % cap];
+      if (item->link == l && item->m.msg)
+        ids[extend.n_ids++] = (char *) item->m.msg->id;
+    }
+    if (extend.n_ids == 0)
+      continue;
+    Atende__Bus__Command cmd = ATENDE__BUS__COMMAND__INIT;
+    cmd.body_case = ATENDE__BUS__COMMAND__BODY_EXTEND;
+    cmd.extend = &extend;
+    s_send (self, &self->links[l], &cmd);
+  }
+  free (ids);
+}
+
+bool
+wrk_links_up (wrk_links_t *self)
+{
+  int64_t now = at_mono_ms ();
+  for (size_t i = 0; i < self->n; i++)
+    if (self->links[i].silent || now - self->links[i].heard_ms >= 3 * self->cfg->heartbeat_ms)
+      return false;
+  return true;
 }

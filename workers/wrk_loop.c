@@ -21,15 +21,16 @@
 #include "wrk_int.h"
 #include "at_log.h"
 #include "at_msg_pb.h"
+#include "at_query.h"
 #include "at_store_bus.h"
 #include "at_zmq.h"
 
 #define WRK_COMP "worker"
-#define WRK_STAGES_MAX 4
 #define WRK_COLLECT_MS 1            /* wait for more once one message is there */
 #define WRK_BACKOFF_MIN_MS 100
 #define WRK_BACKOFF_MAX_MS 5000
 #define WRK_FLUSH_MS 500            /* linger for the last Settle and Disconnect */
+#define WRK_STOP_POLL_MS 25         /* longest wait between looks at the stop flag */
 
 typedef struct {
   const at_config_t *cfg;
@@ -38,6 +39,9 @@ typedef struct {
   atomic_int *finished;             /* threads that returned */
   atomic_int *failed;               /* threads that returned non-zero */
   int rc;                           /* the thread's exit code */
+  long max_attempts;                /* this stage's */
+  wrk_metrics_t *metrics;
+  size_t index;                     /* this stage's row in metrics */
   pthread_t tid;
 } wrk_thread_t;
 
@@ -53,6 +57,8 @@ typedef struct {
   int64_t reconnect_at_ms;          /* store down: next try */
   int64_t backoff_ms;
   uint64_t n_undecodable, n_overflow;
+  int ready;                        /* last readiness reported: -1 none, 0, 1 */
+  int64_t pinged_ms;                /* last look at the store while idle */
 } wrk_stage_loop_t;
 
 static const wrk_stage_t *const s_stages[WRK_STAGES_MAX] = {
@@ -89,9 +95,12 @@ s_undecodable (wrk_stage_loop_t *loop, size_t link, const Atende__Bus__Envelope 
   snprintf (why, sizeof why, "envelope does not decode: %s", reason);
   int rc = at_store_ok (loop->ctx.store)
                ? at_store_bus_dead (loop->ctx.store, id, env->attempt, why) : AT_AGAIN;
-  if (rc == AT_OK)
+  if (rc == AT_OK) {
+    loop->ctx.n_dead++;
+    wrk_metrics_count (loop->ctx.metrics, loop->ctx.metrics_index, WRK_OUT_DEAD);
     at_error (WRK_COMP, "msg=\"dead-lettered\" stage=%s id=%s attempt=%u reason=\"%s\"",
               loop->ctx.stage->name, id, env->attempt, why);
+  }
   else if (rc != AT_STALE)
     at_error (WRK_COMP, "msg=\"undecodable envelope released, store unavailable\" stage=%s "
               "id=%s reason=\"%s\"", loop->ctx.stage->name, id, reason);
@@ -143,6 +152,7 @@ s_batch (wrk_stage_loop_t *loop)
   loop->first_ms = loop->count ? at_mono_ms () : 0;
   if (wrk_batch_run (&loop->ctx, loop->batch, n) != AT_OK && !at_store_ok (loop->ctx.store))
     loop->reconnect_at_ms = at_mono_ms ();
+  loop->pinged_ms = at_mono_ms ();   /* the batch used the store */
   wrk_links_settle (loop->links, loop->batch, n);
   for (size_t i = 0; i < n; i++) {
     if (loop->ctx.stage->release)
@@ -170,6 +180,12 @@ s_pending_release (wrk_stage_loop_t *loop)
 static bool
 s_store_up (wrk_stage_loop_t *loop, int64_t now)
 {
+  /* Idle, a broken connection shows only when used: look once per heartbeat. */
+  if (at_store_ok (loop->ctx.store) && now - loop->pinged_ms >= loop->thread->cfg->heartbeat_ms) {
+    loop->pinged_ms = now;
+    if (loop->count == 0)
+      at_query_ping (loop->ctx.store);
+  }
   if (at_store_ok (loop->ctx.store)) {
     loop->backoff_ms = 0;
     return true;
@@ -196,8 +212,8 @@ static int
 s_poll_timeout (wrk_stage_loop_t *loop, int64_t now, bool store_up)
 {
   int timeout = wrk_links_next_due_ms (loop->links, now);
-  if (timeout > 100)
-    timeout = 100;                  /* look at the stop flag often */
+  if (timeout > WRK_STOP_POLL_MS)
+    timeout = WRK_STOP_POLL_MS;     /* see the stop flag well within 100 ms */
   if (loop->count > 0 && store_up) {
     int64_t left = loop->first_ms + WRK_COLLECT_MS - now;
     if (loop->count >= (size_t) loop->thread->cfg->worker_batch || left < 0)
@@ -208,10 +224,44 @@ s_poll_timeout (wrk_stage_loop_t *loop, int64_t now, bool store_up)
   return timeout;
 }
 
+/* Tells metrics when this stage's readiness changes. */
+static void
+s_report_ready (wrk_stage_loop_t *loop, bool store_up)
+{
+  int ready = store_up && !loop->ctx.paused && wrk_links_up (loop->links);
+  if (ready != loop->ready) {
+    wrk_metrics_ready (loop->ctx.metrics, loop->ctx.metrics_index, ready);
+    loop->ready = ready;
+  }
+}
+
+/* Draining: Ready with credit 0 to every broker, then keep reading until
+ * each has surely read it, running what crossed it; then the rest is run
+ * once or released. Bounded by half the grace period. */
+static void
+s_drain (wrk_stage_loop_t *loop)
+{
+  const at_config_t *cfg = loop->thread->cfg;
+  int64_t until = at_mono_ms () + cfg->drain_grace_ms / 2;
+  wrk_ctx_pause_if_stopping (&loop->ctx);
+  while (!wrk_links_pause_heard (loop->links) && at_mono_ms () < until) {
+    wrk_links_beat (loop->links, at_mono_ms ());
+    if (wrk_links_poll (loop->links, 20, s_on_envelope, loop) != AT_OK)
+      usleep (10 * 1000);
+    if (loop->count > 0 && at_store_ok (loop->ctx.store))
+      s_batch (loop);
+  }
+  while (loop->count > 0 && at_store_ok (loop->ctx.store) && at_mono_ms () < until)
+    s_batch (loop);
+  wrk_links_poll (loop->links, 0, s_on_envelope, loop);
+  s_pending_release (loop);
+}
+
 static void
 s_loop_run (wrk_stage_loop_t *loop)
 {
   const at_config_t *cfg = loop->thread->cfg;
+  loop->ready = -1;
   wrk_links_ready (loop->links);
   while (!atomic_load (loop->thread->stop)) {
     int64_t now = at_mono_ms ();
@@ -224,14 +274,9 @@ s_loop_run (wrk_stage_loop_t *loop)
     if (store_up && loop->count > 0
         && (loop->count >= (size_t) cfg->worker_batch || now >= loop->first_ms + WRK_COLLECT_MS))
       s_batch (loop);
+    s_report_ready (loop, store_up);
   }
-  /* Draining: the batch in hand is what has been delivered; run it once. */
-  if (loop->count > 0 && at_store_ok (loop->ctx.store))
-    s_batch (loop);
-  /* Deliveries that crossed our last Settle: hand them back before saying
-   * Disconnect, so the broker need not expire them. */
-  wrk_links_poll (loop->links, 0, s_on_envelope, loop);
-  s_pending_release (loop);
+  s_drain (loop);
 }
 
 /* ---- a stage thread ---- */
@@ -262,6 +307,10 @@ s_stage_run (wrk_thread_t *t)
   loop.ctx.cfg = cfg;
   loop.ctx.stage = t->stage;
   loop.ctx.rng = (uint64_t) at_now_us () ^ ((uint64_t) getpid () << 32) ^ (uintptr_t) t;
+  loop.ctx.max_attempts = t->max_attempts;
+  loop.ctx.stop = t->stop;
+  loop.ctx.metrics = t->metrics;
+  loop.ctx.metrics_index = t->index;
   int rc = 1;
   bool setup_done = false;
   loop.ctx.store = s_store_connect (t);
@@ -285,12 +334,17 @@ s_stage_run (wrk_thread_t *t)
   loop.pending = at_calloc (loop.cap, sizeof *loop.pending);
   loop.batch = at_calloc ((size_t) cfg->worker_batch, sizeof *loop.batch);
   loop.ctx.links = loop.links;
+  loop.ctx.ring = loop.pending;
+  loop.ctx.ring_cap = loop.cap;
+  loop.ctx.ring_head = &loop.head;
+  loop.ctx.ring_count = &loop.count;
   at_info (WRK_COMP, "msg=\"stage started\" stage=%s worker_id=%s brokers=%zu credit=%ld "
            "batch=%ld", t->stage->name, worker_id, wrk_links_size (loop.links),
            cfg->worker_credit, cfg->worker_batch);
   s_loop_run (&loop);
   rc = 0;
 out:
+  wrk_metrics_ready (t->metrics, t->index, false);
   loop.ctx.links = NULL;
   wrk_links_destroy (&loop.links, true, WRK_FLUSH_MS);
   if (setup_done && t->stage->teardown)
@@ -415,6 +469,19 @@ wrk_run (const at_config_t *cfg, const char *stages_csv)
   size_t n = 0;
   if (s_parse_stages (stages_csv, stages, &n) != AT_OK)
     return 2;
+  wrk_attempts_t attempts;
+  char err[160];
+  if (wrk_attempts_parse (cfg->stage_max_attempts, cfg->max_attempts, &attempts, err,
+                          sizeof err) != AT_OK) {
+    fprintf (stderr, "atende worker: stage_max_attempts (ATENDE_STAGE_MAX_ATTEMPTS): %s\n", err);
+    return 2;
+  }
+  const char *names[WRK_STAGES_MAX];
+  for (size_t i = 0; i < n; i++)
+    names[i] = stages[i]->name;
+  wrk_metrics_t *metrics = wrk_metrics_new (cfg, names, n);
+  if (metrics == NULL)
+    return 1;
   sigset_t signals;
   sigemptyset (&signals);
   sigaddset (&signals, SIGTERM);
@@ -428,7 +495,9 @@ wrk_run (const at_config_t *cfg, const char *stages_csv)
   for (; started < n; started++) {
     wrk_thread_t *t = &threads[started];
     *t = (wrk_thread_t) {.cfg = cfg, .stage = stages[started], .stop = &stop,
-                         .finished = &finished, .failed = &failed};
+                         .finished = &finished, .failed = &failed, .metrics = metrics,
+                         .index = started,
+                         .max_attempts = wrk_attempts_for (&attempts, stages[started]->name)};
     if (pthread_create (&t->tid, NULL, s_thread_main, t) != 0) {
       at_error (WRK_COMP, "msg=\"cannot start thread\" stage=%s error=\"%s\"",
                 stages[started]->name, strerror (errno));
@@ -439,12 +508,14 @@ wrk_run (const at_config_t *cfg, const char *stages_csv)
     atomic_store (&stop, true);
     for (size_t i = 0; i < started; i++)
       pthread_join (threads[i].tid, NULL);
+    wrk_metrics_destroy (&metrics);
     return 1;
   }
   int rc = s_supervise (cfg, threads, n, &stop, &finished, &failed, &signals);
   /* Every socket is closed with a short linger: let the last Settles and
    * Disconnects leave before the process does. */
   zmq_ctx_term (at_bus_zmq_context ());
+  wrk_metrics_destroy (&metrics);
   at_info (WRK_COMP, "msg=\"worker stopped\" rc=%d", rc);
   return rc;
 }

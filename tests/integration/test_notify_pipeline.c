@@ -212,7 +212,8 @@ s_orders (PGconn *conn, at_publisher_t *pub)
   s_expect (conn, "SELECT count(*) FROM bus_dead WHERE type = 'order.event'"
                   " AND reason LIKE '%status%'", 1);
   s_expect (conn, "SELECT count(*) FROM order_event WHERE order_id = 'A-1'", 5);
-  s_expect (conn, "SELECT count(*) FROM bus_message WHERE stage = 'notify'", 0);
+  s_expect (conn, "SELECT count(*) FROM bus_message WHERE stage = 'notify'"
+                  " AND type <> 'order.check_delay'", 0);
   IT_CHECK (it_db_scalar (conn, "SELECT count(*) FROM order_event WHERE applied") == 3,
             "placed, shipped, delivered applied; late packed and shipped-after-delivered not");
   IT_CHECK (it_db_scalar (conn, "SELECT count(*) FROM orders WHERE id = 'A-1' AND status ="
@@ -227,7 +228,7 @@ s_orders (PGconn *conn, at_publisher_t *pub)
   /* the provider refuses this recipient for good: failed, dead-lettered */
   s_order_event (pub, "B-1", "placed", "b1", 1800000000, S_REFUSED_TO, "");
   s_expect (conn, "SELECT count(*) FROM notification WHERE order_id = 'B-1' AND status ="
-                  " 'failed' AND http_status = 400 AND last_error LIKE 'HTTP 400%'", 1);
+                  " 'failed' AND http_status = 400 AND last_error LIKE '%HTTP 400%'", 1);
   s_expect (conn, "SELECT count(*) FROM bus_dead WHERE type = 'notification.send'", 1);
 
   /* a 503 is retried with the same webhook-id, then delivered */
@@ -266,7 +267,8 @@ s_surveys (PGconn *conn, at_publisher_t *pub)
   s_publish (pub, AT_STAGE_SURVEY, AT_TYPE_TICKET_RESOLVED, "ticket:7001", buf, len);
   s_expect (conn, "SELECT count(*) FROM notification WHERE kind = 'survey' AND status ="
                   " 'delivered' AND recipient = 'bruno@example.com'", 1);
-  s_expect (conn, "SELECT count(*) FROM bus_message WHERE stage IN ('survey', 'notify')", 0);
+  s_expect (conn, "SELECT count(*) FROM bus_message WHERE stage IN ('survey', 'notify')"
+                  " AND type <> 'order.check_delay'", 0);
   IT_CHECK (it_db_scalar (conn, "SELECT count(*) FROM survey WHERE ticket_id = 7001") == 1,
             "one survey per ticket");
   s_expect_seen ("bruno@example.com", "¿Cómo fue nuestra atención? Responde de 1 a 5:"

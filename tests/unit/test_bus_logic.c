@@ -12,6 +12,7 @@
 
 #include "at_msg.h"
 #include "at_zmq.h"
+#include "brk_frame.h"
 #include "brk_metrics.h"
 #include "brk_queue.h"
 
@@ -199,6 +200,83 @@ test_metrics_render (void **state)
   assert_int_equal (len, strlen (small));
 }
 
+static void
+test_metrics_histograms (void **state)
+{
+  (void) state;
+  brk_snapshot_t snap;
+  memset (&snap, 0, sizeof snap);
+  brk_histo_add (&snap.confirm_latency, brk_latency_bounds, 0.0004);   /* <= 0.5 ms */
+  brk_histo_add (&snap.confirm_latency, brk_latency_bounds, 0.004);    /* <= 5 ms */
+  brk_histo_add (&snap.confirm_latency, brk_latency_bounds, 99);       /* +Inf */
+  brk_histo_add (&snap.commit_size, brk_commit_bounds, 150);
+  snap.stages[0].dead_lettered = 4;
+  strcpy (snap.stages[0].name, "ingest");
+  snap.shard_count = 2;
+  snap.shard_index = 1;
+  snap.durable = true;
+  char buf[32768];
+  brk_metrics_render (&snap, buf, sizeof buf);
+  assert_non_null (strstr (buf, "atende_bus_publish_confirm_seconds_bucket{le=\"0.0005\"} 1\n"));
+  assert_non_null (strstr (buf, "atende_bus_publish_confirm_seconds_bucket{le=\"0.005\"} 2\n"));
+  assert_non_null (strstr (buf, "atende_bus_publish_confirm_seconds_bucket{le=\"5\"} 2\n"));
+  assert_non_null (strstr (buf, "atende_bus_publish_confirm_seconds_bucket{le=\"+Inf\"} 3\n"));
+  assert_non_null (strstr (buf, "atende_bus_publish_confirm_seconds_count 3\n"));
+  assert_non_null (strstr (buf, "atende_bus_commit_messages_bucket{le=\"100\"} 0\n"));
+  assert_non_null (strstr (buf, "atende_bus_commit_messages_bucket{le=\"200\"} 1\n"));
+  assert_non_null (strstr (buf, "atende_bus_commit_messages_sum 150.000000\n"));
+  assert_non_null (strstr (buf, "atende_bus_dead_lettered_total{stage=\"ingest\"} 4\n"));
+  assert_non_null (strstr (buf, "atende_broker_shard{index=\"1\",count=\"2\"} 1\n"));
+  assert_non_null (strstr (buf, "atende_broker_durable 1\n"));
+  assert_non_null (strstr (buf, "atende_draining 0\n"));
+}
+
+static void
+test_frame_decode (void **state)
+{
+  (void) state;
+  Atende__Bus__Command *cmd = NULL;
+  brk_reject_t why;
+  uint64_t correlation = 99;
+  char reason[96];
+  const uint8_t junk[] = {0xde, 0xad, 0xbe, 0xef, 0xff};
+  assert_int_equal (brk_frame_decode (junk, sizeof junk, &cmd, &why, &correlation, reason,
+                                      sizeof reason), AT_INVALID);
+  assert_int_equal (why, BRK_REJECT_MALFORMED);
+  assert_null (cmd);
+  /* version 2 Publish with correlation 5: refused, correlation kept */
+  const uint8_t v2[] = {0x08, 0x02, 0x52, 0x02, 0x08, 0x05};
+  assert_int_equal (brk_frame_decode (v2, sizeof v2, &cmd, &why, &correlation, reason,
+                                      sizeof reason), AT_INVALID);
+  assert_int_equal (why, BRK_REJECT_VERSION);
+  assert_int_equal (correlation, 5);
+  /* a Confirm sent to a broker */
+  const uint8_t confirm[] = {0x08, 0x01, 0x5a, 0x02, 0x08, 0x01};
+  assert_int_equal (brk_frame_decode (confirm, sizeof confirm, &cmd, &why, &correlation, reason,
+                                      sizeof reason), AT_INVALID);
+  assert_int_equal (why, BRK_REJECT_UNKNOWN);
+  /* Extend with one id: accepted */
+  const uint8_t extend[] = {0x08, 0x01, 0xd2, 0x01, 0x03, 0x0a, 0x01, 'x'};
+  assert_int_equal (brk_frame_decode (extend, sizeof extend, &cmd, &why, &correlation, reason,
+                                      sizeof reason), AT_OK);
+  assert_int_equal (cmd->body_case, ATENDE__BUS__COMMAND__BODY_EXTEND);
+  assert_int_equal (cmd->extend->n_ids, 1);
+  atende__bus__command__free_unpacked (cmd, NULL);
+}
+
+static void
+test_shard_of (void **state)
+{
+  (void) state;
+  assert_int_equal (at_bus_shard_of ("customer-42", 1), 0);
+  assert_int_equal (at_bus_shard_of ("customer-42", 0), 0);
+  for (int i = 0; i < 100; i++) {
+    char key[32];
+    snprintf (key, sizeof key, "k%d", i);
+    assert_int_equal (at_bus_shard_of (key, 3), (int) at_bus_shard (key, 3));
+  }
+}
+
 int
 main (void)
 {
@@ -210,6 +288,9 @@ main (void)
     cmocka_unit_test (test_shard_stable_and_spread),
     cmocka_unit_test (test_cmd_decode_refuses_bad_input),
     cmocka_unit_test (test_metrics_render),
+    cmocka_unit_test (test_metrics_histograms),
+    cmocka_unit_test (test_frame_decode),
+    cmocka_unit_test (test_shard_of),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

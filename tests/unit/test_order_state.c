@@ -88,6 +88,44 @@ test_delayed_and_failed_attempt_keep_rank (void **state)
   assert_false (s_feed (&o, "failed_attempt", 80));
 }
 
+/* A carrier's new estimate: the same status with another expected date. */
+static bool
+s_feed_dated (at_order_current_t *o, const char *status, int64_t at, const char *expected)
+{
+  at_order_decision_t d;
+  int rank = -1;
+  assert_int_equal (at_order_decide_event (o, status, at, expected, &d, &rank), AT_OK);
+  if (d == AT_ORDER_APPLY) {
+    o->exists = true;
+    strcpy (o->status, status);
+    o->rank = rank;
+    o->status_at_us = at;
+    if (expected && *expected)
+      strcpy (o->expected_delivery, expected);
+  }
+  return d == AT_ORDER_APPLY;
+}
+
+static void
+test_new_estimate_applies (void **state)
+{
+  at_order_current_t o = {0};
+  assert_true (s_feed_dated (&o, "in_transit", 10, "2026-11-24"));
+  assert_false (s_feed_dated (&o, "in_transit", 20, "2026-11-24"));   /* same date: repeat */
+  assert_false (s_feed_dated (&o, "in_transit", 20, ""));
+  assert_true (s_feed_dated (&o, "in_transit", 30, "2026-11-27"));    /* new estimate */
+  assert_string_equal (o.expected_delivery, "2026-11-27");
+  assert_false (s_feed_dated (&o, "in_transit", 25, "2026-11-29"));   /* late */
+  assert_true (s_feed_dated (&o, "delayed", 40, "2026-11-29"));
+  assert_true (s_feed_dated (&o, "delayed", 50, "2026-12-01"));       /* slips again */
+  assert_false (s_feed_dated (&o, "shipped", 60, "2026-12-09"));      /* lower rank */
+  assert_false (at_order_settled (&o));
+  assert_true (s_feed_dated (&o, "delivered", 70, ""));
+  assert_true (at_order_settled (&o));
+  assert_false (s_feed_dated (&o, "delivered", 80, "2026-12-09"));    /* settled */
+  assert_false (s_feed_dated (&o, "delayed", 90, "2026-12-09"));
+}
+
 static void
 test_cancelled (void **state)
 {
@@ -167,6 +205,7 @@ main (void)
     cmocka_unit_test (test_late_event_not_applied),
     cmocka_unit_test (test_repeat_not_applied),
     cmocka_unit_test (test_delayed_and_failed_attempt_keep_rank),
+    cmocka_unit_test (test_new_estimate_applies),
     cmocka_unit_test (test_cancelled),
     cmocka_unit_test (test_unknown_status),
     cmocka_unit_test (test_customer_facing),

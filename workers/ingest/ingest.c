@@ -16,6 +16,7 @@
 #include "at_ticket.h"
 #include "at_text.h"
 #include "at_log.h"
+#include "at_email.h"
 #include "domain.pb-c.h"
 
 #define S_COMP "ingest"
@@ -30,12 +31,69 @@ typedef struct {
   const char *provider_message_id;    /* "" when absent */
   char subject[AT_SUBJECT_MAX];
   const char *language;               /* pt en es other */
+  /* email */
+  const char *message_id;             /* "" when none or malformed */
+  const char *email_ids[AT_EMAIL_REFERENCES_MAX + 1];  /* In-Reply-To, References newest first */
+  size_t n_email_ids;
+  int64_t tag_ticket_id;              /* [#id] in the subject */
+  const char *full_text;              /* "" when the same as text */
+  bool html_stripped;
+  size_t n_attachments;               /* of pb->attachments taken */
 } s_inbound_t;
 
 static bool
 s_utf8 (const char *s)
 {
   return s && at_text_valid_utf8 (s, strlen (s));
+}
+
+/* A Message-ID as email.c writes it: printable ASCII, no blanks, capped. */
+static bool
+s_email_id_ok (const char *id)
+{
+  size_t n = strnlen (id, AT_EMAIL_ID_MAX);
+  if (n == 0 || n >= AT_EMAIL_ID_MAX)
+    return false;
+  for (size_t i = 0; i < n; i++)
+    if ((unsigned char) id[i] <= ' ' || (unsigned char) id[i] >= 0x7f)
+      return false;
+  return true;
+}
+
+/* The email fields: a malformed optional one is dropped, the message kept;
+ * attachments beyond the caps are refused (the api never sends them). */
+static int
+s_inbound_email (const Atende__InboundMessage *pb, s_inbound_t *in, wrk_msg_t *m)
+{
+  in->message_id = s_email_id_ok (pb->message_id) ? pb->message_id : "";
+  if (s_email_id_ok (pb->in_reply_to))
+    in->email_ids[in->n_email_ids++] = pb->in_reply_to;
+  for (size_t i = pb->n_references; i > 0 && in->n_email_ids < AT_ARRAY_LEN (in->email_ids); i--)
+    if (s_email_id_ok (pb->references[i - 1]))
+      in->email_ids[in->n_email_ids++] = pb->references[i - 1];
+  in->tag_ticket_id = at_email_ticket_tag (pb->subject);
+  size_t full_len = strnlen (pb->full_text, AT_TEXT_MAX + 1);
+  in->full_text = full_len <= AT_TEXT_MAX && at_text_valid_utf8 (pb->full_text, full_len)
+                  ? pb->full_text : "";
+  in->html_stripped = pb->html_stripped;
+  size_t bytes = 0;
+  if (pb->n_attachments > AT_EMAIL_ATTACHMENTS_MAX) {
+    snprintf (m->reason, sizeof m->reason, "more than %d attachments", AT_EMAIL_ATTACHMENTS_MAX);
+    return AT_INVALID;
+  }
+  for (size_t i = 0; i < pb->n_attachments; i++) {
+    const Atende__Attachment *a = pb->attachments[i];
+    bytes += a->content.len;
+    if (strnlen (a->name, AT_EMAIL_NAME_MAX + 1) > AT_EMAIL_NAME_MAX || !s_utf8 (a->name)
+        || strnlen (a->content_type, AT_EMAIL_TYPE_MAX + 1) > AT_EMAIL_TYPE_MAX
+        || !s_utf8 (a->content_type) || a->size < 0
+        || bytes > AT_EMAIL_ATTACHMENT_BYTES_MAX) {
+      snprintf (m->reason, sizeof m->reason, "attachment %zu is malformed or over the caps", i);
+      return AT_INVALID;
+    }
+  }
+  in->n_attachments = pb->n_attachments;
+  return AT_OK;
 }
 
 /* Checks and normalises; AT_INVALID with m->reason when the message is bad. */
@@ -87,7 +145,7 @@ s_inbound_check (const Atende__InboundMessage *pb, s_inbound_t *in, wrk_msg_t *m
   at_lang_t lang = pb->language[0] ? at_lang_parse (pb->language)
                                    : at_text_guess_language (pb->text);
   in->language = at_lang_name (lang);
-  return AT_OK;
+  return s_inbound_email (pb, in, m);
 }
 
 static int
@@ -131,7 +189,23 @@ s_store_rc (wrk_msg_t *m, int rc, const char *what)
 }
 
 static int
-s_ingest (wrk_ctx_t *ctx, wrk_msg_t *m, const s_inbound_t *in)
+s_attachments (at_store_t *store, const Atende__InboundMessage *pb, const s_inbound_t *in,
+               int64_t message_id)
+{
+  int rc = AT_OK;
+  for (size_t i = 0; i < in->n_attachments && rc == AT_OK; i++) {
+    const Atende__Attachment *a = pb->attachments[i];
+    rc = at_store_ticket_attachment_add (store, message_id, a->name[0] ? a->name : "attachment",
+                                         a->content_type[0] ? a->content_type
+                                                            : "application/octet-stream",
+                                         a->size, a->content.len ? a->content.data : NULL,
+                                         a->content.len);
+  }
+  return rc;
+}
+
+static int
+s_ingest (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__InboundMessage *pb, const s_inbound_t *in)
 {
   at_store_t *store = wrk_ctx_store (ctx);
   bool seen = false;
@@ -147,16 +221,24 @@ s_ingest (wrk_ctx_t *ctx, wrk_msg_t *m, const s_inbound_t *in)
   rc = at_store_customer_resolve (store, in->channel, in->handle, in->name, &customer_id);
   if (rc != AT_OK)
     return s_store_rc (m, rc, "customer");
-  bool created = false;
-  rc = at_store_ticket_open_or_append (store, customer_id, in->channel, in->subject, &ticket_id,
-                                       &created);
+  at_ticket_thread_t q = {.customer_id = customer_id, .channel = in->channel,
+                          .subject = in->subject, .email_ids = in->email_ids,
+                          .n_email_ids = in->n_email_ids, .tag_ticket_id = in->tag_ticket_id,
+                          .window_min = wrk_ctx_config (ctx)->conversation_window_min};
+  at_thread_how_t how = AT_THREAD_NEW;
+  rc = at_store_ticket_thread (store, &q, &ticket_id, &customer_id, &how);
   if (rc != AT_OK)
     return s_store_rc (m, rc, "ticket");
+  bool created = how == AT_THREAD_NEW;
   at_ticket_message_t tm = {.ticket_id = ticket_id, .direction = "in", .author = "customer",
                             .channel = in->channel, .body = in->text,
                             .provider_message_id = in->provider_message_id,
-                            .bus_message_id = m->msg->id, .language = in->language};
+                            .bus_message_id = m->msg->id, .language = in->language,
+                            .email_message_id = in->message_id, .full_body = in->full_text,
+                            .html_stripped = in->html_stripped};
   rc = at_store_ticket_message_add (store, &tm, &message_id);
+  if (rc == AT_OK)
+    rc = s_attachments (store, pb, in, message_id);
   if (rc == AT_OK && !created)
     rc = at_store_ticket_touch_inbound (store, ticket_id);
   at_lang_t lang = at_lang_parse (in->language);
@@ -166,7 +248,8 @@ s_ingest (wrk_ctx_t *ctx, wrk_msg_t *m, const s_inbound_t *in)
   if (rc != AT_OK)
     return s_store_rc (m, rc, "ticket message");
   at_debug (S_COMP, "msg=\"inbound message recorded\" id=%s ticket_id=%" PRId64
-            " customer_id=%" PRId64 " new_ticket=%d", m->msg->id, ticket_id, customer_id, created);
+            " customer_id=%" PRId64 " new_ticket=%d thread=%d", m->msg->id, ticket_id, customer_id,
+            created, (int) how);
   return s_produce_ticket_message (ctx, m, in, ticket_id, message_id, customer_id, created);
 }
 
@@ -188,7 +271,7 @@ s_handle (wrk_ctx_t *ctx, wrk_msg_t *m)
   s_inbound_t in;
   int rc = s_inbound_check (pb, &in, m);
   if (rc == AT_OK)
-    rc = s_ingest (ctx, m, &in);
+    rc = s_ingest (ctx, m, pb, &in);
   atende__inbound_message__free_unpacked (pb, NULL);
   return rc;
 }

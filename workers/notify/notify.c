@@ -1,38 +1,80 @@
-/* notify: the stage that tells customers. Two message types:
- *   order.event        -> order state machine, order_status notification
- *   notification.send  -> signed webhook delivery (prepare), outcome (handle) */
+/* notify: the stage that tells customers. Message types:
+ *   order.event          -> order state machine, order_status notification
+ *   order.check_delay    -> delay detection (delay.c)
+ *   notification.send    -> channel choice and provider calls (prepare), outcome (handle)
+ *   notification.status  -> a provider's delivery report */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "notify.h"
-#include "at_webhook.h"
+#include "orders.h"
 #include "at_log.h"
+
+/* "21-8" -> 21, 8; "" -> -1, -1 (no quiet hours). */
+static int
+s_quiet_hours (const char *text, int *start, int *end)
+{
+  char a[8], b[8];
+  long s, e;
+  *start = *end = -1;
+  if (!text || !*text)
+    return AT_OK;
+  const char *dash = strchr (text, '-');
+  if (!dash || dash == text || (size_t) (dash - text) >= sizeof a || strlen (dash + 1) >= sizeof b)
+    return AT_INVALID;
+  memcpy (a, text, (size_t) (dash - text));
+  a[dash - text] = 0;
+  at_strlcpy (b, dash + 1, sizeof b);
+  if (at_parse_long (a, 0, 23, &s) != AT_OK || at_parse_long (b, 0, 23, &e) != AT_OK || s == e)
+    return AT_INVALID;
+  *start = (int) s;
+  *end = (int) e;
+  return AT_OK;
+}
 
 static int
 s_setup (wrk_ctx_t *ctx, void **stage_state)
 {
   const at_config_t *cfg = wrk_ctx_config (ctx);
-  if (!cfg->webhook_secret || !*cfg->webhook_secret) {
-    at_error (WRK_NOTIFY_COMP, "msg=\"ATENDE_WEBHOOK_SECRET is empty: notify signs every"
-                               " delivery and cannot start without a whsec_ secret\"");
+  wrk_notify_state_t *st = at_calloc (1, sizeof *st);
+  if (s_quiet_hours (cfg->quiet_hours, &st->policy.quiet_start, &st->policy.quiet_end)
+      != AT_OK) {
+    at_error (WRK_NOTIFY_COMP, "msg=\"ATENDE_QUIET_HOURS must be start-end in local hours"
+              " 0-23, e.g. 21-8, or empty\" value=\"%s\"", cfg->quiet_hours);
+    free (st);
     return AT_ERROR;
   }
-  at_webhook_t *client = at_webhook_new (cfg->webhook_url, cfg->webhook_secret,
-                                         cfg->webhook_timeout_ms, cfg->webhook_concurrency);
-  if (!client) {
-    at_error (WRK_NOTIFY_COMP, "msg=\"notify cannot start: webhook client not created\""
-                               " url=\"%s\"", cfg->webhook_url ? cfg->webhook_url : "");
+  if (!at_store_timezone_valid (wrk_ctx_store (ctx), cfg->store_timezone)) {
+    at_error (WRK_NOTIFY_COMP, "msg=\"ATENDE_STORE_TIMEZONE is not a time zone PostgreSQL"
+              " knows (IANA name, e.g. America/Sao_Paulo), or the store is down\" value=\"%s\"",
+              cfg->store_timezone);
+    free (st);
     return AT_ERROR;
   }
-  *stage_state = client;
+  st->providers = wrk_providers_new (cfg);
+  if (!st->providers) {
+    at_error (WRK_NOTIFY_COMP, "msg=\"notify cannot start: providers not configured\"");
+    free (st);
+    return AT_ERROR;
+  }
+  st->policy.store_timezone = cfg->store_timezone;
+  st->policy.cap_window_min = cfg->notify_cap_window_min;
+  st->policy.urgent_window_min = cfg->urgent_window_min;
+  st->rng = (uint64_t) at_now_us () ^ ((uint64_t) (uintptr_t) st << 17);
+  st->last_log_ms = at_mono_ms ();
+  *stage_state = st;
   return AT_OK;
 }
 
 static void
 s_teardown (void **stage_state)
 {
-  at_webhook_t *client = *stage_state;
-  at_webhook_destroy (&client);
+  wrk_notify_state_t *st = *stage_state;
+  if (st) {
+    wrk_providers_log (st->providers);
+    wrk_providers_destroy (&st->providers);
+  }
+  free (st);
   *stage_state = NULL;
 }
 
@@ -47,8 +89,12 @@ s_handle (wrk_ctx_t *ctx, wrk_msg_t *m)
 {
   if (strcmp (m->msg->type, AT_TYPE_ORDER_EVENT) == 0)
     return wrk_notify_order_event (ctx, m);
+  if (strcmp (m->msg->type, AT_TYPE_ORDER_CHECK_DELAY) == 0)
+    return wrk_notify_order_check_delay (ctx, m);
   if (strcmp (m->msg->type, AT_TYPE_NOTIFICATION_SEND) == 0)
     return wrk_notify_send_handle (ctx, m);
+  if (strcmp (m->msg->type, AT_TYPE_NOTIFICATION_STATUS) == 0)
+    return wrk_notify_status_handle (ctx, m);
   snprintf (m->reason, sizeof m->reason, "notify does not handle type %s", m->msg->type);
   return AT_INVALID;
 }

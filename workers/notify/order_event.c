@@ -1,8 +1,11 @@
-/* notify, order.event: the order state machine applied to the store, and the
- * customer's order_status message when a customer-facing status applies. */
+/* notify, order.event: the order state machine applied to the store, the
+ * customer's order_status message when a customer-facing status applies, and
+ * the delay check scheduled when the expected delivery date is set or moves. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include "notify.h"
+#include "orders.h"
 #include "templates.h"
 #include "at_order.h"
 #include "at_customer.h"
@@ -11,7 +14,7 @@
 #include "at_log.h"
 #include "domain.pb-c.h"
 
-#define S_TRACKING_URL_MAX 1024
+#define S_TRACKING_URL_MAX AT_ORDER_TRACKING_MAX
 #define S_NAME_MAX 200
 
 /* Checks the fields a publisher must get right; reason says which is not. */
@@ -58,31 +61,33 @@ s_first_name (const char *name, char *out, size_t cap)
   out[n] = 0;
 }
 
-/* Creates the order_status notification and queues its notification.send. */
-static int
-s_notify_customer (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__OrderEvent *ev,
-                   int64_t customer_id, const char *handle)
+int
+wrk_notify_order_tell (wrk_ctx_t *ctx, wrk_msg_t *m, wrk_order_tell_t *t)
 {
   at_store_t *store = wrk_ctx_store (ctx);
+  const at_config_t *cfg = wrk_ctx_config (ctx);
   char name[S_NAME_MAX + 1], locale_raw[AT_LOCALE_LEN], text[WRK_NOTIFY_TEXT_MAX];
   char first_name[64] = "", id[AT_ID_LEN];
-  int rc = at_store_order_customer (store, customer_id, name, sizeof name, locale_raw);
+  const char *used = NULL;
+  int rc = at_store_order_customer (store, t->customer_id, name, sizeof name, locale_raw);
   if (rc != AT_OK && rc != AT_NOTFOUND)
     return rc;
-  const char *full = *name ? name : ev->customer_name;
-  s_first_name (full, first_name, sizeof first_name);
-  const char *locale = at_locale_pick (locale_raw, wrk_ctx_config (ctx)->default_locale);
-  wrk_notify_vars_t vars = {first_name, ev->order_id, ev->expected_delivery, ev->tracking_url};
-  rc = wrk_notify_render (ev->status, locale, &vars, text, sizeof text);
+  s_first_name (*name ? name : t->name_hint ? t->name_hint : "", first_name, sizeof first_name);
+  t->vars.first_name = first_name;
+  t->vars.order_id = t->order_id;
+  const char *locale = at_locale_pick (locale_raw, cfg->default_locale);
+  rc = wrk_notify_render (store, cfg, t->event, locale, &t->vars, text, sizeof text, &used);
   if (rc == AT_NOTFOUND)
     return AT_OK;
-  if (rc != AT_OK) {
+  if (rc == AT_INVALID) {
     snprintf (m->reason, sizeof m->reason, "order_status message does not fit");
     return AT_INVALID;
   }
-  at_notification_t n = {.kind = "order_status", .customer_id = customer_id,
-                         .order_id = ev->order_id, .channel = ev->customer_channel,
-                         .recipient = handle, .body = text};
+  if (rc != AT_OK)
+    return rc;
+  at_notification_t n = {.kind = "order_status", .customer_id = t->customer_id,
+                         .order_id = t->order_id, .channel = t->channel,
+                         .recipient = t->handle, .body = text};
   rc = at_store_notification_create (store, &n, id);
   if (rc != AT_OK)
     return rc;
@@ -90,16 +95,63 @@ s_notify_customer (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__OrderEvent *ev,
   if (!send)
     return AT_ERROR;
   at_info (WRK_NOTIFY_COMP, "msg=\"order status notification\" order_id=\"%s\" status=%s"
-           " notification_id=%s locale=%s", ev->order_id, ev->status, id, locale);
+           " notification_id=%s locale=%s", t->order_id, t->event, id, used ? used : locale);
   return wrk_ctx_produce (ctx, &send);
 }
 
-/* The state machine on the stored order; *notify_out when the status applied. */
-static int
-s_apply (at_store_t *store, wrk_msg_t *m, const Atende__OrderEvent *ev, int64_t occurred_us,
-         int64_t customer_id, bool *notify_out)
+at_msg_t *
+wrk_notify_check_msg (const char *order_id, const char *expected_date, int64_t due_us,
+                      const char *trace_id)
 {
-  at_order_current_t cur;
+  Atende__OrderCheckDelay check = ATENDE__ORDER_CHECK_DELAY__INIT;
+  uint8_t payload[AT_ORDER_ID_MAX + 64];
+  char key[AT_KEY_LEN];
+  check.order_id = (char *) order_id;
+  check.expected_delivery = (char *) expected_date;
+  check.due_us = due_us;
+  if (atende__order_check_delay__get_packed_size (&check) > sizeof payload)
+    return NULL;
+  size_t len = atende__order_check_delay__pack (&check, payload);
+  snprintf (key, sizeof key, "order:%s", order_id);
+  at_msg_t *msg = at_msg_new (AT_STAGE_NOTIFY, AT_TYPE_ORDER_CHECK_DELAY, key, trace_id,
+                              payload, len);
+  if (msg)
+    msg->not_before_us = due_us;
+  return msg;
+}
+
+int
+wrk_notify_order_schedule_check (wrk_ctx_t *ctx, wrk_msg_t *m, const char *order_id,
+                                 const char *expected_date)
+{
+  const at_config_t *cfg = wrk_ctx_config (ctx);
+  int64_t due_us = 0;
+  if (strcmp (cfg->delay_checks, "external") == 0)
+    return AT_OK;
+  int rc = at_store_order_day_end (wrk_ctx_store (ctx), expected_date, cfg->store_timezone,
+                                   &due_us);
+  if (rc == AT_INVALID) {
+    snprintf (m->reason, sizeof m->reason, "ATENDE_STORE_TIMEZONE \"%.64s\" is not a time zone"
+              " PostgreSQL knows", cfg->store_timezone);
+    return AT_ERROR;      /* configuration, not the message: retried once fixed */
+  }
+  if (rc != AT_OK)
+    return rc;
+  at_msg_t *check = wrk_notify_check_msg (order_id, expected_date, due_us, m->msg->trace_id);
+  if (!check)
+    return AT_ERROR;
+  at_debug (WRK_NOTIFY_COMP, "msg=\"delay check scheduled\" order_id=\"%s\" expected=%s"
+            " due_us=%" PRId64, order_id, expected_date, due_us);
+  return wrk_ctx_produce (ctx, &check);
+}
+
+/* The state machine on the stored order; *notify_out when the status applied,
+ * cur_out = the order before the event. */
+static int
+s_apply (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__OrderEvent *ev, int64_t occurred_us,
+         int64_t customer_id, at_order_current_t *cur, bool *notify_out)
+{
+  at_store_t *store = wrk_ctx_store (ctx);
   at_order_decision_t decision;
   char key[AT_ORDER_EVENT_KEY_MAX];
   int rank = 0;
@@ -110,15 +162,16 @@ s_apply (at_store_t *store, wrk_msg_t *m, const Atende__OrderEvent *ev, int64_t 
               AT_ORDER_EVENT_KEY_MAX - 1);
     return AT_INVALID;
   }
-  int rc = at_store_order_lock (store, ev->order_id, &cur);
+  int rc = at_store_order_lock (store, ev->order_id, cur);
   if (rc == AT_OK)
-    rc = at_order_decide (&cur, ev->status, occurred_us, &decision, &rank);
+    rc = at_order_decide_event (cur, ev->status, occurred_us, ev->expected_delivery, &decision,
+                                &rank);
   if (rc != AT_OK)
     return rc;
   bool apply = decision == AT_ORDER_APPLY;
   at_order_update_t u = {ev->order_id, customer_id, ev->status, rank, occurred_us,
-                         ev->expected_delivery, ev->tracking_url};
-  if (!cur.exists) {
+                         ev->expected_delivery, ev->tracking_url, ev->customer_channel};
+  if (!cur->exists) {
     rc = at_store_order_insert (store, &u);
     if (rc == AT_CONFLICT) {
       snprintf (m->reason, sizeof m->reason, "order created concurrently; retrying");
@@ -135,13 +188,42 @@ s_apply (at_store_t *store, wrk_msg_t *m, const Atende__OrderEvent *ev, int64_t 
               " event=\"%s\"", ev->order_id, key);
     return AT_OK;
   }
-  if (cur.exists && apply)
+  if (cur->exists && apply)
     rc = at_store_order_apply (store, &u);
   if (rc == AT_OK && !apply)
     at_info (WRK_NOTIFY_COMP, "msg=\"order event recorded, not applied\" order_id=\"%s\""
-             " status=%s current=%s", ev->order_id, ev->status, cur.status);
+             " status=%s current=%s", ev->order_id, ev->status, cur->status);
+  /* told by the publisher that it is late, without a new date: the check stays quiet */
+  if (rc == AT_OK && apply && strcmp (ev->status, "delayed") == 0 && *cur->expected_delivery
+      && (!*ev->expected_delivery || strcmp (ev->expected_delivery, cur->expected_delivery) == 0))
+    rc = at_store_order_delay_told (store, ev->order_id, cur->expected_delivery);
+  /* a new or changed expected date, on an order still to be delivered: check it then */
+  if (rc == AT_OK && apply && *ev->expected_delivery && rank < at_order_status_rank ("delivered")
+      && strcmp (ev->expected_delivery, cur->expected_delivery) != 0)
+    rc = wrk_notify_order_schedule_check (ctx, m, ev->order_id, ev->expected_delivery);
   *notify_out = rc == AT_OK && apply && at_order_status_customer_facing (ev->status);
   return rc;
+}
+
+/* The customer's message about an applied event. For delayed, the date the
+ * customer had is expected_date and the event's date is the new estimate. */
+static int
+s_notify_customer (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__OrderEvent *ev,
+                   const at_order_current_t *cur, int64_t customer_id, const char *handle)
+{
+  wrk_order_tell_t t = {.order_id = ev->order_id, .event = ev->status,
+                        .customer_id = customer_id, .channel = ev->customer_channel,
+                        .handle = handle, .name_hint = ev->customer_name};
+  t.vars.tracking_url = *ev->tracking_url ? ev->tracking_url : cur->tracking_url;
+  t.vars.expected_date = ev->expected_delivery;
+  if (strcmp (ev->status, "delayed") == 0) {
+    t.vars.expected_date = *cur->expected_delivery ? cur->expected_delivery
+                                                   : cur->missed_delivery;
+    t.vars.new_expected_date = ev->expected_delivery;
+    if (strcmp (t.vars.expected_date, ev->expected_delivery) == 0)
+      t.vars.new_expected_date = "";     /* the same date is no new estimate */
+  }
+  return wrk_notify_order_tell (ctx, m, &t);
 }
 
 int
@@ -151,6 +233,7 @@ wrk_notify_order_event (wrk_ctx_t *ctx, wrk_msg_t *m)
   char handle[AT_HANDLE_MAX + 1];
   int64_t customer_id = 0;
   bool notify = false;
+  at_order_current_t cur;
   int rc = AT_INVALID;
   Atende__OrderEvent *ev = atende__order_event__unpack (NULL, m->msg->payload_len,
                                                         m->msg->payload);
@@ -170,9 +253,9 @@ wrk_notify_order_event (wrk_ctx_t *ctx, wrk_msg_t *m)
   rc = at_store_customer_resolve (store, ev->customer_channel, handle, ev->customer_name,
                                   &customer_id);
   if (rc == AT_OK)
-    rc = s_apply (store, m, ev, occurred_us, customer_id, &notify);
+    rc = s_apply (ctx, m, ev, occurred_us, customer_id, &cur, &notify);
   if (rc == AT_OK && notify)
-    rc = s_notify_customer (ctx, m, ev, customer_id, handle);
+    rc = s_notify_customer (ctx, m, ev, &cur, customer_id, handle);
   if (rc != AT_OK && !m->reason[0])
     snprintf (m->reason, sizeof m->reason, "order event not applied: %s",
               at_store_last_error (store));

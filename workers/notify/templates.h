@@ -1,26 +1,27 @@
-/* Order-status message templates, per status and locale (pt-BR, en, es). */
+/* notify: order-status message templates, read from PostgreSQL
+ * (message_template, see lib/at_template.h) and cached per worker thread for
+ * template_cache_ms (ATENDE_TEMPLATE_CACHE_MS). */
 #ifndef WRK_NOTIFY_TEMPLATES_H
 #define WRK_NOTIFY_TEMPLATES_H
 
-#include "at_common.h"
+#include "at_config.h"
+#include "at_store.h"
+#include "at_template.h"
 
-#define WRK_NOTIFY_TEXT_MAX 1024
+#define WRK_NOTIFY_TEXT_MAX 2048
 
-typedef struct {
-  const char *first_name;     /* "" or NULL: the greeting goes without a name */
-  const char *order_id;
-  const char *expected_date;  /* YYYY-MM-DD, "" or NULL: the sentence is left out */
-  const char *tracking_url;   /* "" or NULL: the sentence is left out */
-} wrk_notify_vars_t;
+/* Renders the template of event in locale; when that locale has none, in
+ * cfg->default_locale (the store's). *locale_used (optional) gets the one
+ * used. AT_NOTFOUND when neither has a template (no message for this event),
+ * AT_INVALID when the text would not fit in cap, or a store error. */
+int wrk_notify_render (at_store_t *store, const at_config_t *cfg, const char *event,
+                       const char *locale, const at_template_vars_t *vars, char *out,
+                       size_t cap, const char **locale_used);
 
-/* Renders the message of status in locale (one of pt-BR en es; others fall
- * back to pt-BR). AT_NOTFOUND for a status with no message (packed),
- * AT_INVALID when the text would not fit in cap. */
-int wrk_notify_render (const char *status, const char *locale, const wrk_notify_vars_t *vars,
-                       char *out, size_t cap);
-
-/* Writes a YYYY-MM-DD date the locale's way: 24/11/2026 (pt-BR, es),
- * November 24, 2026 (en). AT_INVALID for a malformed date. */
+/* Writes a YYYY-MM-DD date the locale's way (at_template_date). */
 int wrk_notify_date (const char *iso_date, const char *locale, char *out, size_t cap);
+
+/* Drops this thread's cache: the next render reads the store again. */
+void wrk_notify_templates_forget (void);
 
 #endif

@@ -36,6 +36,12 @@ static const char *const s_unknown[3] = { "está com o status", "has the status"
                                           "tiene el estado" };
 static const char *const s_expected[3] = { "Previsão de entrega", "Expected delivery",
                                            "Entrega prevista" };
+static const char *const s_new_expected[3] = { "Nova previsão de entrega", "New expected delivery",
+                                               "Nueva entrega prevista" };
+static const char *const s_no_new_date[3] = {
+  "Avisaremos assim que tivermos a nova data de entrega.",
+  "We will let you know the new delivery date as soon as we have it.",
+  "Te avisaremos en cuanto tengamos la nueva fecha de entrega." };
 static const char *const s_track[3] = { "Acompanhe a entrega", "Track it here",
                                         "Sigue tu envío" };
 
@@ -92,8 +98,13 @@ wrk_route_answer_order (const at_ticket_order_t *order, at_lang_t lang, char *ou
     return AT_INVALID;
   size_t used = (size_t) n;
   char date[40];
-  if (to_come && wrk_route_answer_date (order->expected_delivery, lang, date, sizeof date) == AT_OK) {
-    n = snprintf (out + used, cap - used, " %s: %s.", s_expected[loc], date);
+  /* a delayed order's expected date is the new estimate; the missed one is gone */
+  bool delayed = strcmp (order->status, "delayed") == 0;
+  bool dated = wrk_route_answer_date (order->expected_delivery, lang, date, sizeof date) == AT_OK;
+  if (to_come && (dated || delayed)) {
+    n = dated ? snprintf (out + used, cap - used, " %s: %s.",
+                          delayed ? s_new_expected[loc] : s_expected[loc], date)
+              : snprintf (out + used, cap - used, " %s", s_no_new_date[loc]);
     if (n < 0 || (size_t) n >= cap - used)
       return AT_INVALID;
     used += (size_t) n;

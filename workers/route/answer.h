@@ -11,7 +11,9 @@
 /* Writes the answer about order into out (cap bytes): order number, status
  * in words, expected delivery written the locale's way (pt and es
  * dd/mm/aaaa, en "November 24, 2026") while it is still to come, tracking
- * link when known (http or https). lang AT_LANG_OTHER is answered in
+ * link when known (http or https). A delayed order (the delay check clears
+ * the missed date) gets its new estimate, or the promise to tell it once
+ * known. lang AT_LANG_OTHER is answered in
  * Portuguese. AT_INVALID when it does not fit. */
 int wrk_route_answer_order (const at_ticket_order_t *order, at_lang_t lang, char *out, size_t cap);
 

@@ -1,0 +1,347 @@
+/* bench_bus: the durable bus, publish commit -> deliver -> done commit.
+ *
+ * Starts `atende broker` and --workers `atende worker ingest` on --db (a
+ * migrated database; PostgreSQL with fsync on, as bench/bench.sh starts it).
+ * The effect of each message is ingest's: the message row of a ticket of a
+ * chat customer (1000 customers, created by a warm-up), plus the route
+ * message it produces, in the worker's transaction; so each message costs
+ * more than the design's "one effect row".
+ *   throughput  --publishers threads publish --messages in batches of
+ *               --batch as fast as confirmed; the clock runs from the first
+ *               publish until ingest's queue is empty. Prints msg/s, and
+ *               messages per commit: per publish group commit (the broker's
+ *               atende_bus_commit_messages histogram) and overall (bus
+ *               transitions, publish + done, per PostgreSQL commit).
+ *   latency     at half the measured rate, 8 threads publish one message
+ *               per Publish for --latency-seconds: confirm p50/p99.
+ *   backlog     with --backlog N: the throughput run again with N messages
+ *               already waiting in the bus table (stage survey, due, no
+ *               consumer; inserted with generate_series), and the ratio to
+ *               the empty-table figure.
+ *
+ *   bench_bus --db CONNINFO --atende PATH [--messages N] [--publishers P]
+ *             [--batch B] [--workers W] [--latency-seconds S] [--backlog N] */
+#define _GNU_SOURCE
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <sys/wait.h>
+#include "bench_util.h"
+#include "at_bus.h"
+#include "at_config.h"
+#include "domain.pb-c.h"
+
+#define S_CUSTOMERS 1000
+#define S_LAT_THREADS 8
+#define S_WORKERS_MAX 16
+
+static PGconn *s_conn;
+static int s_metrics_port;
+static atomic_long s_seq;
+
+static long long
+s_scalar (const char *sql)
+{
+  PGresult *r = PQexec (s_conn, sql);
+  long long v = -1;
+  if (PQresultStatus (r) == PGRES_TUPLES_OK && PQntuples (r) > 0 && !PQgetisnull (r, 0, 0))
+    v = strtoll (PQgetvalue (r, 0, 0), NULL, 10);
+  else if (PQresultStatus (r) != PGRES_TUPLES_OK && PQresultStatus (r) != PGRES_COMMAND_OK) {
+    fprintf (stderr, "bench_bus: %s: %s", sql, PQerrorMessage (s_conn));
+    exit (1);
+  }
+  PQclear (r);
+  return v;
+}
+
+static at_msg_t *
+s_inbound (void)
+{
+  long seq = atomic_fetch_add (&s_seq, 1);
+  char handle[32], key[48];
+  snprintf (handle, sizeof handle, "bench-%ld", seq % S_CUSTOMERS);
+  snprintf (key, sizeof key, "chat:%s", handle);
+  Atende__InboundMessage in = ATENDE__INBOUND_MESSAGE__INIT;
+  in.channel = "chat";
+  in.handle = handle;
+  in.text = "Oi! Quero saber quando chega o meu pedido, por favor.";
+  in.received_us = at_now_us ();
+  uint8_t buf[256];
+  size_t len = atende__inbound_message__get_packed_size (&in);
+  atende__inbound_message__pack (&in, buf);
+  return at_msg_new (AT_STAGE_INGEST, AT_TYPE_INBOUND_MESSAGE, key, NULL, buf, len);
+}
+
+/* Publishes msgs until confirmed (retrying after Busy or a timeout);
+ * the latency of the confirmed attempt in *lat_us. */
+static void
+s_publish (at_publisher_t *pub, at_msg_t **msgs, size_t n, int64_t *lat_us)
+{
+  for (;;) {
+    int retry_after = 0;
+    int64_t t0 = at_mono_us ();
+    int rc = at_publisher_send (pub, msgs, n, &retry_after);
+    if (rc == AT_OK) {
+      if (lat_us)
+        *lat_us = at_mono_us () - t0;
+      return;
+    }
+    if (rc == AT_INVALID) {
+      fprintf (stderr, "bench_bus: publish refused\n");
+      exit (1);
+    }
+    usleep ((useconds_t) (retry_after > 0 ? retry_after : 10) * 1000);
+  }
+}
+
+typedef struct {
+  long messages, batch;
+  double rate;            /* > 0: paced, one message per publish */
+  int64_t until_us;       /* paced: stop then */
+  int64_t *lat;           /* paced: latencies */
+  size_t n_lat, cap_lat;
+} s_pub_t;
+
+static void *
+s_publisher (void *arg)
+{
+  s_pub_t *p = arg;
+  at_config_t *cfg = at_config_from_env ();
+  at_publisher_t *pub = cfg ? at_publisher_new (cfg) : NULL;
+  if (!pub) {
+    fprintf (stderr, "bench_bus: no publisher\n");
+    exit (1);
+  }
+  at_msg_t *msgs[1000];
+  int64_t start = at_mono_us ();
+  for (long sent = 0; p->rate > 0 ? at_mono_us () < p->until_us : sent < p->messages;) {
+    long n = p->rate > 0 ? 1 : (p->messages - sent < p->batch ? p->messages - sent : p->batch);
+    for (long i = 0; i < n; i++)
+      msgs[i] = s_inbound ();
+    int64_t lat = 0;
+    s_publish (pub, msgs, (size_t) n, p->rate > 0 ? &lat : NULL);
+    for (long i = 0; i < n; i++)
+      at_msg_destroy (&msgs[i]);
+    sent += n;
+    if (p->rate > 0) {
+      if (p->n_lat < p->cap_lat)
+        p->lat[p->n_lat++] = lat;
+      int64_t due = start + (int64_t) ((double) sent * 1e6 / p->rate);
+      int64_t now = at_mono_us ();
+      if (due > now)
+        usleep ((useconds_t) (due - now));
+    }
+  }
+  at_publisher_destroy (&pub);
+  at_config_destroy (&cfg);
+  return NULL;
+}
+
+/* Sum of a metric's samples (or of name_sum / name_count) on the broker. */
+static double
+s_metric (const char *name)
+{
+  char cmd[256];
+  snprintf (cmd, sizeof cmd, "curl -s http://127.0.0.1:%d/metrics", s_metrics_port);
+  FILE *f = popen (cmd, "r");
+  if (!f)
+    return -1;
+  char line[1024];
+  double sum = -1;
+  size_t len = strlen (name);
+  while (fgets (line, sizeof line, f))
+    if (strncmp (line, name, len) == 0 && (line[len] == ' ' || line[len] == '{')) {
+      char *sp = strrchr (line, ' ');
+      sum = (sum < 0 ? 0 : sum) + (sp ? strtod (sp + 1, NULL) : 0);
+    }
+  pclose (f);
+  return sum;
+}
+
+static long long
+s_commits (void)
+{
+  usleep (1200000);   /* busy backends publish their statistics every second */
+  s_scalar ("SELECT pg_stat_force_next_flush ()");
+  s_scalar ("SELECT pg_stat_clear_snapshot ()");
+  return s_scalar ("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()");
+}
+
+static void
+s_wait_ingest_empty (void)
+{
+  int64_t deadline = at_mono_ms () + 600000;
+  while (s_scalar ("SELECT count(*) FROM bus_message WHERE stage = 'ingest'") > 0) {
+    if (at_mono_ms () > deadline) {
+      fprintf (stderr, "bench_bus: ingest did not drain in 10 minutes\n");
+      exit (1);
+    }
+    usleep (50000);
+  }
+}
+
+/* One throughput run: msg/s publish -> done; prints the figures. */
+static double
+s_throughput (const char *label, long messages, int publishers, long batch)
+{
+  double csum0 = s_metric ("atende_bus_commit_messages_sum");
+  double ccnt0 = s_metric ("atende_bus_commit_messages_count");
+  long long commits0 = s_commits ();
+  s_pub_t pubs[64];
+  pthread_t t[64];
+  int64_t start = at_mono_us ();
+  for (int i = 0; i < publishers; i++) {
+    pubs[i] = (s_pub_t) {.messages = messages / publishers + (i < messages % publishers),
+                         .batch = batch};
+    pthread_create (&t[i], NULL, s_publisher, &pubs[i]);
+  }
+  for (int i = 0; i < publishers; i++)
+    pthread_join (t[i], NULL);
+  int64_t confirmed = at_mono_us ();
+  s_wait_ingest_empty ();
+  int64_t done = at_mono_us ();
+  long long commits = s_commits () - commits0;
+  double csum = s_metric ("atende_bus_commit_messages_sum") - csum0;
+  double ccnt = s_metric ("atende_bus_commit_messages_count") - ccnt0;
+  double rate = (double) messages / bench_secs (start, done);
+  printf ("%s: %ld messages, %d publishers, batch %ld: publish %.0f msg/s, publish -> done"
+          " %.0f msg/s; messages per publish commit %.1f (%.0f commits); bus transitions per"
+          " PostgreSQL commit %.1f (%lld commits)\n", label, messages, publishers, batch,
+          (double) messages / bench_secs (start, confirmed), rate, ccnt > 0 ? csum / ccnt : -1,
+          ccnt, commits > 0 ? 2.0 * (double) messages / (double) commits : -1, commits);
+  printf ("RESULT %s_msg_s=%.0f msgs_per_publish_commit=%.1f\n", label, rate,
+          ccnt > 0 ? csum / ccnt : -1);
+  fflush (stdout);
+  /* what ingest produced for route (no route worker here) leaves the table */
+  s_scalar ("DELETE FROM bus_message WHERE stage = 'route'");
+  return rate;
+}
+
+/* Publish-confirm latency at `rate` msg/s, one message per Publish. */
+static void
+s_latency (double rate, long seconds)
+{
+  s_pub_t pubs[S_LAT_THREADS];
+  pthread_t t[S_LAT_THREADS];
+  int64_t until = at_mono_us () + seconds * 1000000;
+  for (int i = 0; i < S_LAT_THREADS; i++) {
+    size_t cap = (size_t) (rate / S_LAT_THREADS * (double) seconds) + 16;
+    pubs[i] = (s_pub_t) {.rate = rate / S_LAT_THREADS, .until_us = until, .cap_lat = cap,
+                         .lat = malloc (cap * sizeof (int64_t))};
+    pthread_create (&t[i], NULL, s_publisher, &pubs[i]);
+  }
+  size_t n = 0;
+  for (int i = 0; i < S_LAT_THREADS; i++) {
+    pthread_join (t[i], NULL);
+    n += pubs[i].n_lat;
+  }
+  int64_t *all = malloc ((n ? n : 1) * sizeof *all);
+  size_t k = 0;
+  for (int i = 0; i < S_LAT_THREADS; i++) {
+    memcpy (all + k, pubs[i].lat, pubs[i].n_lat * sizeof *all);
+    k += pubs[i].n_lat;
+    free (pubs[i].lat);
+  }
+  qsort (all, n, sizeof *all, bench_cmp_i64);
+  double p50 = (double) bench_percentile (all, n, 50) / 1000.0;
+  double p99 = (double) bench_percentile (all, n, 99) / 1000.0;
+  printf ("latency at %.0f msg/s (half the measured rate), %d threads, %zu publishes of one"
+          " message: confirm p50 %.2f ms, p99 %.2f ms, achieved %.0f msg/s\n", rate,
+          S_LAT_THREADS, n, p50, p99, (double) n / (double) seconds);
+  printf ("RESULT confirm_p50_ms=%.2f confirm_p99_ms=%.2f\n", p50, p99);
+  fflush (stdout);
+  free (all);
+  s_wait_ingest_empty ();
+  s_scalar ("DELETE FROM bus_message WHERE stage = 'route'");
+}
+
+static void
+s_backlog_insert (long n)
+{
+  int64_t t0 = at_mono_us ();
+  for (long done = 0; done < n;) {
+    long chunk = n - done < 1000000 ? n - done : 1000000;
+    char sql[512];
+    snprintf (sql, sizeof sql,
+              "INSERT INTO bus_message (id, stage, key, type, attempt, created_at, not_before,"
+              " trace_id, payload) SELECT gen_random_uuid (), 'survey', 'ticket:' || g,"
+              " 'ticket.resolved', 1, now (), now (), 'backlog', '\\x00'::bytea"
+              " FROM generate_series (1, %ld) g", chunk);
+    s_scalar (sql);
+    done += chunk;
+    printf ("backlog: %ld of %ld rows inserted (%.0f s)\n", done, n,
+            bench_secs (t0, at_mono_us ()));
+    fflush (stdout);
+  }
+  s_scalar ("VACUUM ANALYZE bus_message");
+}
+
+static pid_t
+s_spawn (const char *atende, const char *what, const char *stage, char **env, const char *log)
+{
+  char *argv[] = {(char *) atende, (char *) what, (char *) stage, NULL};
+  pid_t pid = at_proc_spawn (argv, env, log);
+  if (pid < 0) {
+    fprintf (stderr, "bench_bus: cannot start %s %s\n", atende, what);
+    exit (1);
+  }
+  return pid;
+}
+
+int
+main (int argc, char **argv)
+{
+  const char *db = bench_flag_str (argc, argv, "--db", NULL);
+  const char *atende = bench_flag_str (argc, argv, "--atende", NULL);
+  long messages = bench_flag_long (argc, argv, "--messages", 100000, 1000, 100000000);
+  long publishers = bench_flag_long (argc, argv, "--publishers", 4, 1, 64);
+  long batch = bench_flag_long (argc, argv, "--batch", 100, 1, 1000);
+  long workers = bench_flag_long (argc, argv, "--workers", 2, 1, S_WORKERS_MAX);
+  long lat_s = bench_flag_long (argc, argv, "--latency-seconds", 10, 0, 3600);
+  long backlog = bench_flag_long (argc, argv, "--backlog", 0, 0, 100000000);
+  if (!db || !atende) {
+    fprintf (stderr, "usage: %s --db CONNINFO --atende PATH [--messages N] [--publishers P]"
+                     " [--batch B] [--workers W] [--latency-seconds S] [--backlog N]\n", argv[0]);
+    return 2;
+  }
+  bench_print_cmdline (argc, argv);
+  s_conn = PQconnectdb (db);
+  if (PQstatus (s_conn) != CONNECTION_OK) {
+    fprintf (stderr, "bench_bus: %s", PQerrorMessage (s_conn));
+    return 1;
+  }
+  char endpoint[64], e_db[1100], e_bind[96], e_eps[96], e_metrics[64];
+  snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", bench_free_port ());
+  s_metrics_port = bench_free_port ();
+  snprintf (e_db, sizeof e_db, "ATENDE_DATABASE_URL=%s", db);
+  snprintf (e_bind, sizeof e_bind, "ATENDE_BROKER_BIND=%s", endpoint);
+  snprintf (e_eps, sizeof e_eps, "ATENDE_BROKER_ENDPOINTS=%s", endpoint);
+  snprintf (e_metrics, sizeof e_metrics, "ATENDE_BROKER_METRICS_PORT=%d", s_metrics_port);
+  char *env[] = {e_db, e_bind, e_eps, e_metrics, "ATENDE_LOG_LEVEL=warn",
+                 "ATENDE_BUS_BACKLOG_MAX=1000000000", "ATENDE_WORKER_METRICS_PORT=0", NULL};
+  setenv ("ATENDE_BROKER_ENDPOINTS", endpoint, 1);
+  setenv ("ATENDE_PUBLISH_TIMEOUT_MS", "10000", 1);
+  pid_t broker = s_spawn (atende, "broker", NULL, env, "bench_bus_broker.log");
+  pid_t w[S_WORKERS_MAX];
+  for (long i = 0; i < workers; i++)
+    w[i] = s_spawn (atende, "worker", "ingest", env, "bench_bus_workers.log");
+
+  s_throughput ("warm-up", 5000, (int) publishers, batch);   /* customers, caches */
+  double empty = s_throughput ("bus", messages, (int) publishers, batch);
+  if (lat_s > 0)
+    s_latency (empty / 2, lat_s);
+  if (backlog > 0) {
+    s_backlog_insert (backlog);
+    char label[64];
+    snprintf (label, sizeof label, "bus_backlog_%ld", backlog);
+    double with = s_throughput (label, messages, (int) publishers, batch);
+    printf ("backlog %ld: %.0f msg/s against %.0f msg/s on an empty table: ratio %.3f\n",
+            backlog, with, empty, with / empty);
+    printf ("RESULT backlog=%ld backlog_ratio=%.3f\n", backlog, with / empty);
+    s_scalar ("DELETE FROM bus_message WHERE trace_id = 'backlog'");
+  }
+  for (long i = 0; i < workers; i++)
+    at_proc_stop (w[i], SIGTERM, 20000);
+  at_proc_stop (broker, SIGTERM, 10000);
+  PQfinish (s_conn);
+  return 0;
+}
