@@ -46,6 +46,9 @@ int at_parse_long (const char *text, long min, long max, long *out);
 
 /* Duplicates, aborting on out-of-memory (the only sane answer in a daemon). */
 char *at_strdup (const char *s);
+/* Copies n bytes of a buffer that need not be NUL-terminated, adding the NUL
+ * (strndup may read past n looking for one). */
+char *at_strndup (const char *s, size_t n);
 void *at_malloc (size_t size);
 void *at_calloc (size_t n, size_t size);
 

@@ -71,6 +71,15 @@ at_strdup (const char *s)
   return copy;
 }
 
+char *
+at_strndup (const char *s, size_t n)
+{
+  char *copy = at_malloc (n + 1);
+  memcpy (copy, s, n);
+  copy[n] = '\0';
+  return copy;
+}
+
 void *
 at_malloc (size_t size)
 {

@@ -280,12 +280,12 @@ s_disposition_param (const char *h, size_t len, const char *name)
       const char *close = memchr (v + 1, '"', (size_t) (end - v - 1));
       if (!close)
         return NULL;
-      return strndup (v + 1, (size_t) (close - v - 1));
+      return at_strndup (v + 1, (size_t) (close - v - 1));
     }
     size_t n = 0;
     while (v + n < end && v[n] != ';' && v[n] != ' ')
       n++;
-    return n ? strndup (v, n) : NULL;
+    return n ? at_strndup (v, n) : NULL;
   }
   return NULL;
 }
@@ -322,7 +322,7 @@ s_part_headers (const char *hdr, size_t len, s_part_t *part, char *reason, size_
       while (v < p + n && *v == ' ')
         v++;
       free (part->content_type);
-      part->content_type = strndup (v, (size_t) (p + n - v));
+      part->content_type = at_strndup (v, (size_t) (p + n - v));
     }
     p = eol ? eol + 2 : end;
   }
@@ -347,7 +347,7 @@ s_part_add (at_form_t *self, s_part_t *part, const char *data, size_t len, char 
       snprintf (reason, cap, "field %.64s holds a NUL byte", part->name);
       return AT_INVALID;
     }
-    char *value = strndup (data, len);
+    char *value = at_strndup (data, len);
     int rc = at_form_add (self, part->name, value);
     free (value);
     return rc;

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
@@ -16,8 +17,13 @@ s_run_file (const char *path)
   uint8_t *buf = malloc (1 << 20);
   size_t n = buf ? fread (buf, 1, 1 << 20, f) : 0;
   fclose (f);
-  if (buf)
-    LLVMFuzzerTestOneInput (buf, n);
+  /* an exact-size copy, so the sanitizers see a read past the input */
+  uint8_t *exact = buf ? malloc (n ? n : 1) : NULL;
+  if (exact) {
+    memcpy (exact, buf, n);
+    LLVMFuzzerTestOneInput (exact, n);
+  }
+  free (exact);
   free (buf);
   return 1;
 }
