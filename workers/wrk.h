@@ -31,6 +31,10 @@ typedef struct {
   int (*prepare) (wrk_ctx_t *ctx, wrk_msg_t **msgs, size_t n);  /* optional */
   int (*handle) (wrk_ctx_t *ctx, wrk_msg_t *m);       /* inside the transaction */
   void (*release) (wrk_msg_t *m);                     /* optional: free m->state */
+  /* optional: appends the stage's own Prometheus lines to out (NUL-terminated,
+   * cap bytes in all) and returns the new length; called by the stage's
+   * thread after each batch, served on the worker's /metrics */
+  size_t (*metrics) (void *stage_state, char *out, size_t cap);
 } wrk_stage_t;
 
 const at_config_t *wrk_ctx_config (wrk_ctx_t *ctx);

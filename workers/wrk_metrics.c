@@ -19,6 +19,7 @@
 
 #define WRK_COMP "worker"
 #define S_RENDER_CAP (64 * 1024)
+#define S_EXTRA_CAP 4096
 
 static const double s_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
                                   1, 2.5, 5, 10, 30};
@@ -34,6 +35,7 @@ typedef struct {
   uint64_t batches;
   double seconds;
   bool ready;
+  char extra[S_EXTRA_CAP];          /* the stage's own lines (wrk_stage_t.metrics) */
 } s_stage_t;
 
 struct wrk_metrics {
@@ -101,6 +103,8 @@ s_render (const s_stage_t *stages, size_t n)
            stages[i].name, (unsigned long long) stages[i].batches, stages[i].name,
            stages[i].seconds, stages[i].name, (unsigned long long) stages[i].batches);
   }
+  for (size_t i = 0; i < n; i++)
+    s_put (&o, "%s", stages[i].extra);
   return o.buf;
 }
 
@@ -193,6 +197,16 @@ wrk_metrics_batch (wrk_metrics_t *self, size_t stage, const size_t count[5], dou
     s->buckets[b]++;
   s->batches++;
   s->seconds += seconds;
+  pthread_mutex_unlock (&self->lock);
+}
+
+void
+wrk_metrics_stage_text (wrk_metrics_t *self, size_t stage, const char *text)
+{
+  if (self == NULL || stage >= self->n)
+    return;
+  pthread_mutex_lock (&self->lock);
+  at_strlcpy (self->stages[stage].extra, text, sizeof self->stages[stage].extra);
   pthread_mutex_unlock (&self->lock);
 }
 

@@ -106,6 +106,13 @@ s_release (wrk_msg_t *m)
   m->state = NULL;
 }
 
+static size_t
+s_metrics (void *stage_state, char *out, size_t cap)
+{
+  wrk_notify_state_t *st = stage_state;
+  return st ? wrk_providers_metrics (st->providers, out, cap) : strlen (out);
+}
+
 const wrk_stage_t wrk_stage_notify = {
   .name = AT_STAGE_NOTIFY,
   .setup = s_setup,
@@ -113,4 +120,5 @@ const wrk_stage_t wrk_stage_notify = {
   .prepare = s_prepare,
   .handle = s_handle,
   .release = s_release,
+  .metrics = s_metrics,
 };

@@ -41,6 +41,8 @@ size_t wrk_providers_route (wrk_providers_t *self, const char *channel, at_provi
 at_sender_t *wrk_providers_sender (wrk_providers_t *self);
 /* Logs one line per provider with its breaker state and counters. */
 void wrk_providers_log (wrk_providers_t *self);
+/* Appends every provider's breaker and call counters (Prometheus lines). */
+size_t wrk_providers_metrics (wrk_providers_t *self, char *out, size_t cap);
 
 /* The notify stage's per-thread state. */
 typedef struct {

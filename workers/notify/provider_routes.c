@@ -190,6 +190,15 @@ wrk_providers_sender (wrk_providers_t *self)
   return self->sender;
 }
 
+size_t
+wrk_providers_metrics (wrk_providers_t *self, char *out, size_t cap)
+{
+  size_t len = strlen (out);
+  for (size_t i = 0; i < self->nproviders; i++)
+    len = at_provider_metrics (self->providers[i], out, cap);
+  return len;
+}
+
 void
 wrk_providers_log (wrk_providers_t *self)
 {
