@@ -30,8 +30,6 @@ at_msg_t *at_notification_send_msg (const char *notification_id, const char *tra
 
 /* --- channel choice and delivery records (notify, lib/store_notification.c) */
 
-#define AT_NOTIFICATION_CHANNELS_MAX 8
-
 /* What notify needs to choose a channel for one notification, read with the
  * notification locked (FOR UPDATE). Strings owned: at_notification_ctx_clear. */
 typedef struct {
@@ -74,14 +72,9 @@ int at_store_notification_contexts (at_store_t *store, const char *const *ids, s
                                     at_notification_ctx_t *ctx);
 void at_notification_ctx_clear (at_notification_ctx_t *ctx);
 
-/* Recorded before the call: sending on channel/recipient through provider,
- * attempts + 1 (into *attempts_out). whatsapp_mode: NULL, "text" or
- * "template:<name>". */
-int at_store_notification_sending (at_store_t *store, const char *id, const char *channel,
-                                   const char *recipient, const char *provider,
-                                   const char *whatsapp_mode, int *attempts_out);
-
-/* The same for n notifications in one statement. */
+/* Recorded before the calls: each row sending on channel/recipient through
+ * provider, attempts + 1 (into *attempts_out); whatsapp_mode "text" or
+ * "template:<name>" ("" or NULL: not WhatsApp). One statement. */
 typedef struct {
   const char *id, *channel, *recipient, *provider;
   const char *whatsapp_mode;       /* "" or NULL: none */

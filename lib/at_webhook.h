@@ -1,7 +1,7 @@
-/* at_webhook: delivery of outgoing messages to a provider as signed
- * Standard Webhooks POSTs (libcurl multi: concurrent, keep-alive reused
- * across batches), and the delivery records of notifications in the store
- * ("recorded before the call", "recorded after"; lib/store_notification.c). */
+/* at_webhook: Standard Webhooks signing of outgoing messages, and a simple
+ * client POSTing them (libcurl multi: concurrent, keep-alive reused across
+ * batches). notify delivers through lib/provider_http.c, which signs with
+ * at_webhook_headers_build; the delivery records are in at_notification.h. */
 #ifndef AT_WEBHOOK_H
 #define AT_WEBHOOK_H
 
@@ -51,35 +51,5 @@ void at_webhook_destroy (at_webhook_t **self_p);
 /* POSTs the n requests, at most `concurrency` at once, and fills each one's
  * results. Returns AT_OK once every request has an outcome. */
 int at_webhook_deliver (at_webhook_t *self, at_webhook_request_t *requests, size_t n);
-
-/* --- delivery records (lib/store_notification.c) ------------------------ */
-
-#define AT_NOTIFICATION_KIND_LEN 16
-#define AT_NOTIFICATION_CHANNEL_LEN 16
-
-/* A notification claimed for sending; strings are owned (free with
- * at_notification_job_clear). */
-typedef struct {
-  char id[AT_ID_LEN];
-  char kind[AT_NOTIFICATION_KIND_LEN];
-  char channel[AT_NOTIFICATION_CHANNEL_LEN];
-  char *recipient;
-  char *body;
-  char *order_id;            /* NULL: none */
-  int64_t ticket_id;         /* 0: none */
-  int64_t created_us;
-  int attempts;
-} at_notification_job_t;
-
-/* Recorded before the call: locks the notification; AT_NOTFOUND if there is
- * none, AT_CONFLICT if it is already delivered; otherwise marks it sending,
- * attempts + 1, sending_at now, and fills job. */
-int at_store_notification_begin_send (at_store_t *store, const char *id,
-                                      at_notification_job_t *job);
-/* Recorded after: outcome AT_OK -> delivered; AT_AGAIN -> pending;
- * AT_INVALID -> failed; with http_status (0: NULL) and error ("": NULL). */
-int at_store_notification_end_send (at_store_t *store, const char *id, int outcome,
-                                    long http_status, const char *error);
-void at_notification_job_clear (at_notification_job_t *job);
 
 #endif

@@ -5,7 +5,6 @@
 #include <string.h>
 #include <inttypes.h>
 #include "at_notification.h"
-#include "at_webhook.h"
 #include "at_customer.h"
 #include "at_channel.h"
 #include "at_log.h"
@@ -19,20 +18,6 @@ static const at_sql_t SQL_NOTIFICATION_INSERT = {"notification_insert",
 
 static const at_sql_t SQL_NOTIFICATION_TICKET = {"notification_ticket",
   "SELECT customer_id, channel FROM ticket WHERE id = $1", 1};
-
-static const at_sql_t SQL_NOTIFICATION_LOCK = {"notification_lock",
-  "SELECT status, kind, channel, recipient, body, order_id, coalesce(ticket_id, 0),"
-  " (extract(epoch FROM created_at) * 1000000)::bigint"
-  " FROM notification WHERE id = $1::uuid FOR UPDATE", 1};
-
-static const at_sql_t SQL_NOTIFICATION_SENDING = {"notification_sending",
-  "UPDATE notification SET status = 'sending', attempts = attempts + 1, sending_at = now()"
-  " WHERE id = $1::uuid RETURNING attempts", 1};
-
-static const at_sql_t SQL_NOTIFICATION_RESULT = {"notification_result",
-  "UPDATE notification SET status = $2, http_status = $3::int, last_error = $4,"
-  " delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE delivered_at END"
-  " WHERE id = $1::uuid AND status <> 'delivered'", 4};
 
 int
 at_store_notification_create (at_store_t *store, const at_notification_t *n,
@@ -97,68 +82,6 @@ at_notification_send_msg (const char *notification_id, const char *trace_id)
   return at_msg_new (AT_STAGE_NOTIFY, AT_TYPE_NOTIFICATION_SEND, key, trace_id, buf, len);
 }
 
-/* --- delivery records --------------------------------------------------- */
-
-int
-at_store_notification_begin_send (at_store_t *store, const char *id, at_notification_job_t *job)
-{
-  PGresult *res = NULL;
-  memset (job, 0, sizeof *job);
-  if (!id || !at_uuid_valid (id))
-    return AT_NOTFOUND;
-  int rc = at_store_q (store, &res, &SQL_NOTIFICATION_LOCK, id);
-  if (rc != AT_OK)
-    return rc;
-  if (PQntuples (res) != 1)
-    rc = AT_NOTFOUND;
-  else if (strcmp (PQgetvalue (res, 0, 0), "delivered") == 0)
-    rc = AT_CONFLICT;
-  if (rc != AT_OK)
-    goto out;
-  at_strlcpy (job->id, id, sizeof job->id);
-  at_strlcpy (job->kind, PQgetvalue (res, 0, 1), sizeof job->kind);
-  at_strlcpy (job->channel, PQgetvalue (res, 0, 2), sizeof job->channel);
-  job->recipient = at_strdup (PQgetvalue (res, 0, 3));
-  job->body = at_strdup (PQgetvalue (res, 0, 4));
-  job->order_id = PQgetisnull (res, 0, 5) ? NULL : at_strdup (PQgetvalue (res, 0, 5));
-  job->ticket_id = strtoll (PQgetvalue (res, 0, 6), NULL, 10);
-  job->created_us = strtoll (PQgetvalue (res, 0, 7), NULL, 10);
-  PQclear (res);
-  res = NULL;
-  rc = at_store_q (store, &res, &SQL_NOTIFICATION_SENDING, id);
-  if (rc == AT_OK && PQntuples (res) == 1)
-    job->attempts = (int) strtol (PQgetvalue (res, 0, 0), NULL, 10);
-  if (rc != AT_OK)
-    at_notification_job_clear (job);
-out:
-  PQclear (res);
-  return rc;
-}
-
-int
-at_store_notification_end_send (at_store_t *store, const char *id, int outcome,
-                                long http_status, const char *error)
-{
-  char status_text[16];
-  const char *status = outcome == AT_OK ? "delivered" : outcome == AT_INVALID ? "failed"
-                                                                              : "pending";
-  snprintf (status_text, sizeof status_text, "%ld", http_status);
-  return at_store_do (store, &SQL_NOTIFICATION_RESULT, id, status,
-                      http_status > 0 ? status_text : NULL,
-                      outcome != AT_OK && error && *error ? error : NULL);
-}
-
-void
-at_notification_job_clear (at_notification_job_t *job)
-{
-  if (!job)
-    return;
-  free (job->recipient);
-  free (job->body);
-  free (job->order_id);
-  memset (job, 0, sizeof *job);
-}
-
 /* --- channel choice and delivery records -------------------------------- */
 
 /* $1 ids (uuid[]), $2 store time zone, $3 quiet start hour, $4 quiet end
@@ -197,11 +120,6 @@ static const at_sql_t SQL_NOTIFICATION_CONTEXT = {"notification_context",
   " CROSS JOIN LATERAL (SELECT coalesce (nullif (c.timezone, ''), $2) AS tz) z"
   " CROSS JOIN LATERAL (SELECT now () AT TIME ZONE z.tz AS ts) l"
   " CROSS JOIN LATERAL (SELECT extract (hour FROM l.ts)::int AS hour) h", 6};
-
-static const at_sql_t SQL_NOTIFICATION_MARK_SENDING = {"notification_mark_sending",
-  "UPDATE notification SET status = 'sending', attempts = attempts + 1, sending_at = now (),"
-  " channel = $2, recipient = $3, provider = $4, whatsapp_mode = $5, held_until = NULL,"
-  " hold_reason = NULL WHERE id = $1::uuid RETURNING attempts", 5};
 
 static const at_sql_t SQL_NOTIFICATION_MARK_RESULT = {"notification_mark_result",
   "UPDATE notification SET status = CASE WHEN $2 = 'ok' THEN 'delivered' ELSE 'pending' END,"
@@ -344,22 +262,6 @@ at_notification_ctx_clear (at_notification_ctx_t *ctx)
   free (ctx->order_id);
   free (ctx->identities_json);
   memset (ctx, 0, sizeof *ctx);
-}
-
-int
-at_store_notification_sending (at_store_t *store, const char *id, const char *channel,
-                               const char *recipient, const char *provider,
-                               const char *whatsapp_mode, int *attempts_out)
-{
-  PGresult *res = NULL;
-  int rc = at_store_q (store, &res, &SQL_NOTIFICATION_MARK_SENDING, id, channel, recipient,
-                       provider, whatsapp_mode);
-  if (rc == AT_OK && PQntuples (res) != 1)
-    rc = AT_NOTFOUND;
-  if (rc == AT_OK && attempts_out)
-    *attempts_out = (int) strtol (PQgetvalue (res, 0, 0), NULL, 10);
-  PQclear (res);
-  return rc;
 }
 
 int
