@@ -133,7 +133,7 @@ static const at_sql_t SQL_ORDER_LOCK = {"order_lock",
   " coalesce(to_char(missed_delivery, 'YYYY-MM-DD'), ''),"
   " coalesce(to_char(delay_told_for, 'YYYY-MM-DD'), ''), coalesce(customer_id, 0),"
   " coalesce(customer_channel, ''), coalesce(tracking_url, '')"
-  " FROM orders WHERE id = $1 FOR UPDATE", 1};
+  " FROM orders WHERE id = $1 FOR NO KEY UPDATE", 1};
 
 static const at_sql_t SQL_ORDER_INSERT = {"order_insert",
   "INSERT INTO orders (id, customer_id, status, status_rank, status_at, expected_delivery,"

@@ -16,7 +16,7 @@ static const at_sql_t SQL_MESSAGE_SEEN = {"ticket_message_seen",
   " AND direction = 'in'", 2};
 
 static const at_sql_t SQL_CUSTOMER_LOCK = {"ticket_customer_lock",
-  "SELECT id FROM customer WHERE id = $1 FOR UPDATE", 1};
+  "SELECT id FROM customer WHERE id = $1 FOR NO KEY UPDATE", 1};
 
 static const at_sql_t SQL_TICKET_FIND_OPEN = {"ticket_find_open",
   "SELECT id FROM ticket WHERE customer_id = $1 AND channel = $2 AND status <> 'resolved'"
@@ -45,7 +45,7 @@ static const at_sql_t SQL_CUSTOMER_LOCALE = {"ticket_customer_locale",
   " coalesce(language, ''), auto_answered"
 
 static const at_sql_t SQL_TICKET_LOCK = {"ticket_lock",
-  "SELECT " S_TICKET_COLUMNS " FROM ticket WHERE id = $1 FOR UPDATE", 1};
+  "SELECT " S_TICKET_COLUMNS " FROM ticket WHERE id = $1 FOR NO KEY UPDATE", 1};
 
 static const at_sql_t SQL_MESSAGE_LANGUAGE = {"ticket_message_language",
   "SELECT coalesce(language, '') FROM ticket_message WHERE id = $2 AND ticket_id = $1", 2};
@@ -288,7 +288,7 @@ at_store_ticket_latest_order (at_store_t *store, int64_t customer_id, at_ticket_
 /* --- threading --------------------------------------------------------- */
 
 static const at_sql_t SQL_THREAD_CUSTOMER_LOCK = {"ticket_thread_customer_lock",
-  "SELECT id, coalesce(merged_into, 0) FROM customer WHERE id = $1 FOR UPDATE", 1};
+  "SELECT id, coalesce(merged_into, 0) FROM customer WHERE id = $1 FOR NO KEY UPDATE", 1};
 
 /* $1: Message-IDs, newline-separated, in the order they count; $2: the
  * notification uuid inside each (or an empty line), aligned with $1. */
@@ -305,10 +305,10 @@ static const at_sql_t SQL_THREAD_BY_EMAIL_ID = {"ticket_thread_by_email_id",
   " ) hit ORDER BY ord, ticket_id DESC LIMIT 1", 2};
 
 static const at_sql_t SQL_THREAD_TICKET_LOCK = {"ticket_thread_ticket_lock",
-  "SELECT id FROM ticket WHERE id = $1 FOR UPDATE", 1};
+  "SELECT id FROM ticket WHERE id = $1 FOR NO KEY UPDATE", 1};
 
 static const at_sql_t SQL_THREAD_BY_TAG = {"ticket_thread_by_tag",
-  "SELECT id FROM ticket WHERE id = $1 AND customer_id = $2 FOR UPDATE", 2};
+  "SELECT id FROM ticket WHERE id = $1 AND customer_id = $2 FOR NO KEY UPDATE", 2};
 
 static const at_sql_t SQL_THREAD_RECENT = {"ticket_thread_recent",
   "SELECT id FROM ticket WHERE customer_id = $1 AND channel = $2 AND status <> 'resolved'"
