@@ -160,11 +160,15 @@ cmd_demo() {
   return $rc
 }
 
+# The benchmarks (bench/): broker dispatch vs raw libzmq, the durable bus
+# (throughput, messages per commit, confirm latency, with a backlog), and
+# pgbench on the same private PostgreSQL (fsync on). Sizes: see bench/bench.sh.
 cmd_bench() {
-  echo "atende.sh bench: no benchmarks exist yet."
-  echo "Planned (the design's performance targets): broker dispatch vs raw libzmq,"
-  echo "durable bus throughput vs pgbench, whole-pipeline latency. None is implemented, so"
-  echo "nothing is measured here. For a throughput figure today, run ./atende.sh demo."
+  cmd_deps
+  # only the binaries it needs: a test that does not compile must not stop it
+  cmake -S "$ROOT" -B "$ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$ROOT/build" -j "$JOBS" --target atende bench_dispatch bench_bus
+  bash "$ROOT/bench/bench.sh" "$ROOT/build"
 }
 
 usage() {

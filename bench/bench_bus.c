@@ -1,17 +1,22 @@
 /* bench_bus: the durable bus, publish commit -> deliver -> done commit.
  *
- * Starts `atende broker` and --workers `atende worker ingest` on --db (a
- * migrated database; PostgreSQL with fsync on, as bench/bench.sh starts it).
- * The effect of each message is ingest's: the message row of a ticket of a
- * chat customer (1000 customers, created by a warm-up), plus the route
- * message it produces, in the worker's transaction; so each message costs
- * more than the design's "one effect row".
+ * Starts `atende broker` on --db (a migrated database; PostgreSQL with
+ * fsync on, as bench/bench.sh starts it) and --workers consumers of stage
+ * ingest, with --stage:
+ *   tiny    (default, the design's measure) threads of this program speaking
+ *           the worker side of the protocol and running the worker's own
+ *           batch code (wrk_batch_run): one transaction per delivered batch
+ *           with ONE effect row per message (bench_effect) and the fenced
+ *           DELETE of its bus row, then Settle;
+ *   ingest  `atende worker ingest` processes: the real stage (customer,
+ *           ticket, message row, the route message it produces).
  *   throughput  --publishers threads publish --messages in batches of
  *               --batch as fast as confirmed; the clock runs from the first
- *               publish until ingest's queue is empty. Prints msg/s, and
+ *               publish until stage ingest is empty. Prints msg/s, and
  *               messages per commit: per publish group commit (the broker's
  *               atende_bus_commit_messages histogram) and overall (bus
- *               transitions, publish + done, per PostgreSQL commit).
+ *               transitions, publish + done, per PostgreSQL transaction of
+ *               the database, pg_stat_database.xact_commit).
  *   latency     at half the measured rate, 8 threads publish one message
  *               per Publish for --latency-seconds: confirm p50/p99.
  *   backlog     with --backlog N: the throughput run again with N messages
@@ -20,7 +25,8 @@
  *               the empty-table figure.
  *
  *   bench_bus --db CONNINFO --atende PATH [--messages N] [--publishers P]
- *             [--batch B] [--workers W] [--latency-seconds S] [--backlog N] */
+ *             [--batch B] [--workers W] [--latency-seconds S] [--backlog N]
+ *             [--stage tiny|ingest] */
 #define _GNU_SOURCE
 #include <libpq-fe.h>
 #include <pthread.h>
@@ -29,6 +35,9 @@
 #include "at_bus.h"
 #include "at_config.h"
 #include "domain.pb-c.h"
+#include "at_msg_pb.h"
+#include "at_store.h"
+#include "wrk_int.h"
 
 #define S_CUSTOMERS 1000
 #define S_LAT_THREADS 8
@@ -69,6 +78,117 @@ s_inbound (void)
   size_t len = atende__inbound_message__get_packed_size (&in);
   atende__inbound_message__pack (&in, buf);
   return at_msg_new (AT_STAGE_INGEST, AT_TYPE_INBOUND_MESSAGE, key, NULL, buf, len);
+}
+
+/* --- the tiny stage: one effect row per message, run by the worker's own
+ * batch code (wrk_batch_run: one transaction, the effect, the fenced
+ * DELETE of the bus row), in consumer threads speaking the protocol. */
+
+#define S_TINY_BATCH 512             /* read no more once a batch has this many */
+#define S_TINY_CREDIT 1024           /* held at most: a batch never exceeds it */
+
+static int
+s_tiny_handle (wrk_ctx_t *ctx, wrk_msg_t *m)
+{
+  const char *params[1] = {m->msg->id};
+  PGresult *r = PQexecParams (at_store_conn (wrk_ctx_store (ctx)),
+                              "INSERT INTO bench_effect (msg_id) VALUES ($1::uuid)", 1, NULL,
+                              params, NULL, NULL, 0);
+  int rc = PQresultStatus (r) == PGRES_COMMAND_OK ? AT_OK : AT_AGAIN;
+  PQclear (r);
+  return rc;
+}
+
+static const wrk_stage_t s_tiny_stage = {.name = AT_STAGE_INGEST, .handle = s_tiny_handle};
+
+typedef struct {
+  const char *db;
+  atomic_bool stop;
+  pthread_t thread;
+} s_tiny_t;
+
+static void
+s_tiny_settle (void *sock, wrk_item_t *items, size_t n)
+{
+  char *done[S_TINY_CREDIT], *released[S_TINY_CREDIT];
+  size_t nd = 0, nr = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (items[i].outcome == WRK_OUT_DONE)
+      done[nd++] = items[i].m.msg->id;
+    else
+      released[nr++] = items[i].m.msg->id;
+  }
+  Atende__Bus__Command cmd = ATENDE__BUS__COMMAND__INIT;
+  Atende__Bus__Settle settle = ATENDE__BUS__SETTLE__INIT;
+  settle.n_done = nd;
+  settle.done = done;
+  settle.n_released = nr;
+  settle.released = released;
+  cmd.body_case = ATENDE__BUS__COMMAND__BODY_SETTLE;
+  cmd.settle = &settle;
+  at_bus_cmd_send (sock, &cmd, 0);
+}
+
+/* Takes what is waiting into items: whole Delivers, until S_TINY_BATCH
+ * (everything delivered is held until settled, and the credit bounds it). */
+static size_t
+s_tiny_take (void *sock, wrk_item_t *items)
+{
+  size_t n = 0;
+  Atende__Bus__Command *cmd = NULL;
+  char reason[128];
+  while (n < S_TINY_BATCH
+         && at_bus_cmd_recv (sock, &cmd, ZMQ_DONTWAIT, reason, sizeof reason) == AT_OK) {
+    if (cmd->body_case == ATENDE__BUS__COMMAND__BODY_DELIVER)
+      for (size_t i = 0; i < cmd->deliver->n_envelopes && n < S_TINY_CREDIT; i++) {
+        memset (&items[n], 0, sizeof items[n]);
+        if (at_msg_from_pb (cmd->deliver->envelopes[i], &items[n].m.msg, reason,
+                            sizeof reason) == AT_OK)
+          n++;
+      }
+    else if (cmd->body_case == ATENDE__BUS__COMMAND__BODY_RECONNECT)
+      bench_send_ready (sock, AT_STAGE_INGEST, S_TINY_CREDIT);
+    atende__bus__command__free_unpacked (cmd, NULL);
+    cmd = NULL;
+  }
+  return n;
+}
+
+static void *
+s_tiny_main (void *arg)
+{
+  s_tiny_t *t = arg;
+  at_config_t *cfg = at_config_from_env ();
+  void *sock = at_bus_dealer_new (cfg->broker_endpoints);
+  wrk_ctx_t ctx = {.cfg = cfg, .stage = &s_tiny_stage, .rng = 11};
+  ctx.store = at_store_new (t->db, "bench-tiny");
+  if (!sock || !ctx.store || bench_send_ready (sock, AT_STAGE_INGEST, S_TINY_CREDIT) != AT_OK) {
+    fprintf (stderr, "bench_bus: tiny consumer cannot start\n");
+    exit (1);
+  }
+  static __thread wrk_item_t items[S_TINY_CREDIT];
+  int64_t beat = 0;
+  while (!atomic_load (&t->stop)) {
+    if (at_mono_ms () >= beat) {
+      bench_send_heartbeat (sock);
+      beat = at_mono_ms () + 300;
+    }
+    zmq_pollitem_t pi = {sock, 0, ZMQ_POLLIN, 0};
+    if (zmq_poll (&pi, 1, 50) <= 0)
+      continue;
+    size_t n = s_tiny_take (sock, items);
+    if (n == 0)
+      continue;
+    if (wrk_batch_run (&ctx, items, n) != AT_OK && !at_store_ok (ctx.store))
+      at_store_reconnect (ctx.store);
+    s_tiny_settle (sock, items, n);
+    for (size_t i = 0; i < n; i++)
+      wrk_item_clear (&items[i]);
+  }
+  at_store_destroy (&ctx.store);
+  at_bus_socket_close (&sock);
+  at_config_destroy (&cfg);
+  return NULL;
 }
 
 /* Publishes msgs until confirmed (retrying after Busy or a timeout);
@@ -169,10 +289,15 @@ s_commits (void)
 static void
 s_wait_ingest_empty (void)
 {
-  int64_t deadline = at_mono_ms () + 600000;
-  while (s_scalar ("SELECT count(*) FROM bus_message WHERE stage = 'ingest'") > 0) {
-    if (at_mono_ms () > deadline) {
-      fprintf (stderr, "bench_bus: ingest did not drain in 10 minutes\n");
+  int64_t progress = at_mono_ms ();
+  long long left, last = -1;
+  while ((left = s_scalar ("SELECT count(*) FROM bus_message WHERE stage = 'ingest'")) > 0) {
+    if (left != last) {
+      last = left;
+      progress = at_mono_ms ();
+    }
+    if (at_mono_ms () - progress > 60000) {
+      fprintf (stderr, "bench_bus: ingest stuck at %lld pending for 60 s\n", left);
       exit (1);
     }
     usleep (50000);
@@ -205,9 +330,10 @@ s_throughput (const char *label, long messages, int publishers, long batch)
   double rate = (double) messages / bench_secs (start, done);
   printf ("%s: %ld messages, %d publishers, batch %ld: publish %.0f msg/s, publish -> done"
           " %.0f msg/s; messages per publish commit %.1f (%.0f commits); bus transitions per"
-          " PostgreSQL commit %.1f (%lld commits)\n", label, messages, publishers, batch,
-          (double) messages / bench_secs (start, confirmed), rate, ccnt > 0 ? csum / ccnt : -1,
-          ccnt, commits > 0 ? 2.0 * (double) messages / (double) commits : -1, commits);
+          " PostgreSQL transaction, read-only ones included %.1f (%lld)\n", label, messages,
+          publishers, batch, (double) messages / bench_secs (start, confirmed), rate,
+          ccnt > 0 ? csum / ccnt : -1, ccnt,
+          commits > 0 ? 2.0 * (double) messages / (double) commits : -1, commits);
   printf ("RESULT %s_msg_s=%.0f msgs_per_publish_commit=%.1f\n", label, rate,
           ccnt > 0 ? csum / ccnt : -1);
   fflush (stdout);
@@ -298,9 +424,15 @@ main (int argc, char **argv)
   long workers = bench_flag_long (argc, argv, "--workers", 2, 1, S_WORKERS_MAX);
   long lat_s = bench_flag_long (argc, argv, "--latency-seconds", 10, 0, 3600);
   long backlog = bench_flag_long (argc, argv, "--backlog", 0, 0, 100000000);
+  const char *stage = bench_flag_str (argc, argv, "--stage", "tiny");
+  if (strcmp (stage, "tiny") != 0 && strcmp (stage, "ingest") != 0) {
+    fprintf (stderr, "%s: --stage is tiny or ingest\n", argv[0]);
+    return 2;
+  }
   if (!db || !atende) {
     fprintf (stderr, "usage: %s --db CONNINFO --atende PATH [--messages N] [--publishers P]"
-                     " [--batch B] [--workers W] [--latency-seconds S] [--backlog N]\n", argv[0]);
+                     " [--batch B] [--workers W] [--latency-seconds S] [--backlog N]"
+                     " [--stage tiny|ingest]\n", argv[0]);
     return 2;
   }
   bench_print_cmdline (argc, argv);
@@ -322,8 +454,22 @@ main (int argc, char **argv)
   setenv ("ATENDE_PUBLISH_TIMEOUT_MS", "10000", 1);
   pid_t broker = s_spawn (atende, "broker", NULL, env, "bench_bus_broker.log");
   pid_t w[S_WORKERS_MAX];
-  for (long i = 0; i < workers; i++)
-    w[i] = s_spawn (atende, "worker", "ingest", env, "bench_bus_workers.log");
+  static s_tiny_t tiny[S_WORKERS_MAX];
+  bool is_tiny = strcmp (stage, "tiny") == 0;
+  if (is_tiny)
+    s_scalar ("CREATE TABLE IF NOT EXISTS bench_effect (msg_id uuid PRIMARY KEY,"
+              " at timestamptz NOT NULL DEFAULT now())");
+  for (long i = 0; i < workers; i++) {
+    if (is_tiny) {
+      tiny[i].db = db;
+      pthread_create (&tiny[i].thread, NULL, s_tiny_main, &tiny[i]);
+    }
+    else
+      w[i] = s_spawn (atende, "worker", "ingest", env, "bench_bus_workers.log");
+  }
+  printf ("stage: %s (%s), %ld consumers\n", stage, is_tiny
+          ? "one effect row per message, worker batch code in this process's threads"
+          : "the real ingest stage in `atende worker ingest` processes", workers);
 
   s_throughput ("warm-up", 5000, (int) publishers, batch);   /* customers, caches */
   double empty = s_throughput ("bus", messages, (int) publishers, batch);
@@ -339,8 +485,14 @@ main (int argc, char **argv)
     printf ("RESULT backlog=%ld backlog_ratio=%.3f\n", backlog, with / empty);
     s_scalar ("DELETE FROM bus_message WHERE trace_id = 'backlog'");
   }
-  for (long i = 0; i < workers; i++)
-    at_proc_stop (w[i], SIGTERM, 20000);
+  for (long i = 0; i < workers; i++) {
+    if (is_tiny) {
+      atomic_store (&tiny[i].stop, true);
+      pthread_join (tiny[i].thread, NULL);
+    }
+    else
+      at_proc_stop (w[i], SIGTERM, 20000);
+  }
   at_proc_stop (broker, SIGTERM, 10000);
   PQfinish (s_conn);
   return 0;

@@ -558,12 +558,13 @@ pf_metric (int port, const char *name)
   }
   double sum = -1;
   size_t len = strlen (name);
-  for (char *line = body; line && *line; line = strchr (line, '\n') ? strchr (line, '\n') + 1 : NULL) {
+  char *next = NULL;
+  for (char *line = body; line && *line; line = next) {
+    char *nl = strchr (line, '\n');
+    next = nl ? nl + 1 : NULL;
     if (strncmp (line, name, len) != 0 || (line[len] != ' ' && line[len] != '{'))
       continue;
-    char *nl = strchr (line, '\n');
-    char *end = nl ? nl : line + strlen (line);
-    char *sp = end;
+    char *sp = nl ? nl : line + strlen (line);
     while (sp > line && sp[-1] != ' ')
       sp--;
     if (sp > line)   /* the value follows the line's last space */

@@ -15,8 +15,8 @@
 
 #define BACKLOG 40
 #define CUSTOMERS 300
-#define PHASE2_BUS 1500
-#define PHASE2_HTTP 150
+#define PHASE2_BUS 1200
+#define PHASE2_HTTP 80
 #define WAIT_MS 50000
 
 static int s_api_port;
