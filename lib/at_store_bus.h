@@ -91,7 +91,7 @@ int at_store_bus_publish_send (at_store_t *store, at_msg_t *const *msgs, size_t 
 int at_store_bus_publish_flush (at_store_t *store);
 bool at_store_bus_publish_poll (at_store_t *store, int *rc_io, char *why, size_t why_cap);
 
-/* ---- worker side (busworker) ---- */
+/* ---- worker side: the worker loop's transaction ---- */
 
 /* As at_store_bus_insert, filling each row's shard with at_bus_shard_of
  * (key, shard_count) (the worker's produced messages). at_store_bus_insert
