@@ -87,10 +87,13 @@ s_new (const at_config_t *cfg)
   for (int s = 0; s < BRK_STAGES; s++) {
     at_strlcpy (self->stages[s].name, names[s], sizeof self->stages[s].name);
     self->stages[s].queue = brk_queue_new ();
+    self->stages[s].catching_up = cfg->broker_durable != 0;
   }
   self->known = zhashx_new ();
   zhashx_set_destructor (self->known, s_known_free);
   self->keys = zhashx_new ();
+  self->blocked = zhashx_new ();
+  zhashx_set_destructor (self->blocked, (zhashx_destructor_fn *) zstr_free);
   self->peers = zhashx_new ();
   zhashx_set_destructor (self->peers, s_peer_free);
   self->logged = zhashx_new ();
@@ -115,6 +118,7 @@ s_destroy (brk_t **self_p)
     brk_queue_destroy (&self->stages[s].queue);
   zhashx_destroy (&self->known);
   zhashx_destroy (&self->keys);
+  zhashx_destroy (&self->blocked);
   zhashx_destroy (&self->peers);
   zhashx_destroy (&self->logged);
   brk_publish_destroy (self);

@@ -19,8 +19,12 @@
 #define S_BACKOFF_MAX_MS 5000
 #define S_RETRY_AFTER_MIN_MS 50
 #define S_RETRY_AFTER_MAX_MS 10000
+#define S_LOCK_TIMEOUT_MS 200
 
-/* (Re)opens one connection; false while PostgreSQL is unreachable. */
+/* (Re)opens one connection; false while PostgreSQL is unreachable. The
+ * sync connection ("broker") gets a short lock_timeout: its statements run
+ * in the loop's one thread and must never wait long on a worker's row lock
+ * (the lease fence skips locked rows; this bounds anything else). */
 static bool
 s_connect (brk_t *self, at_store_t **store_p, const char *name)
 {
@@ -30,7 +34,12 @@ s_connect (brk_t *self, at_store_t **store_p, const char *name)
     *store_p = at_store_new (self->cfg->database_url, name);
   else if (at_store_reconnect (*store_p) != AT_OK)
     return false;
-  return *store_p != NULL;
+  if (*store_p == NULL)
+    return false;
+  if (strcmp (name, "broker") == 0
+      && at_store_bus_session (*store_p, S_LOCK_TIMEOUT_MS) != AT_OK)
+    return at_store_ok (*store_p);   /* the timeout is a safeguard: serve without it */
+  return true;
 }
 
 bool

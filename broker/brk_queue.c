@@ -3,6 +3,7 @@
 
 #include <czmq.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct brk_queue {
   zlistx_t *list;     /* of at_msg_t *, owned */
@@ -61,17 +62,53 @@ brk_queue_push_front (brk_queue_t *self, at_msg_t **msg_p)
   *msg_p = NULL;
 }
 
+typedef struct {
+  brk_key_busy_fn *busy;
+  void *arg;
+} s_key_arg_t;
+
+static bool
+s_key_busy (const at_msg_t *msg, void *arg)
+{
+  s_key_arg_t *a = arg;
+  return a->busy (msg->key, a->arg);
+}
+
 at_msg_t *
 brk_queue_take (brk_queue_t *self, size_t lookahead, brk_key_busy_fn *busy, void *arg)
+{
+  s_key_arg_t a = {busy, arg};
+  return brk_queue_take_msg (self, lookahead, busy ? s_key_busy : NULL, &a);
+}
+
+at_msg_t *
+brk_queue_take_msg (brk_queue_t *self, size_t lookahead, brk_msg_busy_fn *busy, void *arg)
 {
   size_t seen = 0;
   for (at_msg_t *msg = zlistx_first (self->list); msg && seen < lookahead;
        msg = zlistx_next (self->list), seen++) {
-    if (busy && msg->key[0] && busy (msg->key, arg))
+    if (busy && msg->key[0] && busy (msg, arg))
       continue;
     zlistx_detach_cur (self->list);
     self->bytes -= msg->payload_len;
     return msg;
   }
   return NULL;
+}
+
+size_t
+brk_queue_remove_key (brk_queue_t *self, const char *key, const char *keep,
+                      brk_queue_drop_fn *drop, void *arg)
+{
+  size_t n = 0;
+  for (at_msg_t *msg = zlistx_first (self->list); msg; msg = zlistx_next (self->list)) {
+    if (strcmp (msg->key, key) != 0 || (keep && strcmp (msg->id, keep) == 0))
+      continue;
+    zlistx_detach_cur (self->list);   /* the cursor moves back: iteration goes on */
+    self->bytes -= msg->payload_len;
+    drop (&msg, arg);
+    at_msg_destroy (&msg);
+    n++;
+  }
+  return n;
 }

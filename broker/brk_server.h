@@ -53,6 +53,13 @@ typedef struct {
   uint64_t done_at_stats;             /* settled_done at the last stats tick */
   size_t rr;                          /* round-robin cursor over peers */
   bool sweep_more;                    /* the last sweep filled the room: more may wait */
+  bool unblocked;                     /* a key's blocker finished: its followers wait in
+                                       * PostgreSQL, sweep again soon */
+  int64_t swept_ms;                   /* when this stage was last swept */
+  bool catching_up;                   /* since start: PostgreSQL may hold rows of keys the
+                                       * broker does not know; new messages wait there
+                                       * (behind their key's head) until the sweeps hold
+                                       * every ordered row */
 } brk_stage_t;
 
 /* A message the broker knows: queued (peer NULL, msg owned by the queue)
@@ -62,6 +69,9 @@ typedef struct {
   brk_peer_t *peer;
   at_msg_t *msg;
   int64_t lease_until_ms;             /* in flight: redelivered after this unless Extended */
+  bool orphan;                        /* lease ended but the row could not be fenced yet
+                                       * (a worker's transaction holds it, or PostgreSQL is
+                                       * away): still in flight, expiry retried each tick */
 } brk_known_t;
 
 /* One Publish waiting for the group commit. */
@@ -100,6 +110,9 @@ typedef struct {
   brk_stage_t stages[BRK_STAGES];
   zhashx_t *known;                    /* id -> brk_known_t */
   zhashx_t *keys;                     /* "stage\x1fkey" -> in-flight count */
+  zhashx_t *blocked;                  /* "stage\x1fkey" -> id (owned string) of the message
+                                       * that holds the key's place: released for a retry,
+                                       * or left in PostgreSQL; brk_order.c */
   zhashx_t *peers;                    /* identity hex -> brk_peer_t */
   brk_peer_t *peer_list[BRK_PEERS_MAX];
   size_t n_peers;
@@ -133,6 +146,25 @@ void brk_publish_io (brk_t *self);
 void brk_publish_destroy (brk_t *self);
 bool brk_store_up (brk_t *self);
 void brk_store_lost (brk_t *self);
+
+/* brk_order.c: per-key order across retries (proto/README.md, "Per-key
+ * order"). The blocker of a key is the oldest message of it that the broker
+ * does not hold: no later message of that stage and key is queued or
+ * delivered until the blocker is done or dead-lettered. */
+/* "stage\x1fkey" of a message into out (cap >= AT_STAGE_LEN + AT_KEY_LEN + 2). */
+void brk_key_name (const char *stage, const char *key, char *out, size_t cap);
+/* The id blocking msg's key, or NULL (none, or an empty key). */
+const char *brk_key_blocker (brk_t *self, const at_msg_t *msg);
+/* msg (in flight, released for a retry, or not held) blocks its key. An
+ * existing blocker is kept unless `replace`; with `replace` (a retry) the
+ * queued messages of that key leave memory too (they wait in PostgreSQL for
+ * the sweep). */
+void brk_key_block (brk_t *self, const at_msg_t *msg, bool replace);
+/* msg is done or dead-lettered: its key is free again if it blocked it. */
+void brk_key_unblock (brk_t *self, const at_msg_t *msg);
+/* The sweep found msg as the head of its key in PostgreSQL: a blocker other
+ * than msg is gone (done without a Settle reaching this broker). */
+void brk_key_head (brk_t *self, const at_msg_t *msg);
 
 /* brk_workers.c */
 brk_peer_t *brk_peer_find (brk_t *self, const brk_identity_t *identity);

@@ -8,11 +8,13 @@
 #include "at_zmq.h"
 
 #include <assert.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define S_DELIVER_MAX 1024    /* envelopes in one Deliver */
+#define S_UNBLOCKED_SWEEP_MS 20   /* earliest re-sweep after a key's blocker finished */
 
 brk_peer_t *
 brk_peer_find (brk_t *self, const brk_identity_t *identity)
@@ -23,18 +25,12 @@ brk_peer_find (brk_t *self, const brk_identity_t *identity)
 /* ---- per-key in-flight counts ---- */
 
 static void
-s_key_name (const at_msg_t *msg, char *out, size_t cap)
-{
-  snprintf (out, cap, "%s\x1f%s", msg->stage, msg->key);
-}
-
-static void
 s_key_add (brk_t *self, const at_msg_t *msg, int delta)
 {
   if (msg->key[0] == '\0')
     return;
   char name[AT_STAGE_LEN + AT_KEY_LEN + 2];
-  s_key_name (msg, name, sizeof name);
+  brk_key_name (msg->stage, msg->key, name, sizeof name);
   uintptr_t count = (uintptr_t) zhashx_lookup (self->keys, name);
   if (delta < 0 && count <= 1)
     zhashx_delete (self->keys, name);
@@ -44,18 +40,17 @@ s_key_add (brk_t *self, const at_msg_t *msg, int delta)
     zhashx_update (self->keys, name, (void *) (count + (uintptr_t) (delta < 0 ? -1 : 1)));
 }
 
-typedef struct {
-  brk_t *self;
-  const char *stage;
-} s_busy_arg_t;
-
+/* A key is busy while one of its messages is in flight. A blocked key needs
+ * no check here: its newer messages are never queued (brk_enqueue refuses
+ * them, a retry's block removes those queued), and what is queued of it is
+ * older than its blocker, so it must go first. */
 static bool
-s_key_busy (const char *key, void *arg)
+s_key_busy (const at_msg_t *msg, void *arg)
 {
-  s_busy_arg_t *a = arg;
+  brk_t *self = arg;
   char name[AT_STAGE_LEN + AT_KEY_LEN + 2];
-  snprintf (name, sizeof name, "%s\x1f%s", a->stage, key);
-  return zhashx_lookup (a->self->keys, name) != NULL;
+  brk_key_name (msg->stage, msg->key, name, sizeof name);
+  return zhashx_lookup (self->keys, name) != NULL;
 }
 
 /* ---- queueing ---- */
@@ -75,8 +70,9 @@ brk_in_flight (const brk_t *self)
   return n;
 }
 
-void
-brk_enqueue (brk_t *self, at_msg_t **msg_p)
+/* swept: msg was found by the sweep as the head of its key. */
+static void
+s_enqueue (brk_t *self, at_msg_t **msg_p, bool swept)
 {
   at_msg_t *msg = *msg_p;
   int s = brk_stage_index (self, msg->stage);
@@ -84,14 +80,29 @@ brk_enqueue (brk_t *self, at_msg_t **msg_p)
       || (msg->not_before_us > 0 && msg->not_before_us > at_now_us ())
       || !brk_owns_key (self, msg->key))
     return;   /* unknown stage, held, not due, or another broker's: the sweeps decide */
+  const char *blocker = brk_key_blocker (self, msg);
+  if (blocker && strcmp (blocker, msg->id) != 0)
+    return;   /* an older message of its key is not held: it waits in PostgreSQL behind it */
   brk_stage_t *stage = &self->stages[s];
+  if (stage->catching_up && !swept) {
+    brk_key_block (self, msg, false);   /* older rows of its key may wait unknown: so does it */
+    return;
+  }
   if (brk_queue_size (stage->queue) >= (size_t) self->cfg->broker_queue_cap
-      || brk_queue_bytes (stage->queue) + msg->payload_len > BRK_QUEUE_BYTES_MAX)
-    return;   /* full: it waits in PostgreSQL */
+      || brk_queue_bytes (stage->queue) + msg->payload_len > BRK_QUEUE_BYTES_MAX) {
+    brk_key_block (self, msg, false);   /* full: it waits in PostgreSQL, and its key behind it */
+    return;
+  }
   brk_known_t *entry = at_calloc (1, sizeof *entry);
   entry->stage = s;
   zhashx_insert (self->known, msg->id, entry);
   brk_queue_push (stage->queue, msg_p);
+}
+
+void
+brk_enqueue (brk_t *self, at_msg_t **msg_p)
+{
+  s_enqueue (self, msg_p, false);
 }
 
 /* ---- registration ---- */
@@ -137,10 +148,11 @@ brk_on_ready (brk_t *self, const brk_identity_t *from, const Atende__Bus__Ready 
 /* ---- settlement and leases ---- */
 
 static void
-s_settle_one (brk_t *self, brk_peer_t *peer, const char *id, bool done)
+s_settle_one (brk_t *self, brk_peer_t *peer, const char *id, bool done, bool dead)
 {
   brk_known_t *entry = id ? zhashx_lookup (self->known, id) : NULL;
-  if (entry == NULL || entry->peer != peer) {
+  bool orphan = entry && entry->orphan;
+  if (entry == NULL || entry->peer != peer || orphan) {
     /* not held by this worker: a lease it lost while alive (its credit
      * comes back now), or another broker's message */
     if (peer->lapsed > 0) {
@@ -148,11 +160,23 @@ s_settle_one (brk_t *self, brk_peer_t *peer, const char *id, bool done)
       if (peer->credit < BRK_CREDIT_MAX)
         peer->credit++;
     }
-    return;
+    if (!orphan)
+      return;
+    /* an orphan's row was never fenced: whoever settles it held it at its
+     * attempt (the lock its expiry skipped), so the outcome stands */
+  }
+  else {
+    peer->held--;
+    if (peer->credit < BRK_CREDIT_MAX && !peer->paused)
+      peer->credit++;
   }
   brk_stage_t *stage = &self->stages[entry->stage];
   s_key_add (self, entry->msg, -1);
   stage->in_flight--;
+  if (done || dead)
+    brk_key_unblock (self, entry->msg);
+  else
+    brk_key_block (self, entry->msg, true);   /* its retry keeps the key's place */
   if (done) {
     stage->settled_done++;
     if (stage->db_depth > 0)
@@ -160,10 +184,16 @@ s_settle_one (brk_t *self, brk_peer_t *peer, const char *id, bool done)
   }
   else
     stage->released++;
-  peer->held--;
-  if (peer->credit < BRK_CREDIT_MAX && !peer->paused)
-    peer->credit++;
   zhashx_delete (self->known, id);
+}
+
+static bool
+s_listed (char **ids, size_t n, const char *id)
+{
+  for (size_t i = 0; id && i < n; i++)
+    if (ids[i] && strcmp (ids[i], id) == 0)
+      return true;
+  return false;
 }
 
 void
@@ -172,13 +202,14 @@ brk_on_settle (brk_t *self, brk_peer_t *peer, const Atende__Bus__Settle *settle)
   if (peer) {
     for (size_t i = 0; i < settle->n_dead; i++) {
       brk_known_t *entry = settle->dead[i] ? zhashx_lookup (self->known, settle->dead[i]) : NULL;
-      if (entry && entry->peer == peer)
+      if (entry && (entry->peer == peer || entry->orphan))
         self->stages[entry->stage].dead_lettered++;
     }
     for (size_t i = 0; i < settle->n_done; i++)
-      s_settle_one (self, peer, settle->done[i], true);
+      s_settle_one (self, peer, settle->done[i], true, false);
     for (size_t i = 0; i < settle->n_released; i++)
-      s_settle_one (self, peer, settle->released[i], false);
+      s_settle_one (self, peer, settle->released[i], false,
+                    s_listed (settle->dead, settle->n_dead, settle->released[i]));
   }
   /* Produced messages are committed: queue them whoever sent them. */
   for (size_t i = 0; i < settle->n_produced; i++) {
@@ -194,27 +225,40 @@ brk_on_settle (brk_t *self, brk_peer_t *peer, const Atende__Bus__Settle *settle)
 }
 
 /* The lease of an in-flight message ends without a Settle: fence the
- * holder (attempt + 1) and put the message back at the front. */
+ * holder (attempt + 1) and put the message back at the front. The fence
+ * never waits on a row lock: when a worker's open transaction holds the row
+ * (AT_BUSY), or PostgreSQL does not answer, the message stays in flight
+ * without a holder (orphan) and the expiry is tried again next tick. */
 static void
 s_lease_expire (brk_t *self, const char *id, brk_known_t *entry)
 {
   brk_stage_t *stage = &self->stages[entry->stage];
+  entry->peer = NULL;
+  int rc = !self->durable ? AT_OK
+           : brk_store_up (self) ? at_store_bus_bump (self->store, id, entry->msg->attempt)
+                                 : AT_AGAIN;
+  if (rc != AT_OK && rc != AT_STALE) {
+    if (!entry->orphan)
+      at_info ("broker", "msg=\"lease expiry deferred\" id=%s rc=%d", id, rc);
+    entry->orphan = true;   /* still in flight: its key stays busy */
+    if (rc == AT_AGAIN)
+      brk_store_lost (self);
+    return;
+  }
   at_msg_t *msg = entry->msg;
   entry->msg = NULL;
-  entry->peer = NULL;
+  entry->orphan = false;
   s_key_add (self, msg, -1);
   stage->in_flight--;
-  int rc = !self->durable ? AT_OK
-           : brk_store_up (self) ? at_store_bus_bump (self->store, msg->id, msg->attempt)
-                                 : AT_AGAIN;
   if (rc == AT_OK) {
     msg->attempt++;
     stage->redelivered++;
     brk_queue_push_front (stage->queue, &msg);
     return;
   }
-  if (rc != AT_STALE)
-    brk_store_lost (self);   /* the sweep brings it back at its stored attempt */
+  /* Stale: its holder finished it, or scheduled a retry it has not settled
+   * yet. Either way its key waits (a gone blocker is cleared by the sweep). */
+  brk_key_block (self, msg, true);
   at_msg_destroy (&msg);
   zhashx_delete (self->known, id);
 }
@@ -266,10 +310,9 @@ s_deliver (brk_t *self, int s, brk_peer_t *peer)
   at_msg_t *msgs[S_DELIVER_MAX];
   Atende__Bus__Envelope envs[S_DELIVER_MAX];
   Atende__Bus__Envelope *ptrs[S_DELIVER_MAX];
-  s_busy_arg_t busy = {self, stage->name};
   size_t n = 0, bytes = 0;
   while (n < max && bytes < AT_BUS_BATCH_BYTES) {
-    at_msg_t *msg = brk_queue_take (stage->queue, BRK_LOOKAHEAD, s_key_busy, &busy);
+    at_msg_t *msg = brk_queue_take_msg (stage->queue, BRK_LOOKAHEAD, s_key_busy, self);
     if (msg == NULL)
       break;
     s_key_add (self, msg, +1);   /* later messages of this key wait */
@@ -353,7 +396,7 @@ s_expire_leases (brk_t *self)
   int64_t now = at_mono_ms ();
   zlistx_t *ids = NULL;
   for (brk_known_t *e = zhashx_first (self->known); e; e = zhashx_next (self->known))
-    if (e->peer && e->lease_until_ms < now) {
+    if ((e->peer && e->lease_until_ms < now) || e->orphan) {
       if (ids == NULL) {
         ids = zlistx_new ();
         zlistx_set_destructor (ids, (zlistx_destructor_fn *) zstr_free);
@@ -365,10 +408,12 @@ s_expire_leases (brk_t *self)
   for (char *id = zlistx_first (ids); id; id = zlistx_next (ids)) {
     brk_known_t *entry = zhashx_lookup (self->known, id);
     brk_peer_t *peer = entry->peer;
-    at_info ("broker", "msg=\"lease expired\" id=%s worker_id=\"%s\" attempt=%u", id,
-             peer->worker_id, entry->msg->attempt);
-    peer->held--;
-    peer->lapsed++;
+    if (peer) {
+      at_info ("broker", "msg=\"lease expired\" id=%s worker_id=\"%s\" attempt=%u", id,
+               peer->worker_id, entry->msg->attempt);
+      peer->held--;
+      peer->lapsed++;
+    }
     s_lease_expire (self, id, entry);
   }
   zlistx_destroy (&ids);
@@ -407,7 +452,35 @@ s_sweep_msg (at_msg_t **msg_p, void *arg)
 {
   brk_t *self = arg;
   (*msg_p)->not_before_us = 0;   /* due by the database's clock */
-  brk_enqueue (self, msg_p);
+  brk_key_head (self, *msg_p);   /* the sweep loads only heads of their key */
+  s_enqueue (self, msg_p, true);
+}
+
+/* Catching up ends when every row of the stage that takes part in key
+ * order is held (queued or in flight) or blocks its key in memory: from
+ * then on nothing of a key can be queued ahead of an older row. */
+static void
+s_catch_up (brk_t *self, int s)
+{
+  brk_stage_t *stage = &self->stages[s];
+  size_t prefix = strlen (stage->name);
+  int64_t held = (int64_t) (brk_queue_size (stage->queue) + stage->in_flight);
+  for (const char *id = zhashx_first (self->blocked); id; id = zhashx_next (self->blocked)) {
+    const char *name = zhashx_cursor (self->blocked);
+    if (strncmp (name, stage->name, prefix) == 0 && name[prefix] == '\x1f'
+        && zhashx_lookup (self->known, id) == NULL)
+      held++;
+  }
+  int64_t count = 0;
+  if (at_store_bus_ordered_count (self->store, stage->name, (int) self->cfg->broker_index,
+                                  held + 1, &count) != AT_OK) {
+    brk_store_lost (self);
+    return;
+  }
+  if (count <= held) {
+    stage->catching_up = false;
+    at_info ("broker", "msg=\"caught up\" stage=%s held=%" PRId64, stage->name, held);
+  }
 }
 
 void
@@ -419,6 +492,8 @@ brk_sweep (brk_t *self)
     size_t cap = (size_t) self->cfg->broker_queue_cap;
     if (queued >= cap)
       continue;
+    stage->unblocked = false;
+    stage->swept_ms = at_mono_ms ();
     s_sweep_t sw = {self, at_calloc (cap - queued, sizeof (char *)), 0, cap - queued};
     /* The oldest rows are those the broker holds: look past them. */
     size_t limit = cap + stage->in_flight;
@@ -434,15 +509,21 @@ brk_sweep (brk_t *self)
     for (size_t i = 0; i < sw.n; i++)
       free ((char *) sw.ids[i]);
     free (sw.ids);
+    if (rc == AT_OK && stage->catching_up)
+      s_catch_up (self, s);
   }
 }
 
 bool
 brk_sweep_due (const brk_t *self)
 {
-  for (int s = 0; s < BRK_STAGES; s++)
-    if (self->stages[s].sweep_more
-        && brk_queue_size (self->stages[s].queue) < (size_t) self->cfg->broker_queue_cap / 2)
+  int64_t now = at_mono_ms ();
+  for (int s = 0; s < BRK_STAGES; s++) {
+    const brk_stage_t *st = &self->stages[s];
+    if (st->sweep_more && brk_queue_size (st->queue) < (size_t) self->cfg->broker_queue_cap / 2)
       return true;
+    if (st->unblocked && now - st->swept_ms >= S_UNBLOCKED_SWEEP_MS)
+      return true;   /* a key's followers wait in PostgreSQL */
+  }
   return false;
 }

@@ -54,10 +54,17 @@ int at_store_bus_stats (at_store_t *store, int shard, int count, int64_t count_c
                         at_store_bus_stat_t *stats, size_t cap, size_t *n_out);
 
 /* Calls fn with the id of every message of `stage` whose not_before has
- * passed, oldest first, at most limit (an index-only scan: no payloads). */
+ * passed and that is the head of its key (no row of the same stage and key
+ * inserted before it, migration 007, is due or waiting for a retry), oldest
+ * first, at most limit (no payloads read). */
 typedef void (*at_store_bus_id_fn) (const char *id, void *arg);
 int at_store_bus_ready_ids (at_store_t *store, const char *stage, int shard, int limit,
                             at_store_bus_id_fn fn, void *arg);
+
+/* Counts, up to cap, the rows of `stage` and `shard` that take part in key
+ * order: due, or waiting for a retry (attempt > 1). */
+int at_store_bus_ordered_count (at_store_t *store, const char *stage, int shard, int64_t cap,
+                                int64_t *count_out);
 
 /* Loads the messages with these ids that are still pending, in order of
  * not_before then id, and calls fn for each. fn takes ownership of the
@@ -67,9 +74,16 @@ int at_store_bus_fetch (at_store_t *store, const char *const *ids, size_t n,
                         at_store_bus_msg_fn fn, void *arg);
 
 /* Lease expiry: attempt = attempt + 1 WHERE id AND attempt, so the worker
- * that held it at `attempt` is fenced. AT_STALE when no row matched (the
- * message was already done, retried or dead-lettered). */
+ * that held it at `attempt` is fenced. Never waits on a row lock: AT_BUSY
+ * when a worker's open transaction holds the row (try again later);
+ * AT_STALE when no row matched (the message was already done, retried or
+ * dead-lettered). */
 int at_store_bus_bump (at_store_t *store, const char *id, uint32_t attempt);
+
+/* Sets the broker's session up on a fresh connection: lock_timeout (ms), so
+ * that no statement of its single-threaded loop waits long on a row lock
+ * (a timeout fails the statement with SQLSTATE 55P03: try later). */
+int at_store_bus_session (at_store_t *store, int lock_timeout_ms);
 
 /* The broker's publish: inserts like at_store_bus_insert and fills each
  * row's shard with at_bus_shard_of (key, shard_count). One statement,

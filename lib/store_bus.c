@@ -72,9 +72,22 @@ static const at_sql_t SQL_BUS_ESTIMATE = {"bus_estimate",
   "   AND st.attname = 'stage') v"
   " WHERE c.oid = 'bus_message'::regclass", 0};
 
+/* Due rows that are the head of their key: no row of the same stage and key
+ * inserted before them is due or waits for a retry (a delayed publish takes
+ * its place when due; an empty key has no order). One probe of
+ * bus_message_key_order (migration 007) per candidate. */
 static const at_sql_t SQL_BUS_READY_IDS = {"bus_ready_ids",
-  "SELECT id::text FROM bus_message WHERE stage = $1 AND shard = $3::int4 AND not_before <= now ()"
-  " ORDER BY not_before, id LIMIT $2::int4", 3};
+  "SELECT m.id::text FROM bus_message m WHERE m.stage = $1 AND m.shard = $3::int4"
+  " AND m.not_before <= now ()"
+  " AND (m.key = '' OR NOT EXISTS (SELECT 1 FROM bus_message o WHERE o.stage = m.stage"
+  "  AND o.key = m.key AND o.seq < m.seq AND (o.not_before <= now () OR o.attempt > 1)))"
+  " ORDER BY m.not_before, m.id LIMIT $2::int4", 3};
+
+/* Rows of a stage and shard that take part in key order (due, or waiting
+ * for a retry), counted up to a cap. */
+static const at_sql_t SQL_BUS_ORDERED_COUNT = {"bus_ordered_count",
+  "SELECT count(*) FROM (SELECT 1 FROM bus_message WHERE stage = $1 AND shard = $2::int4"
+  " AND (not_before <= now () OR attempt > 1) LIMIT $3::int8) c", 3};
 
 /* The broker's publish: as bus_insert, plus the shard of each key. */
 static const at_sql_t SQL_BUS_PUBLISH = {"bus_publish",
@@ -98,8 +111,21 @@ static const at_sql_t SQL_BUS_FETCH = {"bus_fetch",
   " FROM bus_message WHERE id = ANY ($1::text[]::uuid[])"
   " ORDER BY not_before, id", 1};
 
+/* Lease expiry without waiting on a row lock: a row a worker's open
+ * transaction holds is skipped. Answers (bumped, still there): (1, _) done;
+ * (0, 1) locked: try later; (0, 0) gone or at another attempt. */
 static const at_sql_t SQL_BUS_BUMP = {"bus_bump",
-  "UPDATE bus_message SET attempt = attempt + 1 WHERE id = $1::uuid AND attempt = $2::int4", 2};
+  "WITH r AS (SELECT id FROM bus_message WHERE id = $1::uuid AND attempt = $2::int4"
+  "  FOR UPDATE SKIP LOCKED),"
+  " u AS (UPDATE bus_message m SET attempt = m.attempt + 1 FROM r WHERE m.id = r.id"
+  "  AND m.attempt = $2::int4 RETURNING m.id)"
+  " SELECT (SELECT count(*) FROM u),"
+  "  (SELECT count(*) FROM bus_message WHERE id = $1::uuid AND attempt = $2::int4)", 2};
+
+/* The broker's session: a statement never waits long on a row lock (its
+ * loop is single-threaded); SQLSTATE 55P03 then means "try later". */
+static const at_sql_t SQL_BUS_SESSION = {"bus_session",
+  "SELECT set_config ('lock_timeout', $1, false)", 1};
 
 /* ---- binary array builder (PostgreSQL array_recv format) ---- */
 
@@ -284,7 +310,29 @@ at_store_bus_bump (at_store_t *store, const char *id, uint32_t attempt)
   char att[16];
   snprintf (att, sizeof att, "%" PRIu32, attempt);
   const char *values[] = {id, att};
-  return s_exec_one (store, &SQL_BUS_BUMP, values);
+  PGresult *res = NULL;
+  int rc = at_store_exec (store, &SQL_BUS_BUMP, values, NULL, NULL, &res);
+  if (rc == AT_OK && PQntuples (res) == 1) {
+    if (strcmp (PQgetvalue (res, 0, 0), "0") != 0)
+      rc = AT_OK;
+    else
+      rc = strcmp (PQgetvalue (res, 0, 1), "0") != 0 ? AT_BUSY : AT_STALE;
+  }
+  else if (rc == AT_OK)
+    rc = AT_ERROR;
+  PQclear (res);
+  return rc;
+}
+
+int
+at_store_bus_session (at_store_t *store, int lock_timeout_ms)
+{
+  char text[24];
+  snprintf (text, sizeof text, "%dms", lock_timeout_ms > 0 ? lock_timeout_ms : 1);
+  PGresult *res = NULL;
+  int rc = at_store_q (store, &res, &SQL_BUS_SESSION, text);
+  PQclear (res);
+  return rc;
 }
 
 /* Adds the planner's estimate (all shards, divided among count) to the
@@ -382,6 +430,22 @@ at_store_bus_ready_ids (at_store_t *store, const char *stage, int shard, int lim
     fn (PQgetvalue (res, r, 0), arg);
   PQclear (res);
   return AT_OK;
+}
+
+int
+at_store_bus_ordered_count (at_store_t *store, const char *stage, int shard, int64_t cap,
+                            int64_t *count_out)
+{
+  *count_out = 0;
+  char shard_text[16], cap_text[24];
+  snprintf (shard_text, sizeof shard_text, "%d", shard);
+  snprintf (cap_text, sizeof cap_text, "%" PRId64, cap > 0 ? cap : 1);
+  PGresult *res = NULL;
+  int rc = at_store_q (store, &res, &SQL_BUS_ORDERED_COUNT, stage, shard_text, cap_text);
+  if (rc == AT_OK && PQntuples (res) == 1)
+    *count_out = strtoll (PQgetvalue (res, 0, 0), NULL, 10);
+  PQclear (res);
+  return rc;
 }
 
 int
