@@ -112,7 +112,8 @@ s_classify (at_store_t *self, PGresult *res, const char *what)
   }
   if (strcmp (state, "23505") == 0)
     return AT_CONFLICT;   /* expected by callers who race on purpose: no log */
-  if (strcmp (state, "40001") == 0 || strcmp (state, "40P01") == 0 || strncmp (state, "08", 2) == 0
+  if (strcmp (state, "40001") == 0 || strcmp (state, "40P01") == 0 || strcmp (state, "55P03") == 0
+      || strncmp (state, "08", 2) == 0
       || strcmp (state, "57P01") == 0) {
     at_warn (self->comp, "msg=\"retryable store error\" stmt=%s sqlstate=%s", what, state);
     return AT_AGAIN;
