@@ -37,28 +37,25 @@
 #include "domain.pb-c.h"
 #include "at_msg_pb.h"
 #include "at_store.h"
+#include "at_store_bench.h"
 #include "wrk_int.h"
 
 #define S_CUSTOMERS 1000
 #define S_LAT_THREADS 8
 #define S_WORKERS_MAX 16
 
-static PGconn *s_conn;
+static at_store_t *s_store;
 static int s_metrics_port;
 static atomic_long s_seq;
 
+/* The benchmark cannot go on without its database: any store error ends it. */
 static long long
-s_scalar (const char *sql)
+s_must (long long v, const char *what)
 {
-  PGresult *r = PQexec (s_conn, sql);
-  long long v = -1;
-  if (PQresultStatus (r) == PGRES_TUPLES_OK && PQntuples (r) > 0 && !PQgetisnull (r, 0, 0))
-    v = strtoll (PQgetvalue (r, 0, 0), NULL, 10);
-  else if (PQresultStatus (r) != PGRES_TUPLES_OK && PQresultStatus (r) != PGRES_COMMAND_OK) {
-    fprintf (stderr, "bench_bus: %s: %s", sql, PQerrorMessage (s_conn));
+  if (v < 0) {
+    fprintf (stderr, "bench_bus: %s: %s\n", what, at_store_last_error (s_store));
     exit (1);
   }
-  PQclear (r);
   return v;
 }
 
@@ -90,13 +87,7 @@ s_inbound (void)
 static int
 s_tiny_handle (wrk_ctx_t *ctx, wrk_msg_t *m)
 {
-  const char *params[1] = {m->msg->id};
-  PGresult *r = PQexecParams (at_store_conn (wrk_ctx_store (ctx)),
-                              "INSERT INTO bench_effect (msg_id) VALUES ($1::uuid)", 1, NULL,
-                              params, NULL, NULL, 0);
-  int rc = PQresultStatus (r) == PGRES_COMMAND_OK ? AT_OK : AT_AGAIN;
-  PQclear (r);
-  return rc;
+  return at_store_bench_effect_add (wrk_ctx_store (ctx), m->msg->id) == AT_OK ? AT_OK : AT_AGAIN;
 }
 
 static const wrk_stage_t s_tiny_stage = {.name = AT_STAGE_INGEST, .handle = s_tiny_handle};
@@ -281,9 +272,7 @@ static long long
 s_commits (void)
 {
   usleep (1200000);   /* busy backends publish their statistics every second */
-  s_scalar ("SELECT pg_stat_force_next_flush ()");
-  s_scalar ("SELECT pg_stat_clear_snapshot ()");
-  return s_scalar ("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()");
+  return s_must (at_store_bench_commits (s_store), "commit statistics");
 }
 
 static void
@@ -291,7 +280,7 @@ s_wait_ingest_empty (void)
 {
   int64_t progress = at_mono_ms ();
   long long left, last = -1;
-  while ((left = s_scalar ("SELECT count(*) FROM bus_message WHERE stage = 'ingest'")) > 0) {
+  while ((left = s_must (at_store_bench_stage_count (s_store, AT_STAGE_INGEST), "ingest count")) > 0) {
     if (left != last) {
       last = left;
       progress = at_mono_ms ();
@@ -338,7 +327,7 @@ s_throughput (const char *label, long messages, int publishers, long batch)
           ccnt > 0 ? csum / ccnt : -1);
   fflush (stdout);
   /* what ingest produced for route (no route worker here) leaves the table */
-  s_scalar ("DELETE FROM bus_message WHERE stage = 'route'");
+  s_must (at_store_bench_stage_clear (s_store, AT_STAGE_ROUTE), "route clear");
   return rate;
 }
 
@@ -377,7 +366,7 @@ s_latency (double rate, long seconds)
   fflush (stdout);
   free (all);
   s_wait_ingest_empty ();
-  s_scalar ("DELETE FROM bus_message WHERE stage = 'route'");
+  s_must (at_store_bench_stage_clear (s_store, AT_STAGE_ROUTE), "route clear");
 }
 
 static void
@@ -386,19 +375,13 @@ s_backlog_insert (long n)
   int64_t t0 = at_mono_us ();
   for (long done = 0; done < n;) {
     long chunk = n - done < 1000000 ? n - done : 1000000;
-    char sql[512];
-    snprintf (sql, sizeof sql,
-              "INSERT INTO bus_message (id, stage, key, type, attempt, created_at, not_before,"
-              " trace_id, payload) SELECT gen_random_uuid (), 'survey', 'ticket:' || g,"
-              " 'ticket.resolved', 1, now (), now (), 'backlog', '\\x00'::bytea"
-              " FROM generate_series (1, %ld) g", chunk);
-    s_scalar (sql);
+    s_must (at_store_bench_backlog_add (s_store, chunk), "backlog insert");
     done += chunk;
     printf ("backlog: %ld of %ld rows inserted (%.0f s)\n", done, n,
             bench_secs (t0, at_mono_us ()));
     fflush (stdout);
   }
-  s_scalar ("VACUUM ANALYZE bus_message");
+  s_must (at_store_bench_vacuum (s_store), "vacuum");
 }
 
 static pid_t
@@ -436,11 +419,9 @@ main (int argc, char **argv)
     return 2;
   }
   bench_print_cmdline (argc, argv);
-  s_conn = PQconnectdb (db);
-  if (PQstatus (s_conn) != CONNECTION_OK) {
-    fprintf (stderr, "bench_bus: %s", PQerrorMessage (s_conn));
+  s_store = at_store_new (db, "bench");
+  if (s_store == NULL)
     return 1;
-  }
   char endpoint[64], e_db[1100], e_bind[96], e_eps[96], e_metrics[64];
   snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", bench_free_port ());
   s_metrics_port = bench_free_port ();
@@ -457,8 +438,7 @@ main (int argc, char **argv)
   static s_tiny_t tiny[S_WORKERS_MAX];
   bool is_tiny = strcmp (stage, "tiny") == 0;
   if (is_tiny)
-    s_scalar ("CREATE TABLE IF NOT EXISTS bench_effect (msg_id uuid PRIMARY KEY,"
-              " at timestamptz NOT NULL DEFAULT now())");
+    s_must (at_store_bench_effect_table (s_store), "bench_effect table");
   for (long i = 0; i < workers; i++) {
     if (is_tiny) {
       tiny[i].db = db;
@@ -483,7 +463,7 @@ main (int argc, char **argv)
     printf ("backlog %ld: %.0f msg/s against %.0f msg/s on an empty table: ratio %.3f\n",
             backlog, with, empty, with / empty);
     printf ("RESULT backlog=%ld backlog_ratio=%.3f\n", backlog, with / empty);
-    s_scalar ("DELETE FROM bus_message WHERE trace_id = 'backlog'");
+    s_must (at_store_bench_backlog_clear (s_store), "backlog clear");
   }
   for (long i = 0; i < workers; i++) {
     if (is_tiny) {
@@ -494,6 +474,6 @@ main (int argc, char **argv)
       at_proc_stop (w[i], SIGTERM, 20000);
   }
   at_proc_stop (broker, SIGTERM, 10000);
-  PQfinish (s_conn);
+  at_store_destroy (&s_store);
   return 0;
 }
