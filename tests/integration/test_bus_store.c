@@ -127,7 +127,7 @@ main (void)
 
   /* bad values are refused whole */
   at_msg_t *bad = at_msg_new (AT_STAGE_NOTIFY, AT_TYPE_NOTIFICATION_SEND, "k", NULL, "x", 1);
-  strcpy (bad->key, "\xff\xfe not utf-8");
+  at_strlcpy (bad->key, "\xff\xfe not utf-8", sizeof bad->key);
   at_msg_t *pair[] = {m[0], bad};
   long long before = it_db_scalar (s_db, "SELECT count(*) FROM bus_message");
   IT_CHECK (at_store_bus_insert (store, pair, 2, NULL) == AT_INVALID, "invalid UTF-8 refused");

@@ -72,7 +72,7 @@ test_inbound_bad (void **state)
   char *big = malloc (n + 200);
   int off = snprintf (big, 200, "{\"channel\":\"chat\",\"handle\":\"c1\",\"provider_message_id\":\"1\",\"text\":\"");
   memset (big + off, 'a', n);
-  strcpy (big + off + n, "\"}");
+  memcpy (big + off + n, "\"}", 3);
   s_inbound_fails (big, 422, "text");
   free (big);
 }

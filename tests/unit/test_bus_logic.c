@@ -177,7 +177,7 @@ test_metrics_render (void **state)
   memset (&snap, 0, sizeof snap);
   const char *names[] = {"ingest", "route", "notify", "survey"};
   for (int i = 0; i < BRK_STAGES; i++)
-    strcpy (snap.stages[i].name, names[i]);
+    at_strlcpy (snap.stages[i].name, names[i], sizeof snap.stages[i].name);
   snap.stages[1].depth = 42;
   snap.stages[1].oldest_age_s = 1.5;
   snap.stages[2].delivered = 7;
@@ -211,7 +211,7 @@ test_metrics_histograms (void **state)
   brk_histo_add (&snap.confirm_latency, brk_latency_bounds, 99);       /* +Inf */
   brk_histo_add (&snap.commit_size, brk_commit_bounds, 150);
   snap.stages[0].dead_lettered = 4;
-  strcpy (snap.stages[0].name, "ingest");
+  at_strlcpy (snap.stages[0].name, "ingest", sizeof snap.stages[0].name);
   snap.shard_count = 2;
   snap.shard_index = 1;
   snap.durable = true;

@@ -106,7 +106,7 @@ test_msg_round_trip (void **state)
   assert_int_equal (at_msg_decode ((const uint8_t *) "\xff\xff\xff", 3, &back, reason,
                                    sizeof reason), AT_INVALID);
   assert_null (back);
-  strcpy (msg->stage, "nowhere");
+  at_strlcpy (msg->stage, "nowhere", sizeof msg->stage);
   at_msg_encode (msg, &bytes, &len);
   assert_int_equal (at_msg_decode (bytes, len, &back, reason, sizeof reason), AT_INVALID);
   assert_string_equal (reason, "unknown stage");

@@ -17,7 +17,7 @@ s_feed (at_order_current_t *o, const char *status, int64_t at)
   assert_int_equal (at_order_decide (o, status, at, &d, &rank), AT_OK);
   if (d == AT_ORDER_APPLY) {
     o->exists = true;
-    strcpy (o->status, status);
+    at_strlcpy (o->status, status, sizeof o->status);
     o->rank = rank;
     o->status_at_us = at;
   }
@@ -97,11 +97,11 @@ s_feed_dated (at_order_current_t *o, const char *status, int64_t at, const char 
   assert_int_equal (at_order_decide_event (o, status, at, expected, &d, &rank), AT_OK);
   if (d == AT_ORDER_APPLY) {
     o->exists = true;
-    strcpy (o->status, status);
+    at_strlcpy (o->status, status, sizeof o->status);
     o->rank = rank;
     o->status_at_us = at;
     if (expected && *expected)
-      strcpy (o->expected_delivery, expected);
+      at_strlcpy (o->expected_delivery, expected, sizeof o->expected_delivery);
   }
   return d == AT_ORDER_APPLY;
 }
