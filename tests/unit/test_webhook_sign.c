@@ -51,32 +51,6 @@ test_secret_valid (void **state)
   assert_false (at_webhook_secret_valid ("whsec_!!!notbase64!!!"));
 }
 
-static void
-test_classify (void **state)
-{
-  assert_int_equal (at_webhook_classify (200), AT_OK);
-  assert_int_equal (at_webhook_classify (204), AT_OK);
-  assert_int_equal (at_webhook_classify (0), AT_AGAIN);      /* timeout, refused */
-  assert_int_equal (at_webhook_classify (429), AT_AGAIN);
-  assert_int_equal (at_webhook_classify (500), AT_AGAIN);
-  assert_int_equal (at_webhook_classify (503), AT_AGAIN);
-  assert_int_equal (at_webhook_classify (400), AT_INVALID);
-  assert_int_equal (at_webhook_classify (404), AT_INVALID);
-  assert_int_equal (at_webhook_classify (410), AT_INVALID);
-}
-
-static void
-test_client_needs_valid_secret (void **state)
-{
-  at_webhook_t *w = at_webhook_new ("http://127.0.0.1:1/", "", 1000, 4);
-  assert_null (w);
-  w = at_webhook_new ("http://127.0.0.1:1/", S_SECRET, 1000, 4);
-  assert_non_null (w);
-  at_webhook_destroy (&w);
-  assert_null (w);
-  at_webhook_destroy (&w);
-}
-
 int
 main (void)
 {
@@ -84,8 +58,6 @@ main (void)
     cmocka_unit_test (test_published_vector),
     cmocka_unit_test (test_bad_input_refused),
     cmocka_unit_test (test_secret_valid),
-    cmocka_unit_test (test_classify),
-    cmocka_unit_test (test_client_needs_valid_secret),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
