@@ -108,7 +108,7 @@ static const at_sql_t SQL_BUS_FETCH = {"bus_fetch",
   "SELECT id::text, stage, key, type, attempt,"
   " (extract (epoch FROM created_at) * 1000000)::int8,"
   " (extract (epoch FROM not_before) * 1000000)::int8, trace_id, payload"
-  " FROM bus_message WHERE id = ANY ($1::text[]::uuid[])"
+  " FROM unnest ($1::text[]::uuid[]) AS want (id) JOIN bus_message USING (id)"
   " ORDER BY not_before, id", 1};
 
 /* Lease expiry without waiting on a row lock: a row a worker's open
@@ -123,9 +123,13 @@ static const at_sql_t SQL_BUS_BUMP = {"bus_bump",
   "  (SELECT count(*) FROM bus_message WHERE id = $1::uuid AND attempt = $2::int4)", 2};
 
 /* The broker's session: a statement never waits long on a row lock (its
- * loop is single-threaded); SQLSTATE 55P03 then means "try later". */
+ * loop is single-threaded); SQLSTATE 55P03 then means "try later". Every
+ * statement is planned for its parameters: a generic plan made while the
+ * table was small (a sequential scan) would take minutes on a 10M-row
+ * backlog. */
 static const at_sql_t SQL_BUS_SESSION = {"bus_session",
-  "SELECT set_config ('lock_timeout', $1, false)", 1};
+  "SELECT set_config ('lock_timeout', $1, false),"
+  " set_config ('plan_cache_mode', 'force_custom_plan', false)", 1};
 
 /* ---- binary array builder (PostgreSQL array_recv format) ---- */
 
