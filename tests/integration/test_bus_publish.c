@@ -8,6 +8,7 @@
  *   4. a worker that goes silent loses its lease: its messages go to another
  *      worker at attempt + 1 and its own late commit is fenced. */
 #include "it.h"
+#include "test_bus_wire.h"
 #include "at_bus.h"
 #include "at_config.h"
 #include "at_msg_pb.h"
@@ -65,85 +66,6 @@ s_metrics_counted (void *arg)
 }
 
 /* ---- a worker (or raw client) speaking the protocol by hand ---- */
-
-static Atende__Bus__Command *
-s_recv (void *socket, int timeout_ms)
-{
-  int64_t deadline = at_mono_ms () + timeout_ms;
-  for (;;) {
-    int64_t left = deadline - at_mono_ms ();
-    if (left <= 0)
-      return NULL;
-    zmq_pollitem_t item = {socket, 0, ZMQ_POLLIN, 0};
-    if (zmq_poll (&item, 1, (long) left) <= 0)
-      continue;
-    Atende__Bus__Command *cmd = NULL;
-    char reason[128];
-    int rc = at_bus_cmd_recv (socket, &cmd, ZMQ_DONTWAIT, reason, sizeof reason);
-    IT_CHECK (rc == AT_OK || rc == AT_AGAIN, "bad command from broker: %s", reason);
-    if (rc == AT_OK)
-      return cmd;
-  }
-}
-
-/* Waits for a command of one kind, dropping heartbeats and others. */
-static Atende__Bus__Command *
-s_recv_kind (void *socket, Atende__Bus__Command__BodyCase kind, int timeout_ms)
-{
-  int64_t deadline = at_mono_ms () + timeout_ms;
-  while (at_mono_ms () < deadline) {
-    Atende__Bus__Command *cmd = s_recv (socket, (int) (deadline - at_mono_ms ()));
-    if (cmd == NULL)
-      return NULL;
-    if (cmd->body_case == kind)
-      return cmd;
-    atende__bus__command__free_unpacked (cmd, NULL);
-  }
-  return NULL;
-}
-
-static void
-s_send (void *socket, Atende__Bus__Command *cmd)
-{
-  IT_CHECK (at_bus_cmd_send (socket, cmd, 0) == AT_OK, "send to broker");
-}
-
-static void
-s_ready (void *socket, uint32_t credit, const char *worker_id)
-{
-  char *stages[] = {(char *) AT_STAGE_ROUTE};
-  Atende__Bus__Ready ready = ATENDE__BUS__READY__INIT;
-  ready.n_stages = 1;
-  ready.stages = stages;
-  ready.credit = credit;
-  ready.worker_id = (char *) worker_id;
-  Atende__Bus__Command cmd = ATENDE__BUS__COMMAND__INIT;
-  cmd.body_case = ATENDE__BUS__COMMAND__BODY_READY;
-  cmd.ready = &ready;
-  s_send (socket, &cmd);
-}
-
-static void
-s_heartbeat (void *socket)
-{
-  Atende__Bus__Heartbeat hb = ATENDE__BUS__HEARTBEAT__INIT;
-  Atende__Bus__Command cmd = ATENDE__BUS__COMMAND__INIT;
-  cmd.body_case = ATENDE__BUS__COMMAND__BODY_HEARTBEAT;
-  cmd.heartbeat = &hb;
-  s_send (socket, &cmd);
-}
-
-static void
-s_settle (void *socket, char **done, size_t n)
-{
-  Atende__Bus__Settle settle = ATENDE__BUS__SETTLE__INIT;
-  settle.n_done = n;
-  settle.done = done;
-  Atende__Bus__Command cmd = ATENDE__BUS__COMMAND__INIT;
-  cmd.body_case = ATENDE__BUS__COMMAND__BODY_SETTLE;
-  cmd.settle = &settle;
-  s_send (socket, &cmd);
-}
 
 /* ---- the published set ---- */
 
@@ -215,14 +137,14 @@ s_consume (void *worker, at_store_t *store, size_t want, int timeout_ms)
   while (done_total < want) {
     IT_CHECK (at_mono_ms () < deadline, "only %zu of %zu messages delivered", done_total, want);
     if (at_mono_ms () >= next_beat) {
-      s_heartbeat (worker);
+      tb_heartbeat (worker);
       next_beat = at_mono_ms () + HEARTBEAT_MS;
     }
-    Atende__Bus__Command *cmd = s_recv (worker, HEARTBEAT_MS);
+    Atende__Bus__Command *cmd = tb_recv (worker, HEARTBEAT_MS);
     if (cmd == NULL)
       continue;
     if (cmd->body_case == ATENDE__BUS__COMMAND__BODY_RECONNECT)
-      s_ready (worker, 64, "test-worker");
+      tb_ready_cmd (worker, AT_STAGE_ROUTE, 64, "test-worker");
     if (cmd->body_case != ATENDE__BUS__COMMAND__BODY_DELIVER) {
       atende__bus__command__free_unpacked (cmd, NULL);
       continue;
@@ -244,7 +166,7 @@ s_consume (void *worker, at_store_t *store, size_t want, int timeout_ms)
       done[n_done++] = e->id;
     }
     IT_CHECK (at_store_commit (store) == AT_OK, "commit");
-    s_settle (worker, done, n_done);
+    tb_settle (worker, done, n_done);
     done_total += n_done;
     atende__bus__command__free_unpacked (cmd, NULL);
   }
@@ -254,7 +176,7 @@ static void
 s_expect_reject (void *socket, const void *frame, size_t len, const char *what)
 {
   IT_CHECK (zmq_send (socket, frame, len, 0) == (int) len, "send %s", what);
-  Atende__Bus__Command *cmd = s_recv_kind (socket, ATENDE__BUS__COMMAND__BODY_REJECT, 5000);
+  Atende__Bus__Command *cmd = tb_recv_kind (socket, ATENDE__BUS__COMMAND__BODY_REJECT, 5000);
   IT_CHECK (cmd != NULL, "no Reject for %s", what);
   IT_CHECK (cmd->reject->reason && cmd->reject->reason[0], "Reject without reason for %s", what);
   atende__bus__command__free_unpacked (cmd, NULL);
@@ -289,8 +211,8 @@ s_bad_input (void)
   Atende__Bus__Command pc = ATENDE__BUS__COMMAND__INIT;
   pc.body_case = ATENDE__BUS__COMMAND__BODY_PUBLISH;
   pc.publish = &publish;
-  s_send (raw, &pc);
-  Atende__Bus__Command *cmd = s_recv_kind (raw, ATENDE__BUS__COMMAND__BODY_REJECT, 5000);
+  tb_send (raw, &pc);
+  Atende__Bus__Command *cmd = tb_recv_kind (raw, ATENDE__BUS__COMMAND__BODY_REJECT, 5000);
   IT_CHECK (cmd != NULL && cmd->reject->correlation == 77, "no Reject for an unknown stage");
   atende__bus__command__free_unpacked (cmd, NULL);
   at_msg_destroy (&m);
@@ -316,12 +238,12 @@ s_lease_expiry (const at_config_t *cfg, at_store_t *store)
   at_publisher_destroy (&pub);
 
   void *silent = at_bus_dealer_new (s_endpoint);
-  s_ready (silent, 5, "silent-worker");
+  tb_ready_cmd (silent, AT_STAGE_ROUTE, 5, "silent-worker");
   char held_id[AT_ID_LEN] = "";
   uint32_t held_attempt = 0;
   size_t got = 0;
   while (got < 5) {
-    Atende__Bus__Command *cmd = s_recv_kind (silent, ATENDE__BUS__COMMAND__BODY_DELIVER, 10000);
+    Atende__Bus__Command *cmd = tb_recv_kind (silent, ATENDE__BUS__COMMAND__BODY_DELIVER, 10000);
     IT_CHECK (cmd != NULL, "silent worker got %zu of 5", got);
     got += cmd->deliver->n_envelopes;
     at_strlcpy (held_id, cmd->deliver->envelopes[0]->id, sizeof held_id);
@@ -330,7 +252,7 @@ s_lease_expiry (const at_config_t *cfg, at_store_t *store)
   }
   /* it says nothing more; a live worker picks the messages up */
   void *live = at_bus_dealer_new (s_endpoint);
-  s_ready (live, 64, "live-worker");
+  tb_ready_cmd (live, AT_STAGE_ROUTE, 64, "live-worker");
   s_consume (live, store, 5, 20000);
   for (size_t i = first; i < s_n_sent; i++)
     IT_CHECK (s_sent[i].seen == 1, "lease message %s not redelivered", s_sent[i].id);
@@ -370,7 +292,7 @@ main (void)
   broker = s_broker_start ("broker2");
   IT_CHECK (it_wait_until (s_broker_ready, NULL, 15000), "broker not ready (see broker2.log)");
   void *worker = at_bus_dealer_new (s_endpoint);
-  s_ready (worker, 64, "test-worker");
+  tb_ready_cmd (worker, AT_STAGE_ROUTE, 64, "test-worker");
   s_consume (worker, store, N_MESSAGES, 60000);
   IT_CHECK (it_db_scalar (db, "SELECT count(*) FROM bus_message") == 0, "rows left after done");
 
