@@ -15,8 +15,9 @@ static const at_sql_t SQL_MESSAGE_SEEN = {"ticket_message_seen",
   "SELECT 1 FROM ticket_message WHERE channel = $1 AND provider_message_id = $2"
   " AND direction = 'in'", 2};
 
+/* One customer locked for a ticket decision: its id and where it was merged (0: not). */
 static const at_sql_t SQL_CUSTOMER_LOCK = {"ticket_customer_lock",
-  "SELECT id FROM customer WHERE id = $1 FOR NO KEY UPDATE", 1};
+  "SELECT id, coalesce(merged_into, 0) FROM customer WHERE id = $1 FOR NO KEY UPDATE", 1};
 
 static const at_sql_t SQL_TICKET_FIND_OPEN = {"ticket_find_open",
   "SELECT id FROM ticket WHERE customer_id = $1 AND channel = $2 AND status <> 'resolved'"
@@ -287,8 +288,6 @@ at_store_ticket_latest_order (at_store_t *store, int64_t customer_id, at_ticket_
 
 /* --- threading --------------------------------------------------------- */
 
-static const at_sql_t SQL_THREAD_CUSTOMER_LOCK = {"ticket_thread_customer_lock",
-  "SELECT id, coalesce(merged_into, 0) FROM customer WHERE id = $1 FOR NO KEY UPDATE", 1};
 
 /* $1: Message-IDs, newline-separated, in the order they count; $2: the
  * notification uuid inside each (or an empty line), aligned with $1. */
@@ -342,7 +341,7 @@ s_thread_customer (at_store_t *store, int64_t customer_id, int64_t *out)
     char customer[24];
     s_id (customer_id, customer);
     PGresult *res = NULL;
-    int rc = s_one_row (store, &res, at_store_q (store, &res, &SQL_THREAD_CUSTOMER_LOCK, customer));
+    int rc = s_one_row (store, &res, at_store_q (store, &res, &SQL_CUSTOMER_LOCK, customer));
     if (rc != AT_OK)
       return rc == AT_NOTFOUND ? AT_INVALID : rc;
     int64_t merged = strtoll (PQgetvalue (res, 0, 1), NULL, 10);
