@@ -39,6 +39,7 @@
 #include "at_store.h"
 #include "at_store_bench.h"
 #include "wrk_int.h"
+#include "at_proc.h"
 
 #define S_CUSTOMERS 1000
 #define S_LAT_THREADS 8
@@ -423,8 +424,8 @@ main (int argc, char **argv)
   if (s_store == NULL)
     return 1;
   char endpoint[64], e_db[1100], e_bind[96], e_eps[96], e_metrics[64];
-  snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", bench_free_port ());
-  s_metrics_port = bench_free_port ();
+  snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", at_proc_free_port ());
+  s_metrics_port = at_proc_free_port ();
   snprintf (e_db, sizeof e_db, "ATENDE_DATABASE_URL=%s", db);
   snprintf (e_bind, sizeof e_bind, "ATENDE_BROKER_BIND=%s", endpoint);
   snprintf (e_eps, sizeof e_eps, "ATENDE_BROKER_ENDPOINTS=%s", endpoint);

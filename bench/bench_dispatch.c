@@ -21,6 +21,7 @@
 #include "bench_util.h"
 #include "at_bus.h"
 #include "at_config.h"
+#include "at_proc.h"
 
 typedef struct {
   long messages;
@@ -49,7 +50,7 @@ static double
 s_raw (long messages, long size)
 {
   s_raw_t r = {.messages = messages, .size = size};
-  snprintf (r.endpoint, sizeof r.endpoint, "tcp://127.0.0.1:%d", bench_free_port ());
+  snprintf (r.endpoint, sizeof r.endpoint, "tcp://127.0.0.1:%d", at_proc_free_port ());
   void *ctx = zmq_ctx_new ();
   void *push = zmq_socket (ctx, ZMQ_PUSH);
   if (zmq_bind (push, r.endpoint) != 0) {
@@ -143,7 +144,7 @@ static double
 s_broker (const char *atende, long messages, long size, long batch, int publishers)
 {
   char endpoint[64];
-  snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", bench_free_port ());
+  snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", at_proc_free_port ());
   pid_t broker = s_broker_spawn (atende, endpoint);
   setenv ("ATENDE_BROKER_ENDPOINTS", endpoint, 1);
   setenv ("ATENDE_PUBLISH_TIMEOUT_MS", "10000", 1);

@@ -60,22 +60,6 @@ bench_flag_str (int argc, char **argv, const char *name, const char *def)
   return def;
 }
 
-static BENCH_UNUSED int
-bench_free_port (void)
-{
-  int fd = socket (AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
-  a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  int port = -1;
-  if (fd >= 0 && bind (fd, (struct sockaddr *) &a, sizeof a) == 0
-      && getsockname (fd, (struct sockaddr *) &a, &len) == 0)
-    port = ntohs (a.sin_port);
-  if (fd >= 0)
-    close (fd);
-  return port;
-}
-
 static BENCH_UNUSED double
 bench_secs (int64_t from_us, int64_t to_us)
 {

@@ -141,22 +141,6 @@ s_parse_args (s_demo_t *d, int argc, char **argv)
   return AT_OK;
 }
 
-static int
-s_free_port (void)
-{
-  int fd = socket (AF_INET, SOCK_STREAM, 0);
-  if (fd < 0)
-    return -1;
-  struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
-  a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  int port = -1;
-  if (bind (fd, (struct sockaddr *) &a, sizeof a) == 0
-      && getsockname (fd, (struct sockaddr *) &a, &len) == 0)
-    port = ntohs (a.sin_port);
-  close (fd);
-  return port;
-}
 
 /* Secrets, log directory, receiver, store connection. */
 static int
@@ -213,9 +197,9 @@ s_build_env (s_demo_t *d, int broker_port, int metrics_port)
 static int
 s_start_children (s_demo_t *d)
 {
-  int broker_port = s_free_port (), metrics_port = s_free_port ();
+  int broker_port = at_proc_free_port (), metrics_port = at_proc_free_port ();
   if (d->api_port == 0)
-    d->api_port = s_free_port ();
+    d->api_port = at_proc_free_port ();
   if (broker_port < 0 || metrics_port < 0 || d->api_port < 0)
     return AT_ERROR;
   snprintf (d->api_base, sizeof d->api_base, "http://127.0.0.1:%ld", d->api_port);

@@ -10,6 +10,12 @@ pid_t at_proc_spawn (char *const argv[], char *const env[], const char *log_path
 /* Sends sig, waits up to timeout_ms, then SIGKILL. Returns the exit status
  * as waitpid gives it, or -1. */
 int at_proc_stop (pid_t pid, int sig, int timeout_ms);
+/* A loopback TCP port nothing listens on, for a child to bind. It comes
+ * from below the kernel's ephemeral range (ip_local_port_range), so no
+ * outgoing connection can take it as its source port between this call
+ * and the child's bind; each process walks its own stretch of that range,
+ * so parallel callers rarely pick the same one. Returns -1 if none. */
+int at_proc_free_port (void);
 /* Path of the running executable (readlink /proc/self/exe) into out. */
 int at_proc_self_exe (char *out, size_t cap);
 #endif

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -126,4 +128,56 @@ at_proc_self_exe (char *out, size_t cap)
     return AT_ERROR;
   out[n] = '\0';
   return AT_OK;
+}
+
+#define S_PORT_LO 20000   /* below every usual ephemeral range (Linux: 32768) */
+
+/* The first port of the kernel's ephemeral range, 32768 if unknown. */
+static int
+s_ephemeral_lo (void)
+{
+  int lo = 32768;
+  FILE *f = fopen ("/proc/sys/net/ipv4/ip_local_port_range", "r");
+  if (f) {
+    if (fscanf (f, "%d", &lo) != 1)
+      lo = 32768;
+    fclose (f);
+  }
+  return lo;
+}
+
+/* True when a listener can bind port on 127.0.0.1 right now. */
+static bool
+s_port_bindable (int port)
+{
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return false;
+  int one = 1;
+  setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);   /* as listeners do */
+  struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port) };
+  a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  bool ok = bind (fd, (struct sockaddr *) &a, sizeof a) == 0;
+  close (fd);
+  return ok;
+}
+
+int
+at_proc_free_port (void)
+{
+  static int next;
+  int hi = s_ephemeral_lo ();
+  if (hi <= S_PORT_LO + 1000)
+    hi = 65536;                       /* an odd range: use the one above 20000 */
+  int span = hi - S_PORT_LO;
+  if (next < S_PORT_LO || next >= hi)   /* this process's stretch starts at a pid-spread place */
+    next = S_PORT_LO + (int) (((long) getpid () * 211) % span);
+  for (int tries = 0; tries < span; tries++) {
+    int port = next++;
+    if (next >= hi)
+      next = S_PORT_LO;
+    if (s_port_bindable (port))
+      return port;
+  }
+  return -1;
 }

@@ -39,20 +39,6 @@ typedef struct {
   long status;
 } s_request_t;
 
-static int
-s_free_port (void)
-{
-  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
-  socklen_t len = sizeof sa;
-  int fd = socket (AF_INET, SOCK_STREAM, 0);
-  if (fd < 0 || bind (fd, (struct sockaddr *) &sa, sizeof sa) != 0
-      || getsockname (fd, (struct sockaddr *) &sa, &len) != 0) {
-    perror ("port");
-    exit (1);
-  }
-  close (fd);
-  return ntohs (sa.sin_port);
-}
 
 static long long
 s_scalar (PGconn *db, const char *sql)
@@ -190,7 +176,7 @@ static size_t
 s_start (const s_opts_t *o, char *api, size_t api_cap, pid_t *pids)
 {
   static char db_env[1024], bind_env[64], ep_env[64], port_env[64], threads_env[64];
-  int broker = s_free_port (), port = s_free_port ();
+  int broker = at_proc_free_port (), port = at_proc_free_port ();
   snprintf (db_env, sizeof db_env, "ATENDE_DATABASE_URL=%s", o->db_url);
   snprintf (bind_env, sizeof bind_env, "ATENDE_BROKER_BIND=tcp://127.0.0.1:%d", broker);
   snprintf (ep_env, sizeof ep_env, "ATENDE_BROKER_ENDPOINTS=tcp://127.0.0.1:%d", broker);

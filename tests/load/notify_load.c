@@ -45,20 +45,6 @@ typedef struct {
   long n, received;
 } s_timing_t;
 
-static int
-s_free_port (void)
-{
-  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK)};
-  socklen_t len = sizeof sa;
-  int fd = socket (AF_INET, SOCK_STREAM, 0);
-  if (fd < 0 || bind (fd, (struct sockaddr *) &sa, sizeof sa) != 0
-      || getsockname (fd, (struct sockaddr *) &sa, &len) != 0) {
-    perror ("port");
-    exit (1);
-  }
-  close (fd);
-  return ntohs (sa.sin_port);
-}
 
 /* The fake's hook: "to":"55118000xxxxx" names the order. */
 static void
@@ -234,7 +220,7 @@ main (int argc, char **argv)
              " [--concurrency C] [--batch B]\n", argv[0]);
     return 2;
   }
-  int broker = s_free_port (), http = s_free_port ();
+  int broker = at_proc_free_port (), http = at_proc_free_port ();
   s_timing_t t = {.n = o.orders};
   t.published_us = calloc ((size_t) o.orders, sizeof *t.published_us);
   t.received_us = calloc ((size_t) o.orders, sizeof *t.received_us);

@@ -192,19 +192,6 @@ it_db_text (PGconn *conn, const char *sql)
   return v;
 }
 
-int
-it_free_port (void)
-{
-  int fd = socket (AF_INET, SOCK_STREAM, 0);
-  IT_CHECK (fd >= 0, "socket: %s", strerror (errno));
-  struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
-  a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  IT_CHECK (bind (fd, (struct sockaddr *) &a, sizeof a) == 0, "bind: %s", strerror (errno));
-  socklen_t len = sizeof a;
-  IT_CHECK (getsockname (fd, (struct sockaddr *) &a, &len) == 0, "getsockname");
-  close (fd);
-  return ntohs (a.sin_port);
-}
 
 pid_t
 it_spawn_atende (const char *name, const char *const *args, const char *const *env)
@@ -331,4 +318,12 @@ it_http (const char *method, const char *url, const char *content_type,
   else
     free (b.data);
   return status;
+}
+
+int
+it_free_port (void)
+{
+  int port = at_proc_free_port ();
+  IT_CHECK (port > 0, "no free loopback port");
+  return port;
 }

@@ -46,21 +46,6 @@ typedef struct {
   long long events_sent, events_retried, events_failed, checks_sent;
 } s_replay_t;
 
-static int
-s_free_port (void)
-{
-  int fd = socket (AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK)};
-  socklen_t len = sizeof a;
-  if (fd < 0 || bind (fd, (struct sockaddr *) &a, sizeof a) != 0
-      || getsockname (fd, (struct sockaddr *) &a, &len) != 0) {
-    if (fd >= 0)
-      close (fd);
-    return -1;
-  }
-  close (fd);
-  return ntohs (a.sin_port);
-}
 
 /* The JSON body of one order event. */
 static char *
@@ -331,7 +316,7 @@ s_drain (at_store_t *store)
 static int
 s_args (int argc, char **argv, const char **dir, long *orders, long *workers, long *conc)
 {
-  for (int i = 1; i < argc; i++) {
+  for (int i = 1; i < argc; i += 2) {   /* every option takes a value */
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (strcmp (argv[i], "--data") == 0 && v)
       *dir = v;
@@ -348,7 +333,6 @@ s_args (int argc, char **argv, const char **dir, long *orders, long *workers, lo
                        " [--concurrency 1..%d]\n", S_WORKERS_MAX, S_CONC_MAX);
       return AT_INVALID;
     }
-    i++;
   }
   return AT_OK;
 }
@@ -415,7 +399,7 @@ main (int argc, char **argv)
   demo_receiver_t *rx = store ? demo_receiver_new (S_SECRET, 0) : NULL;
   s_procs_t procs = {0};
   s_replay_t r = {.data = data, .concurrency = (int) conc};
-  int bus_port = s_free_port (), api_port = s_free_port ();
+  int bus_port = at_proc_free_port (), api_port = at_proc_free_port ();
   snprintf (r.api, sizeof r.api, "http://127.0.0.1:%d", api_port);
   curl_global_init (CURL_GLOBAL_DEFAULT);
   rc = 1;
