@@ -430,7 +430,10 @@ main (int argc, char **argv)
   snprintf (e_bind, sizeof e_bind, "ATENDE_BROKER_BIND=%s", endpoint);
   snprintf (e_eps, sizeof e_eps, "ATENDE_BROKER_ENDPOINTS=%s", endpoint);
   snprintf (e_metrics, sizeof e_metrics, "ATENDE_BROKER_METRICS_PORT=%d", s_metrics_port);
-  char *env[] = {e_db, e_bind, e_eps, e_metrics, "ATENDE_LOG_LEVEL=warn",
+  char e_log[64];   /* BENCH_LOG_LEVEL=debug shows the broker's sweeps and commits */
+  snprintf (e_log, sizeof e_log, "ATENDE_LOG_LEVEL=%s",
+            getenv ("BENCH_LOG_LEVEL") ? getenv ("BENCH_LOG_LEVEL") : "warn");
+  char *env[] = {e_db, e_bind, e_eps, e_metrics, e_log,
                  "ATENDE_BUS_BACKLOG_MAX=1000000000", "ATENDE_WORKER_METRICS_PORT=0", NULL};
   setenv ("ATENDE_BROKER_ENDPOINTS", endpoint, 1);
   setenv ("ATENDE_PUBLISH_TIMEOUT_MS", "10000", 1);

@@ -2,8 +2,9 @@
  * "Per-key order"). A message released for a retry, or left in PostgreSQL
  * because its queue was full, becomes its key's blocker: later messages of
  * that stage and key are neither queued nor delivered until it is done or
- * dead-lettered; they wait in PostgreSQL, where the sweep loads only the
- * head of each key. */
+ * dead-lettered; they wait in PostgreSQL, where the sweep loads each key's
+ * run from its head on, in order, and sets the blocker again where the run
+ * stops. */
 #include "brk_server.h"
 #include "at_log.h"
 
@@ -70,12 +71,17 @@ brk_key_unblock (brk_t *self, const at_msg_t *msg)
 }
 
 void
-brk_key_head (brk_t *self, const at_msg_t *msg)
+brk_key_set (brk_t *self, const char *stage, const char *key, const char *id)
 {
-  const char *blocker = brk_key_blocker (self, msg);
-  if (blocker && strcmp (blocker, msg->id) != 0) {
-    char name[AT_STAGE_LEN + AT_KEY_LEN + 2];
-    brk_key_name (msg->stage, msg->key, name, sizeof name);
+  if (key[0] == '\0')
+    return;
+  char name[AT_STAGE_LEN + AT_KEY_LEN + 2];
+  brk_key_name (stage, key, name, sizeof name);
+  if (id == NULL)
     zhashx_delete (self->blocked, name);
+  else {
+    const char *blocker = zhashx_lookup (self->blocked, name);
+    if (blocker == NULL || strcmp (blocker, id) != 0)
+      zhashx_update (self->blocked, name, strdup (id));   /* frees the old id */
   }
 }

@@ -16,7 +16,6 @@
 
 #define BRK_IDENTITY_MAX 255
 #define BRK_PEERS_MAX 4096
-#define BRK_LOOKAHEAD 64              /* entries looked at past a busy key */
 #define BRK_QUEUE_BYTES_MAX (256u * 1024 * 1024)   /* payload bytes held per stage */
 #define BRK_DRAIN_MAX 4096            /* commands read per wake-up */
 #define BRK_CREDIT_MAX 100000
@@ -53,6 +52,8 @@ typedef struct {
   uint64_t done_at_stats;             /* settled_done at the last stats tick */
   size_t rr;                          /* round-robin cursor over peers */
   bool sweep_more;                    /* the last sweep filled the room: more may wait */
+  int sweep_keys;                     /* keys the last sweep found (sizes the next runs) */
+  int64_t sweep_took_ms;              /* how long the last sweep took */
   bool unblocked;                     /* a key's blocker finished: its followers wait in
                                        * PostgreSQL, sweep again soon */
   int64_t swept_ms;                   /* when this stage was last swept */
@@ -151,6 +152,9 @@ void brk_store_lost (brk_t *self);
  * order"). The blocker of a key is the oldest message of it that the broker
  * does not hold: no later message of that stage and key is queued or
  * delivered until the blocker is done or dead-lettered. */
+/* The blocker of a key whose rows a sweep could not all bring into memory:
+ * never a message id, so only a sweep clears it. */
+#define BRK_KEY_IN_STORE "(rows in PostgreSQL)"
 /* "stage\x1fkey" of a message into out (cap >= AT_STAGE_LEN + AT_KEY_LEN + 2). */
 void brk_key_name (const char *stage, const char *key, char *out, size_t cap);
 /* The id blocking msg's key, or NULL (none, or an empty key). */
@@ -162,9 +166,10 @@ const char *brk_key_blocker (brk_t *self, const at_msg_t *msg);
 void brk_key_block (brk_t *self, const at_msg_t *msg, bool replace);
 /* msg is done or dead-lettered: its key is free again if it blocked it. */
 void brk_key_unblock (brk_t *self, const at_msg_t *msg);
-/* The sweep found msg as the head of its key in PostgreSQL: a blocker other
- * than msg is gone (done without a Settle reaching this broker). */
-void brk_key_head (brk_t *self, const at_msg_t *msg);
+/* The sweep read a key's run from PostgreSQL: its blocker becomes id, the
+ * first row of the run it did not bring into memory, or none (id NULL)
+ * when the whole run is held. */
+void brk_key_set (brk_t *self, const char *stage, const char *key, const char *id);
 
 /* brk_workers.c */
 brk_peer_t *brk_peer_find (brk_t *self, const brk_identity_t *identity);

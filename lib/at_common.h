@@ -51,5 +51,6 @@ char *at_strdup (const char *s);
 char *at_strndup (const char *s, size_t n);
 void *at_malloc (size_t size);
 void *at_calloc (size_t n, size_t size);
+void *at_realloc (void *ptr, size_t size);
 
 #endif

@@ -39,6 +39,8 @@
     "messages a worker may hold at once (flow-control credit)") \
   X(INT, worker_batch, "ATENDE_WORKER_BATCH", "64", 1, 10000, \
     "messages a worker applies in one transaction") \
+  X(INT, worker_lock_timeout_ms, "ATENDE_WORKER_LOCK_TIMEOUT_MS", "200", 0, 600000, \
+    "a message that waits this long on a row lock is set aside and run again after its batch commits (0: wait)") \
   X(INT, drain_grace_ms, "ATENDE_DRAIN_GRACE_MS", "10000", 0, 600000, \
     "on SIGTERM, time to finish in-flight work before exiting") \
   X(STR, api_address, "ATENDE_API_ADDRESS", "0.0.0.0", 0, 0, \

@@ -41,10 +41,19 @@ int at_store_do (at_store_t *self, const at_sql_t *sql, ...);
 
 /* Transactions and savepoints (plain commands, no parameters). */
 int at_store_begin (at_store_t *self);
+/* BEGIN, and lock waits in this transaction end after lock_timeout_ms
+ * (0: no limit) with a conflict (AT_AGAIN) instead of waiting on. */
+int at_store_begin_wait (at_store_t *self, int lock_timeout_ms);
+/* How many statements have lost a lock or serialization conflict on this
+ * connection (deadlock 40P01, lock timeout 55P03, serialization 40001):
+ * compare before and after some work to learn whether it lost one. */
+uint64_t at_store_conflicts (const at_store_t *self);
 int at_store_commit (at_store_t *self);
 int at_store_rollback (at_store_t *self);
 int at_store_savepoint (at_store_t *self);        /* SAVEPOINT at_sp */
 int at_store_savepoint_release (at_store_t *self);
+/* Releases the current savepoint and takes a new one, in one round trip. */
+int at_store_savepoint_next (at_store_t *self);
 int at_store_savepoint_rollback (at_store_t *self);
 
 /* Message of the last failure on this connection ("" if none). */

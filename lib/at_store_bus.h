@@ -23,6 +23,20 @@ int at_store_bus_insert (at_store_t *store, at_msg_t *const *msgs, size_t n,
  * AT_STALE when no row matched. */
 int at_store_bus_done (at_store_t *store, const char *id, uint32_t attempt);
 
+/* Ids found by the sweep (at_store_bus_ready_ids) or locked (at_store_bus_lock). */
+typedef void (*at_store_bus_id_fn) (const char *id, const char *key, bool stops, void *arg);
+
+/* A worker's batch, inside its transaction: locks the rows of these ids at
+ * these attempts (FOR UPDATE SKIP LOCKED) and calls fn (key "", stops
+ * false) with each id it locked. An id not reported is stale (fenced, done,
+ * or being fenced right now): its message must not be applied. */
+int at_store_bus_lock (at_store_t *store, const char *const *ids, const uint32_t *attempts,
+                       size_t n, at_store_bus_id_fn fn, void *arg);
+/* Marks done the messages whose rows this transaction locked with
+ * at_store_bus_lock: one DELETE; *deleted_out rows it removed. */
+int at_store_bus_done_many (at_store_t *store, const char *const *ids, size_t n,
+                            size_t *deleted_out);
+
 /* Schedules a retry: attempt = attempt + 1, not_before = now() + delay_ms,
  * last_error = reason (may be NULL), WHERE id AND attempt.
  * AT_STALE when no row matched. */
@@ -53,12 +67,16 @@ typedef struct {
 int at_store_bus_stats (at_store_t *store, int shard, int count, int64_t count_cap,
                         at_store_bus_stat_t *stats, size_t cap, size_t *n_out);
 
-/* Calls fn with the id of every message of `stage` whose not_before has
- * passed and that is the head of its key (no row of the same stage and key
- * inserted before it, migration 007, is due or waiting for a retry), oldest
- * first, at most limit (no payloads read). */
-typedef void (*at_store_bus_id_fn) (const char *id, void *arg);
-int at_store_bus_ready_ids (at_store_t *store, const char *stage, int shard, int limit,
+/* The sweep: the heads of their keys among the due messages of `stage`
+ * and `shard` (a head: no row of the same stage and key inserted before it,
+ * migration 007, is due or waits for a retry), oldest first, at most limit,
+ * each followed by its key's run (no payloads read). fn gets, in that order,
+ * the head and the rows of its key after it that are due, at most `run` in
+ * all, with stops = false; then, when the key has more rows that keep order
+ * (due, or waiting for a retry), the first of them with stops = true: it and
+ * everything after it must wait. A row waiting for a retry always stops its
+ * run. The empty key has no order: its rows come alone. */
+int at_store_bus_ready_ids (at_store_t *store, const char *stage, int shard, int limit, int run,
                             at_store_bus_id_fn fn, void *arg);
 
 /* Counts, up to cap, the rows of `stage` and `shard` that take part in key
@@ -66,8 +84,8 @@ int at_store_bus_ready_ids (at_store_t *store, const char *stage, int shard, int
 int at_store_bus_ordered_count (at_store_t *store, const char *stage, int shard, int64_t cap,
                                 int64_t *count_out);
 
-/* Loads the messages with these ids that are still pending, in order of
- * not_before then id, and calls fn for each. fn takes ownership of the
+/* Loads the messages with these ids that are still pending, in the order
+ * of ids, and calls fn for each. fn takes ownership of the
  * message (it nulls *msg_p, or leaves it for this function to free). */
 typedef void (*at_store_bus_msg_fn) (at_msg_t **msg_p, void *arg);
 int at_store_bus_fetch (at_store_t *store, const char *const *ids, size_t n,

@@ -90,6 +90,15 @@ at_malloc (size_t size)
 }
 
 void *
+at_realloc (void *ptr, size_t size)
+{
+  void *p = realloc (ptr, size ? size : 1);
+  if (p == NULL)
+    s_oom ();
+  return p;
+}
+
+void *
 at_calloc (size_t n, size_t size)
 {
   void *p = calloc (n ? n : 1, size ? size : 1);

@@ -17,6 +17,7 @@ struct at_store {
   char *comp;
   zhashx_t *prepared;     /* statement names prepared on this connection */
   char last_error[512];
+  uint64_t conflicts;     /* statements that lost a lock or serialization conflict */
 };
 
 static void
@@ -112,6 +113,13 @@ s_classify (at_store_t *self, PGresult *res, const char *what)
   }
   if (strcmp (state, "23505") == 0)
     return AT_CONFLICT;   /* expected by callers who race on purpose: no log */
+  if (strcmp (state, "55P03") == 0) {   /* a lock wait we limited: the caller steps back */
+    self->conflicts++;
+    at_debug (self->comp, "msg=\"lock wait timed out\" stmt=%s", what);
+    return AT_AGAIN;
+  }
+  if (strcmp (state, "40001") == 0 || strcmp (state, "40P01") == 0)
+    self->conflicts++;
   if (strcmp (state, "40001") == 0 || strcmp (state, "40P01") == 0 || strcmp (state, "55P03") == 0
       || strncmp (state, "08", 2) == 0
       || strcmp (state, "57P01") == 0) {
@@ -206,9 +214,34 @@ s_command (at_store_t *self, const char *text)
 }
 
 int at_store_begin (at_store_t *self) { return s_command (self, "BEGIN"); }
+
+/* BEGIN and this transaction's lock_timeout in one round trip (a simple
+ * query may hold several statements; its result is the last one's). */
+int
+at_store_begin_wait (at_store_t *self, int lock_timeout_ms)
+{
+  if (lock_timeout_ms <= 0)
+    return at_store_begin (self);
+  char text[64];
+  snprintf (text, sizeof text, "BEGIN; SET LOCAL lock_timeout = %d", lock_timeout_ms);
+  int rc = s_command (self, text);
+  if (rc != AT_OK && at_store_ok (self))
+    s_command (self, "ROLLBACK");
+  return rc;
+}
+
+uint64_t
+at_store_conflicts (const at_store_t *self)
+{
+  return self->conflicts;
+}
 int at_store_commit (at_store_t *self) { return s_command (self, "COMMIT"); }
 int at_store_rollback (at_store_t *self) { return s_command (self, "ROLLBACK"); }
 int at_store_savepoint (at_store_t *self) { return s_command (self, "SAVEPOINT at_sp"); }
+int at_store_savepoint_next (at_store_t *self)
+{
+  return s_command (self, "RELEASE SAVEPOINT at_sp; SAVEPOINT at_sp");
+}
 int at_store_savepoint_release (at_store_t *self) { return s_command (self, "RELEASE SAVEPOINT at_sp"); }
 int at_store_savepoint_rollback (at_store_t *self) { return s_command (self, "ROLLBACK TO SAVEPOINT at_sp"); }
 

@@ -34,6 +34,19 @@ static const at_sql_t SQL_BUS_INSERT = {"bus_insert",
 static const at_sql_t SQL_BUS_DONE = {"bus_done",
   "DELETE FROM bus_message WHERE id = $1::uuid AND attempt = $2::int4", 2};
 
+/* A worker's batch takes its rows at the attempts it was given, skipping
+ * rows locked by anyone else (a lease expiry in progress): what it gets no
+ * one can fence until it commits, so marking them done later cannot miss. */
+static const at_sql_t SQL_BUS_LOCK = {"bus_lock",
+  "SELECT b.id::text FROM bus_message b"
+  " JOIN unnest ($1::text[]::uuid[], $2::int4[]) AS u (id, attempt)"
+  "  ON b.id = u.id AND b.attempt = u.attempt"
+  " FOR UPDATE OF b SKIP LOCKED", 2};
+
+/* The done messages of a batch, whose rows it holds (bus_lock). */
+static const at_sql_t SQL_BUS_DONE_MANY = {"bus_done_many",
+  "DELETE FROM bus_message WHERE id = ANY ($1::text[]::uuid[])", 1};
+
 static const at_sql_t SQL_BUS_RETRY = {"bus_retry",
   "UPDATE bus_message SET attempt = attempt + 1,"
   " not_before = now () + $3::int8 * interval '1 millisecond', last_error = $4,"
@@ -72,16 +85,33 @@ static const at_sql_t SQL_BUS_ESTIMATE = {"bus_estimate",
   "   AND st.attname = 'stage') v"
   " WHERE c.oid = 'bus_message'::regclass", 0};
 
-/* Due rows that are the head of their key: no row of the same stage and key
- * inserted before them is due or waits for a retry (a delayed publish takes
- * its place when due; an empty key has no order). One probe of
- * bus_message_key_order (migration 007) per candidate. */
+/* The sweep's rows: due rows that are the head of their key (no row of the
+ * same stage and key inserted before them is due or waits for a retry; a
+ * delayed publish takes its place when due; the empty key has no order),
+ * oldest first, at most $2, among the 4 x $2 oldest due rows (so a sweep
+ * costs the same with a few keys of long backlogs as with many keys: one
+ * probe per key of that window, its earliest row there); then
+ * for each head with a key, its run: the
+ * rows of that key from the head on that are due or wait for a retry, in
+ * insertion order, at most $4 (migration 007's index). `stops`: the row
+ * waits for a retry, so nothing after it may be loaded yet. */
 static const at_sql_t SQL_BUS_READY_IDS = {"bus_ready_ids",
-  "SELECT m.id::text FROM bus_message m WHERE m.stage = $1 AND m.shard = $3::int4"
-  " AND m.not_before <= now ()"
-  " AND (m.key = '' OR NOT EXISTS (SELECT 1 FROM bus_message o WHERE o.stage = m.stage"
-  "  AND o.key = m.key AND o.seq < m.seq AND (o.not_before <= now () OR o.attempt > 1)))"
-  " ORDER BY m.not_before, m.id LIMIT $2::int4", 3};
+  "WITH w AS (SELECT id, key, seq, not_before FROM bus_message"
+  "  WHERE stage = $1 AND shard = $3::int4 AND not_before <= now ()"
+  "  ORDER BY not_before, id LIMIT $2::int4 * 4),"
+  " c AS (SELECT DISTINCT ON (key) id, key, seq, not_before FROM w WHERE key <> ''"
+  "  ORDER BY key, seq),"
+  " h AS (SELECT * FROM (SELECT * FROM c WHERE NOT EXISTS (SELECT 1 FROM bus_message o"
+  "   WHERE o.stage = $1 AND o.key = c.key AND o.seq < c.seq"
+  "   AND (o.not_before <= now () OR o.attempt > 1))"
+  "  UNION ALL SELECT * FROM w WHERE key = '') x ORDER BY not_before, id LIMIT $2::int4)"
+  " SELECT r.id::text, h.key, r.stops, h.not_before, h.id AS head, r.seq FROM h,"
+  "  LATERAL (SELECT o.id, o.seq, o.not_before > now () AS stops FROM bus_message o"
+  "   WHERE o.stage = $1 AND o.key = h.key AND o.seq >= h.seq"
+  "   AND (o.not_before <= now () OR o.attempt > 1) ORDER BY o.seq LIMIT $4::int4) r"
+  "  WHERE h.key <> ''"
+  " UNION ALL SELECT h.id::text, h.key, false, h.not_before, h.id, h.seq FROM h WHERE h.key = ''"
+  " ORDER BY 4, 5, 6", 4};
 
 /* Rows of a stage and shard that take part in key order (due, or waiting
  * for a retry), counted up to a cap. */
@@ -108,8 +138,8 @@ static const at_sql_t SQL_BUS_FETCH = {"bus_fetch",
   "SELECT id::text, stage, key, type, attempt,"
   " (extract (epoch FROM created_at) * 1000000)::int8,"
   " (extract (epoch FROM not_before) * 1000000)::int8, trace_id, payload"
-  " FROM unnest ($1::text[]::uuid[]) AS want (id) JOIN bus_message USING (id)"
-  " ORDER BY not_before, id", 1};
+  " FROM unnest ($1::text[]::uuid[]) WITH ORDINALITY AS want (id, ord) JOIN bus_message USING (id)"
+  " ORDER BY want.ord", 1};
 
 /* Lease expiry without waiting on a row lock: a row a worker's open
  * transaction holds is skipped. Answers (bumped, still there): (1, _) done;
@@ -129,7 +159,8 @@ static const at_sql_t SQL_BUS_BUMP = {"bus_bump",
  * backlog. */
 static const at_sql_t SQL_BUS_SESSION = {"bus_session",
   "SELECT set_config ('lock_timeout', $1, false),"
-  " set_config ('plan_cache_mode', 'force_custom_plan', false)", 1};
+  " set_config ('plan_cache_mode', 'force_custom_plan', false),"
+  " set_config ('jit', 'off', false)", 1};
 
 /* ---- binary array builder (PostgreSQL array_recv format) ---- */
 
@@ -289,6 +320,59 @@ at_store_bus_done (at_store_t *store, const char *id, uint32_t attempt)
 }
 
 int
+at_store_bus_lock (at_store_t *store, const char *const *ids, const uint32_t *attempts, size_t n,
+                   at_store_bus_id_fn fn, void *arg)
+{
+  if (n == 0)
+    return AT_OK;
+  if (n > INT32_MAX / 64)
+    return AT_INVALID;
+  s_buf_t a_ids = {0}, a_att = {0};
+  s_array_begin (&a_ids, S_OID_TEXT, n);
+  s_array_begin (&a_att, S_OID_INT4, n);
+  for (size_t i = 0; i < n; i++) {
+    s_array_text (&a_ids, ids[i]);
+    s_array_int4 (&a_att, (int32_t) attempts[i]);
+  }
+  const char *values[2] = {(const char *) a_ids.data, (const char *) a_att.data};
+  int lengths[2] = {(int) a_ids.len, (int) a_att.len};
+  int formats[2] = {1, 1};
+  PGresult *res = NULL;
+  int rc = at_store_exec (store, &SQL_BUS_LOCK, values, lengths, formats, &res);
+  free (a_ids.data);
+  free (a_att.data);
+  if (rc == AT_OK)
+    for (int r = 0; r < PQntuples (res); r++)
+      fn (PQgetvalue (res, r, 0), "", false, arg);
+  PQclear (res);
+  return rc;
+}
+
+int
+at_store_bus_done_many (at_store_t *store, const char *const *ids, size_t n, size_t *deleted_out)
+{
+  *deleted_out = 0;
+  if (n == 0)
+    return AT_OK;
+  if (n > INT32_MAX / 64)
+    return AT_INVALID;
+  s_buf_t a_ids = {0};
+  s_array_begin (&a_ids, S_OID_TEXT, n);
+  for (size_t i = 0; i < n; i++)
+    s_array_text (&a_ids, ids[i]);
+  const char *values[1] = {(const char *) a_ids.data};
+  int lengths[1] = {(int) a_ids.len};
+  int formats[1] = {1};
+  PGresult *res = NULL;
+  int rc = at_store_exec (store, &SQL_BUS_DONE_MANY, values, lengths, formats, &res);
+  free (a_ids.data);
+  if (rc == AT_OK)
+    *deleted_out = (size_t) strtoull (PQcmdTuples (res), NULL, 10);
+  PQclear (res);
+  return rc;
+}
+
+int
 at_store_bus_retry (at_store_t *store, const char *id, uint32_t attempt, int64_t delay_ms,
                     const char *reason)
 {
@@ -417,21 +501,38 @@ fail:
 }
 
 int
-at_store_bus_ready_ids (at_store_t *store, const char *stage, int shard, int limit,
+at_store_bus_ready_ids (at_store_t *store, const char *stage, int shard, int limit, int run,
                         at_store_bus_id_fn fn, void *arg)
 {
   if (limit <= 0)
     return AT_OK;
-  char lim[16], shard_text[16];
+  if (run < 1)
+    run = 1;
+  char lim[16], shard_text[16], run_text[16];
   snprintf (lim, sizeof lim, "%d", limit);
   snprintf (shard_text, sizeof shard_text, "%d", shard);
+  snprintf (run_text, sizeof run_text, "%d", run < INT32_MAX ? run + 1 : run);   /* + the stop */
   PGresult *res = NULL;
-  int rc = at_store_q (store, &res, &SQL_BUS_READY_IDS, stage, lim, shard_text);
+  int rc = at_store_q (store, &res, &SQL_BUS_READY_IDS, stage, lim, shard_text, run_text);
   if (rc != AT_OK)
     return rc;
   int rows = PQntuples (res);
-  for (int r = 0; r < rows; r++)
-    fn (PQgetvalue (res, r, 0), arg);
+  const char *key = NULL;
+  int taken = 0;
+  bool stopped = false;
+  for (int r = 0; r < rows; r++) {
+    const char *id = PQgetvalue (res, r, 0), *k = PQgetvalue (res, r, 1);
+    if (key == NULL || strcmp (k, key) != 0 || k[0] == '\0') {   /* the next head */
+      key = k;
+      taken = 0;
+      stopped = false;
+    }
+    if (stopped)
+      continue;
+    stopped = PQgetvalue (res, r, 2)[0] == 't' || taken == run;
+    taken++;
+    fn (id, k, stopped, arg);
+  }
   PQclear (res);
   return AT_OK;
 }

@@ -1,24 +1,34 @@
 /* wrk_batch: one batch of delivered messages in one PostgreSQL transaction.
  *
  *   prepare (outside the transaction)
- *   BEGIN
+ *   BEGIN (lock waits limited to ATENDE_WORKER_LOCK_TIMEOUT_MS)
  *     per message: SAVEPOINT; handle;
  *       AT_OK       mark done (fenced on attempt) + insert what it produced
+ *       conflict    (lost a deadlock, a lock wait or a serialization check)
+ *                   ROLLBACK TO SAVEPOINT; set aside for the next round
  *       AT_AGAIN..  ROLLBACK TO SAVEPOINT; retry with backoff, or dead-letter
  *                   after the last attempt
  *       AT_INVALID  ROLLBACK TO SAVEPOINT; dead-letter with the reason
  *     RELEASE SAVEPOINT
  *   COMMIT
- * Any failure of the store itself rolls the whole batch back: nothing of it
- * happened, and the messages go back to the broker as released. */
+ *   the messages set aside run again in a new transaction (up to
+ *   S_CONFLICT_ROUNDS rounds; in the last a conflict is an ordinary retry).
+ * Two batches that touch the same customers in different orders would
+ * otherwise deadlock, and PostgreSQL takes deadlock_timeout (1 s) to notice;
+ * with the lock timeout one side steps back at once and, after its COMMIT
+ * freed its locks, the other side's rows are free for it.
+ * Any failure of the store itself rolls the round back: nothing of it
+ * happened, and its messages go back to the broker as released. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <czmq.h>
 #include "wrk_int.h"
 #include "at_log.h"
 #include "at_store_bus.h"
 
 #define WRK_COMP "worker"
+#define S_CONFLICT_ROUNDS 3
 
 const at_config_t *
 wrk_ctx_config (wrk_ctx_t *ctx)
@@ -144,13 +154,13 @@ s_item_fail (wrk_ctx_t *ctx, wrk_item_t *item, int handle_rc)
   return rc;
 }
 
-/* Marks the message done and inserts what it produced. */
+/* Inserts what the message produced (its row is deleted with the round's
+ * other done rows, which the round holds locked). */
 static int
 s_item_commit (wrk_ctx_t *ctx, wrk_item_t *item)
 {
-  at_msg_t *msg = item->m.msg;
-  int rc = at_store_bus_done (ctx->store, msg->id, msg->attempt);
-  if (rc == AT_OK && item->n_produced > 0) {
+  int rc = AT_OK;
+  if (item->n_produced > 0) {
     size_t inserted = 0;
     rc = at_store_bus_insert_sharded (ctx->store, item->produced, item->n_produced,
                                       (int) ctx->cfg->broker_count, &inserted);
@@ -167,13 +177,20 @@ s_item_commit (wrk_ctx_t *ctx, wrk_item_t *item)
   return rc;
 }
 
-/* One message in its savepoint. AT_OK when it is settled (outcome set);
- * anything else aborts the batch. */
+/* One message in its savepoint. AT_OK when it is settled (outcome set) or
+ * set aside (*deferred: it lost a lock conflict, and this is not the last
+ * round); anything else aborts the round. */
 static int
-s_item_run (wrk_ctx_t *ctx, wrk_item_t *item, bool prepared)
+s_item_run (wrk_ctx_t *ctx, wrk_item_t *item, bool prepared, bool last_round, bool *deferred,
+            bool *sp_open)
 {
-  if (at_store_savepoint (ctx->store) != AT_OK)
+  *deferred = false;
+  /* the previous message's savepoint is released as this one's is taken:
+   * one round trip (COMMIT releases the last) */
+  if ((*sp_open ? at_store_savepoint_next (ctx->store) : at_store_savepoint (ctx->store)) != AT_OK)
     return AT_AGAIN;
+  *sp_open = true;
+  uint64_t conflicts = at_store_conflicts (ctx->store);
   int rc;
   if (prepared) {
     ctx->current = item;
@@ -189,7 +206,7 @@ s_item_run (wrk_ctx_t *ctx, wrk_item_t *item, bool prepared)
     rc = s_item_commit (ctx, item);
     if (rc == AT_OK) {
       item->outcome = WRK_OUT_DONE;
-      return at_store_savepoint_release (ctx->store);
+      return AT_OK;
     }
     if (rc != AT_STALE && !at_store_ok (ctx->store))
       return AT_AGAIN;
@@ -197,7 +214,12 @@ s_item_run (wrk_ctx_t *ctx, wrk_item_t *item, bool prepared)
   s_produced_free (item);
   if (at_store_savepoint_rollback (ctx->store) != AT_OK)
     return AT_AGAIN;
-  if (rc == AT_STALE)
+  if (rc != AT_STALE && !last_round && at_store_conflicts (ctx->store) != conflicts) {
+    item->m.reason[0] = '\0';
+    *deferred = true;   /* another transaction holds what it needs: after our COMMIT */
+    ctx->n_conflicts++;
+  }
+  else if (rc == AT_STALE)
     item->outcome = WRK_OUT_STALE;
   else {
     if (rc != AT_INVALID)
@@ -206,7 +228,58 @@ s_item_run (wrk_ctx_t *ctx, wrk_item_t *item, bool prepared)
     if (rc != AT_OK && rc != AT_STALE)
       return rc;
   }
-  return at_store_savepoint_release (ctx->store);
+  return AT_OK;
+}
+
+/* The round's rows, locked at their attempts: an item whose row it did
+ * not get is stale (fenced, or being fenced) and is not run. */
+static void
+s_on_locked (const char *id, const char *key, bool stops, void *arg)
+{
+  (void) key;
+  (void) stops;
+  zhashx_t *want = arg;
+  wrk_item_t *item = zhashx_lookup (want, id);
+  if (item)
+    item->locked = true;
+}
+
+static int
+s_round_lock (wrk_ctx_t *ctx, wrk_item_t **todo, size_t n)
+{
+  const char **ids = at_calloc (n, sizeof *ids);
+  uint32_t *attempts = at_calloc (n, sizeof *attempts);
+  zhashx_t *want = zhashx_new ();
+  for (size_t k = 0; k < n; k++) {
+    ids[k] = todo[k]->m.msg->id;
+    attempts[k] = todo[k]->m.msg->attempt;
+    todo[k]->locked = false;
+    zhashx_insert (want, ids[k], todo[k]);
+  }
+  int rc = at_store_bus_lock (ctx->store, ids, attempts, n, s_on_locked, want);
+  zhashx_destroy (&want);
+  free (attempts);
+  free (ids);
+  return rc;
+}
+
+/* Deletes the rows of the round's done messages, all held by the round. */
+static int
+s_round_done (wrk_ctx_t *ctx, wrk_item_t **todo, size_t n)
+{
+  const char **ids = at_calloc (n, sizeof *ids);
+  size_t n_done = 0, deleted = 0;
+  for (size_t k = 0; k < n; k++)
+    if (todo[k]->outcome == WRK_OUT_DONE)
+      ids[n_done++] = todo[k]->m.msg->id;
+  int rc = at_store_bus_done_many (ctx->store, ids, n_done, &deleted);
+  free (ids);
+  if (rc == AT_OK && deleted != n_done) {
+    at_error (WRK_COMP, "msg=\"done rows missing under the batch's locks\" stage=%s done=%zu "
+              "deleted=%zu", ctx->stage->name, n_done, deleted);
+    rc = AT_ERROR;
+  }
+  return rc;
 }
 
 /* After COMMIT: counters and one line per failed message. */
@@ -271,31 +344,60 @@ wrk_batch_run (wrk_ctx_t *ctx, wrk_item_t *items, size_t n)
     }
   }
   wrk_ctx_keepalive (ctx);
-  size_t i = 0;
-  if (at_store_begin (ctx->store) != AT_OK)
-    goto abort;
-  for (; i < n; i++) {
-    if (s_item_run (ctx, &items[i], prepared) != AT_OK)
-      goto abort;
-    wrk_ctx_keepalive (ctx);
+  /* round after round, the messages that lost a lock conflict */
+  wrk_item_t **todo = at_calloc (n, sizeof *todo), **next = at_calloc (n, sizeof *next);
+  size_t n_todo = n, failed_at = 0;
+  for (size_t k = 0; k < n; k++)
+    todo[k] = &items[k];
+  int rc = AT_OK;
+  for (int round = 0; n_todo > 0; round++) {
+    bool last = round + 1 >= S_CONFLICT_ROUNDS;
+    size_t n_next = 0;
+    bool sp_open = false;
+    if (at_store_begin_wait (ctx->store, (int) ctx->cfg->worker_lock_timeout_ms) != AT_OK
+        || s_round_lock (ctx, todo, n_todo) != AT_OK)
+      rc = AT_AGAIN;
+    for (size_t k = 0; rc == AT_OK && k < n_todo; k++) {
+      bool deferred = false;
+      failed_at = k;
+      if (!todo[k]->locked)
+        todo[k]->outcome = WRK_OUT_STALE;
+      else if (s_item_run (ctx, todo[k], prepared, last, &deferred, &sp_open) != AT_OK)
+        rc = AT_AGAIN;
+      else if (deferred)
+        next[n_next++] = todo[k];
+      wrk_ctx_keepalive (ctx);
+    }
+    if (rc == AT_OK && (s_round_done (ctx, todo, n_todo) != AT_OK
+                        || at_store_commit (ctx->store) != AT_OK))
+      rc = AT_AGAIN;
+    if (rc != AT_OK)
+      break;
+    wrk_item_t **swap = todo;
+    todo = next;
+    next = swap;
+    n_todo = n_next;
   }
-  if (at_store_commit (ctx->store) != AT_OK)
-    goto abort;
-  s_batch_report (ctx, items, n, started_us);
-  ctx->batch = NULL;
-  ctx->batch_n = 0;
-  return AT_OK;
+  free (next);
+  if (rc == AT_OK) {
+    free (todo);
+    s_batch_report (ctx, items, n, started_us);
+    ctx->batch = NULL;
+    ctx->batch_n = 0;
+    return AT_OK;
+  }
 
-abort:
+  /* the round that failed: nothing of it happened, its messages are released */
   at_error (WRK_COMP, "msg=\"batch rolled back, messages released\" stage=%s size=%zu "
-            "at_id=%s error=\"%s\"", ctx->stage->name, n, items[i < n ? i : 0].m.msg->id,
+            "at_id=%s error=\"%s\"", ctx->stage->name, n_todo, todo[failed_at]->m.msg->id,
             at_store_last_error (ctx->store));
   if (at_store_ok (ctx->store))
     at_store_rollback (ctx->store);
-  for (size_t k = 0; k < n; k++) {
-    items[k].outcome = WRK_OUT_NONE;
-    s_produced_free (&items[k]);
+  for (size_t k = 0; k < n_todo; k++) {
+    todo[k]->outcome = WRK_OUT_NONE;
+    s_produced_free (todo[k]);
   }
+  free (todo);
   ctx->current = NULL;
   ctx->batch = NULL;
   ctx->batch_n = 0;

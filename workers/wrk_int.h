@@ -29,6 +29,7 @@ typedef struct {
   wrk_msg_t m;               /* m.msg owned */
   size_t link;               /* index of the broker that delivered it */
   wrk_outcome_t outcome;
+  bool locked;               /* its row is held by the running round, at its attempt */
   int64_t retry_ms;          /* the delay of a scheduled retry */
   at_msg_t **produced;       /* owned, committed with it when done */
   size_t n_produced;
@@ -46,6 +47,7 @@ struct wrk_ctx {
   wrk_links_t *links;        /* heartbeats keep going during a batch (may be NULL) */
   uint64_t rng;              /* xorshift64 state for retry jitter */
   uint64_t n_done, n_retried, n_dead, n_stale, n_aborted, n_batches;
+  uint64_t n_conflicts;      /* messages set aside after losing a lock conflict */
   long max_attempts;         /* this stage's (ATENDE_STAGE_MAX_ATTEMPTS or max_attempts) */
   const atomic_bool *stop;   /* set on SIGTERM (may be NULL) */
   bool paused;               /* Ready with credit 0 sent: draining */

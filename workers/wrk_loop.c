@@ -350,11 +350,12 @@ out:
   if (setup_done && t->stage->teardown)
     t->stage->teardown (&loop.ctx.stage_state);
   at_info (WRK_COMP, "msg=\"stage stopped\" stage=%s done=%llu retried=%llu dead=%llu "
-           "stale=%llu batches=%llu rolled_back=%llu undecodable=%llu", t->stage->name,
+           "stale=%llu batches=%llu rolled_back=%llu lock_conflicts=%llu undecodable=%llu",
+           t->stage->name,
            (unsigned long long) loop.ctx.n_done, (unsigned long long) loop.ctx.n_retried,
            (unsigned long long) loop.ctx.n_dead, (unsigned long long) loop.ctx.n_stale,
            (unsigned long long) loop.ctx.n_batches, (unsigned long long) loop.ctx.n_aborted,
-           (unsigned long long) loop.n_undecodable);
+           (unsigned long long) loop.ctx.n_conflicts, (unsigned long long) loop.n_undecodable);
   free (loop.batch);
   free (loop.pending);
   at_store_destroy (&loop.ctx.store);

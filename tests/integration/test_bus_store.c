@@ -1,6 +1,6 @@
 /* The bus SQL (lib/at_store_bus.h) against a real database: batch insert
  * and its idempotence, done / retry / dead-letter / bump fenced by attempt,
- * the sweep's id scan honouring not_before, and fetch. */
+ * the sweep's id scan honouring not_before and key order, and fetch. */
 #include "it.h"
 #include "at_store.h"
 #include "at_store_bus.h"
@@ -23,17 +23,21 @@ s_count (const char *fmt, const char *id)
 
 typedef struct {
   char ids[16][AT_ID_LEN];
+  bool stops[16];
   size_t n;
   at_msg_t *msgs[16];
   size_t n_msgs;
 } s_seen_t;
 
 static void
-s_on_id (const char *id, void *arg)
+s_on_id (const char *id, const char *key, bool stops, void *arg)
 {
+  (void) key;
   s_seen_t *seen = arg;
-  if (seen->n < 16)
+  if (seen->n < 16) {
+    seen->stops[seen->n] = stops;
     at_strlcpy (seen->ids[seen->n++], id, AT_ID_LEN);
+  }
 }
 
 static void
@@ -44,6 +48,46 @@ s_on_msg (at_msg_t **msg_p, void *arg)
     seen->msgs[seen->n_msgs++] = *msg_p;
     *msg_p = NULL;
   }
+}
+
+/* The sweep's runs: one key's rows come in insertion order from its head;
+ * a row waiting for a retry stops the run, and so does the run's length. */
+static void
+s_case_runs (at_store_t *store)
+{
+  at_msg_t *k[6];
+  for (int i = 0; i < 6; i++)
+    k[i] = at_msg_new (AT_STAGE_ROUTE, AT_TYPE_NOTIFICATION_SEND, "run-key", NULL, "r", 1);
+  k[1]->not_before_us = at_now_us () + 3600LL * 1000000;   /* a delayed publish: no place yet */
+  size_t inserted = 0;
+  for (int i = 0; i < 6; i++)   /* one by one: seq follows i */
+    IT_CHECK (at_store_bus_insert (store, &k[i], 1, &inserted) == AT_OK && inserted == 1, "insert");
+  /* k[4] waits for a retry */
+  IT_CHECK (at_store_bus_retry (store, k[4]->id, 1, 3600 * 1000, "later") == AT_OK, "retry");
+  s_seen_t seen = {0};
+  IT_CHECK (at_store_bus_ready_ids (store, AT_STAGE_ROUTE, 0, 10, 10, s_on_id, &seen) == AT_OK,
+            "runs");
+  const at_msg_t *want[] = {k[0], k[2], k[3], k[4]};
+  IT_CHECK (seen.n == 4, "the run: %zu rows", seen.n);
+  for (size_t i = 0; i < 4; i++)
+    IT_CHECK (strcmp (seen.ids[i], want[i]->id) == 0 && seen.stops[i] == (i == 3),
+              "row %zu of the run in order, only the retry stops it", i);
+  memset (&seen, 0, sizeof seen);
+  IT_CHECK (at_store_bus_ready_ids (store, AT_STAGE_ROUTE, 0, 10, 2, s_on_id, &seen) == AT_OK,
+            "short runs");
+  IT_CHECK (seen.n == 3 && !seen.stops[0] && !seen.stops[1] && seen.stops[2]
+            && strcmp (seen.ids[2], k[3]->id) == 0, "a run of 2 and the row it stops at");
+  /* fetch answers in the order asked */
+  const char *ids[] = {k[3]->id, k[0]->id, k[2]->id};
+  memset (&seen, 0, sizeof seen);
+  IT_CHECK (at_store_bus_fetch (store, ids, 3, s_on_msg, &seen) == AT_OK && seen.n_msgs == 3,
+            "fetch");
+  for (size_t i = 0; i < 3; i++) {
+    IT_CHECK (strcmp (seen.msgs[i]->id, ids[i]) == 0, "fetched in the order asked");
+    at_msg_destroy (&seen.msgs[i]);
+  }
+  for (int i = 0; i < 6; i++)
+    at_msg_destroy (&k[i]);
 }
 
 int
@@ -73,7 +117,7 @@ main (void)
 
   /* the sweep sees the three due messages, not the future one */
   s_seen_t seen = {0};
-  IT_CHECK (at_store_bus_ready_ids (store, AT_STAGE_NOTIFY, 0, 10, s_on_id, &seen) == AT_OK, "ready");
+  IT_CHECK (at_store_bus_ready_ids (store, AT_STAGE_NOTIFY, 0, 10, 1, s_on_id, &seen) == AT_OK, "ready");
   IT_CHECK (seen.n == 3, "due messages: %zu", seen.n);
   for (size_t i = 0; i < seen.n; i++)
     IT_CHECK (strcmp (seen.ids[i], m[3]->id) != 0, "a message not due was listed");
@@ -161,7 +205,7 @@ main (void)
   size_t swept = 0;
   for (int shard = 0; shard < 3; shard++) {
     s_seen_t per = {0};
-    IT_CHECK (at_store_bus_ready_ids (store, AT_STAGE_SURVEY, shard, 10, s_on_id, &per) == AT_OK,
+    IT_CHECK (at_store_bus_ready_ids (store, AT_STAGE_SURVEY, shard, 10, 1, s_on_id, &per) == AT_OK,
               "ready by shard");
     swept += per.n;
   }
@@ -202,6 +246,7 @@ main (void)
   at_msg_destroy (&bad);
   for (int i = 0; i < 4; i++)
     at_msg_destroy (&m[i]);
+  s_case_runs (store);
   at_store_destroy (&store);
   PQfinish (s_db);
   printf ("test_bus_store: ok\n");

@@ -446,6 +446,19 @@ pf_load_wait (pf_load_t *load, long want, int timeout_ms)
 
 /* --- the end: counts */
 
+/* Messages of one customer that ingest wrote before an earlier one (the
+ * sequence number pf_inbound puts in the text, read back in the order
+ * ingest wrote them). */
+static PF_UNUSED long long
+pf_out_of_order (PGconn *conn)
+{
+  return it_db_scalar (conn,
+    "SELECT count(*) FROM (SELECT substring (m.body FROM 'seq=([0-9]+)')::bigint AS seq,"
+    " lag (substring (m.body FROM 'seq=([0-9]+)')::bigint) OVER (PARTITION BY t.customer_id"
+    " ORDER BY m.id) AS prev FROM ticket_message m JOIN ticket t ON t.id = m.ticket_id"
+    " WHERE m.author = 'customer') x WHERE prev IS NOT NULL AND seq < prev");
+}
+
 typedef struct {
   long long confirmed, applied, lost, doubled, unsure, unsure_applied, stray, redelivered, dead;
   long long bot, notifications, delivered;

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <unistd.h>
 #include "it.h"
 #include "at_bus.h"
 #include "at_crypto.h"
@@ -185,7 +186,12 @@ s_order_event (at_publisher_t *pub, const char *order, const char *status, const
 static void
 s_expect (PGconn *conn, const char *sql, long long want)
 {
-  long long have = it_wait_scalar (conn, sql, want, WAIT_MS);
+  /* until equal (it_wait_scalar waits only for a count to grow) */
+  long long have = it_db_scalar (conn, sql);
+  for (int64_t until = at_mono_ms () + WAIT_MS; have != want && at_mono_ms () < until;) {
+    usleep (20 * 1000);
+    have = it_db_scalar (conn, sql);
+  }
   IT_CHECK (have == want, "%s: want %lld, have %lld", sql, want, have);
 }
 

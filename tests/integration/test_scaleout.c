@@ -31,17 +31,6 @@ s_start_workers (const pf_bus_t *bus)
     }
 }
 
-/* Messages of one customer that ingest wrote before an earlier one. */
-static long long
-s_out_of_order (PGconn *conn)
-{
-  return it_db_scalar (conn,
-    "SELECT count(*) FROM (SELECT substring (m.body FROM 'seq=([0-9]+)')::bigint AS seq,"
-    " lag (substring (m.body FROM 'seq=([0-9]+)')::bigint) OVER (PARTITION BY t.customer_id"
-    " ORDER BY m.id) AS prev FROM ticket_message m JOIN ticket t ON t.id = m.ticket_id"
-    " WHERE m.author = 'customer') x WHERE prev IS NOT NULL AND seq < prev");
-}
-
 static bool
 s_all_delivered (void *arg)
 {
@@ -77,7 +66,7 @@ main (void)
   pf_count_check_answers (conn, &c);
   long distinct = demo_receiver_count (receiver, NULL);
   long dups = demo_receiver_duplicates (receiver);
-  long long order = s_out_of_order (conn);
+  long long order = pf_out_of_order (conn);
   /* the brokers refresh their /metrics snapshot periodically: wait for it */
   double pub0 = 0, pub1 = 0;
   for (int64_t until = at_mono_ms () + 5000; at_mono_ms () < until; usleep (50 * 1000)) {

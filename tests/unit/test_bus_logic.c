@@ -24,13 +24,6 @@ s_msg (const char *key, const char *body)
   return m;
 }
 
-static bool
-s_busy_a (const char *key, void *arg)
-{
-  (void) arg;
-  return strcmp (key, "a") == 0;
-}
-
 static void
 test_queue_fifo_and_bytes (void **state)
 {
@@ -42,7 +35,7 @@ test_queue_fifo_and_bytes (void **state)
   assert_null (m1);
   assert_int_equal (brk_queue_size (q), 2);
   assert_int_equal (brk_queue_bytes (q), 8);
-  at_msg_t *got = brk_queue_take (q, 64, NULL, NULL);
+  at_msg_t *got = brk_queue_take (q);
   assert_memory_equal (got->payload, "one", 3);
   assert_int_equal (brk_queue_bytes (q), 5);
   at_msg_destroy (&got);
@@ -51,7 +44,7 @@ test_queue_fifo_and_bytes (void **state)
 }
 
 static void
-test_queue_skips_busy_key_in_order (void **state)
+test_queue_busy_key_waits_in_order (void **state)
 {
   (void) state;
   brk_queue_t *q = brk_queue_new ();
@@ -61,41 +54,63 @@ test_queue_skips_busy_key_in_order (void **state)
     at_msg_t *m = s_msg (keys[i], bodies[i]);
     brk_queue_push (q, &m);
   }
-  /* "a" is in flight: b1 then b2, never an a */
-  at_msg_t *m = brk_queue_take (q, 64, s_busy_a, NULL);
+  /* a1 goes out: "a" is busy, b1 is next; then "b" is busy too */
+  at_msg_t *m = brk_queue_take (q);
+  assert_memory_equal (m->payload, "a1", 2);
+  at_msg_destroy (&m);
+  m = brk_queue_take (q);
   assert_memory_equal (m->payload, "b1", 2);
   at_msg_destroy (&m);
-  m = brk_queue_take (q, 64, s_busy_a, NULL);
-  assert_memory_equal (m->payload, "b2", 2);
+  assert_null (brk_queue_take (q));
+  /* a1 settled: a2, and a stays busy; b1 settled: b2; then a3 */
+  brk_queue_free_key (q, "a");
+  m = brk_queue_take (q);
+  assert_memory_equal (m->payload, "a2", 2);
   at_msg_destroy (&m);
-  assert_null (brk_queue_take (q, 64, s_busy_a, NULL));
-  /* once free, a's come out in their order */
-  const char *want[] = {"a1", "a2", "a3"};
-  for (int i = 0; i < 3; i++) {
-    assert_null (brk_queue_take (q, 64, s_busy_a, NULL));   /* still busy */
-    m = brk_queue_take (q, 64, NULL, NULL);
+  assert_null (brk_queue_take (q));
+  brk_queue_free_key (q, "b");
+  brk_queue_free_key (q, "a");
+  const char *want[] = {"b2", "a3"};
+  for (int i = 0; i < 2; i++) {
+    m = brk_queue_take (q);
     assert_memory_equal (m->payload, want[i], 2);
     at_msg_destroy (&m);
   }
   assert_int_equal (brk_queue_size (q), 0);
+  brk_queue_free_key (q, "a");
+  brk_queue_free_key (q, "b");
   brk_queue_destroy (&q);
 }
 
+/* One key's long backlog does not hide another key's message. */
 static void
-test_queue_lookahead_bound (void **state)
+test_queue_backlog_does_not_hide (void **state)
 {
   (void) state;
   brk_queue_t *q = brk_queue_new ();
-  for (int i = 0; i < 10; i++) {
+  for (int i = 0; i < 1000; i++) {
     at_msg_t *m = s_msg ("a", "x");
     brk_queue_push (q, &m);
   }
   at_msg_t *m = s_msg ("b", "y");
   brk_queue_push (q, &m);
-  assert_null (brk_queue_take (q, 5, s_busy_a, NULL));   /* b is beyond the window */
-  m = brk_queue_take (q, 64, s_busy_a, NULL);
+  m = brk_queue_take (q);   /* a's first */
+  at_msg_destroy (&m);
+  m = brk_queue_take (q);
   assert_memory_equal (m->payload, "y", 1);
   at_msg_destroy (&m);
+  /* the empty key has no order: never busy */
+  for (int i = 0; i < 3; i++) {
+    at_msg_t *e = s_msg ("", "e");
+    brk_queue_push (q, &e);
+  }
+  for (int i = 0; i < 3; i++) {
+    m = brk_queue_take (q);
+    assert_non_null (m);
+    assert_memory_equal (m->payload, "e", 1);
+    at_msg_destroy (&m);
+  }
+  assert_null (brk_queue_take (q));
   brk_queue_destroy (&q);
 }
 
@@ -104,12 +119,17 @@ test_queue_push_front (void **state)
 {
   (void) state;
   brk_queue_t *q = brk_queue_new ();
-  at_msg_t *m1 = s_msg ("a", "1"), *m2 = s_msg ("b", "2");
+  at_msg_t *m1 = s_msg ("a", "1"), *m2 = s_msg ("b", "2"), *m3 = s_msg ("b", "3");
   brk_queue_push (q, &m1);
-  brk_queue_push_front (q, &m2);
-  at_msg_t *m = brk_queue_take (q, 64, NULL, NULL);
+  brk_queue_push (q, &m3);
+  brk_queue_push_front (q, &m2);   /* b's lane first, 2 ahead of 3 */
+  at_msg_t *m = brk_queue_take (q);
   assert_memory_equal (m->payload, "2", 1);
   at_msg_destroy (&m);
+  m = brk_queue_take (q);
+  assert_memory_equal (m->payload, "1", 1);
+  at_msg_destroy (&m);
+  brk_queue_free_key (q, "a");
   brk_queue_destroy (&q);
 }
 
@@ -282,8 +302,8 @@ main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_queue_fifo_and_bytes),
-    cmocka_unit_test (test_queue_skips_busy_key_in_order),
-    cmocka_unit_test (test_queue_lookahead_bound),
+    cmocka_unit_test (test_queue_busy_key_waits_in_order),
+    cmocka_unit_test (test_queue_backlog_does_not_hide),
     cmocka_unit_test (test_queue_push_front),
     cmocka_unit_test (test_shard_stable_and_spread),
     cmocka_unit_test (test_cmd_decode_refuses_bad_input),
