@@ -12,7 +12,7 @@
 #   BENCH_STAGE              tiny (one effect row, the design's measure) or ingest (default tiny)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${1:-$ROOT/build}
+BUILD=$(cd "${1:-$ROOT/build}" && pwd)   # absolute: the runs happen from inside it
 ATENDE=$BUILD/atende
 for b in "$ATENDE" "$BUILD/bench/bench_dispatch" "$BUILD/bench/bench_bus"; do
   [[ -x "$b" ]] || { echo "bench.sh: $b not built" >&2; exit 1; }

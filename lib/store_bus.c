@@ -64,12 +64,13 @@ static const at_sql_t SQL_BUS_DEAD = {"bus_dead",
   "  replays = EXCLUDED.replays", 3};
 
 /* Per stage of one shard: pending rows counted up to a cap (an index-only
- * scan that stays cheap under a 10M-row backlog) and how long the oldest due
+ * scan that stays cheap under a 10M-row backlog; the ORDER BY keeps the
+ * planner from a sequential scan for the stage it cannot see) and how long the oldest due
  * row has been due. */
 static const at_sql_t SQL_BUS_STATS = {"bus_stats",
   "SELECT s.stage,"
   " (SELECT count(*) FROM (SELECT 1 FROM bus_message m WHERE m.stage = s.stage"
-  "   AND m.shard = $1::int4 LIMIT $2::int8) c),"
+  "   AND m.shard = $1::int4 ORDER BY m.stage, m.shard, m.not_before LIMIT $2::int8) c),"
   " coalesce (extract (epoch FROM now () - (SELECT min (m.not_before) FROM bus_message m"
   "   WHERE m.stage = s.stage AND m.shard = $1::int4 AND m.not_before <= now ())), 0)::float8"
   " FROM unnest ('{ingest,route,notify,survey}'::text[]) AS s (stage)", 2};
@@ -156,11 +157,17 @@ static const at_sql_t SQL_BUS_BUMP = {"bus_bump",
  * loop is single-threaded); SQLSTATE 55P03 then means "try later". Every
  * statement is planned for its parameters: a generic plan made while the
  * table was small (a sequential scan) would take minutes on a 10M-row
- * backlog. */
+ * backlog. The bus table churns faster than autoanalyze follows: right
+ * after a bulk arrival its statistics still say "tiny", and a plan with
+ * sequential scans inside a per-key probe once ran for 44 minutes; every
+ * statement here has an index made for it, so sequential scans are off,
+ * and none may hold the loop for more than 10 s (SQLSTATE 57014: the sweep
+ * or count is simply tried again). */
 static const at_sql_t SQL_BUS_SESSION = {"bus_session",
   "SELECT set_config ('lock_timeout', $1, false),"
   " set_config ('plan_cache_mode', 'force_custom_plan', false),"
-  " set_config ('jit', 'off', false)", 1};
+  " set_config ('jit', 'off', false), set_config ('enable_seqscan', 'off', false),"
+  " set_config ('statement_timeout', '10s', false)", 1};
 
 /* ---- binary array builder (PostgreSQL array_recv format) ---- */
 
@@ -348,24 +355,33 @@ at_store_bus_lock (at_store_t *store, const char *const *ids, const uint32_t *at
   return rc;
 }
 
+/* Runs sql with one parameter: ids as a binary text[]. */
+static int
+s_exec_ids (at_store_t *store, const at_sql_t *sql, const char *const *ids, size_t n,
+            PGresult **res)
+{
+  if (n > INT32_MAX / 64)
+    return AT_INVALID;
+  s_buf_t array = {0};
+  s_array_begin (&array, S_OID_TEXT, n);
+  for (size_t i = 0; i < n; i++)
+    s_array_text (&array, ids[i]);
+  const char *values[1] = {(const char *) array.data};
+  int lengths[1] = {(int) array.len};
+  int formats[1] = {1};
+  int rc = at_store_exec (store, sql, values, lengths, formats, res);
+  free (array.data);
+  return rc;
+}
+
 int
 at_store_bus_done_many (at_store_t *store, const char *const *ids, size_t n, size_t *deleted_out)
 {
   *deleted_out = 0;
   if (n == 0)
     return AT_OK;
-  if (n > INT32_MAX / 64)
-    return AT_INVALID;
-  s_buf_t a_ids = {0};
-  s_array_begin (&a_ids, S_OID_TEXT, n);
-  for (size_t i = 0; i < n; i++)
-    s_array_text (&a_ids, ids[i]);
-  const char *values[1] = {(const char *) a_ids.data};
-  int lengths[1] = {(int) a_ids.len};
-  int formats[1] = {1};
   PGresult *res = NULL;
-  int rc = at_store_exec (store, &SQL_BUS_DONE_MANY, values, lengths, formats, &res);
-  free (a_ids.data);
+  int rc = s_exec_ids (store, &SQL_BUS_DONE_MANY, ids, n, &res);
   if (rc == AT_OK)
     *deleted_out = (size_t) strtoull (PQcmdTuples (res), NULL, 10);
   PQclear (res);
@@ -559,20 +575,12 @@ at_store_bus_fetch (at_store_t *store, const char *const *ids, size_t n, at_stor
 {
   if (n == 0)
     return AT_OK;
-  if (n > INT32_MAX / 64)
-    return AT_INVALID;
-  s_buf_t array = {0};
-  s_array_begin (&array, S_OID_TEXT, n);
-  for (size_t i = 0; i < n; i++)
-    s_array_text (&array, ids[i]);
-  const char *values[1] = {(const char *) array.data};
-  int lengths[1] = {(int) array.len};
-  int formats[1] = {1};
   PGresult *res = NULL;
-  int rc = at_store_exec (store, &SQL_BUS_FETCH, values, lengths, formats, &res);
-  free (array.data);
-  if (rc != AT_OK)
+  int rc = s_exec_ids (store, &SQL_BUS_FETCH, ids, n, &res);
+  if (rc != AT_OK) {
+    PQclear (res);
     return rc;
+  }
   int rows = PQntuples (res);
   for (int r = 0; r < rows; r++) {
     at_msg_t *m = s_row_msg (res, r);

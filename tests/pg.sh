@@ -59,7 +59,7 @@ case "$cmd" in
       exit 0
     fi
     as_owner "$pgbin/pg_ctl" -D "$dir/data" -w -t 60 -l "$dir/log" \
-      -o "-k $dir -c listen_addresses='' -p 5432 -c fsync=${ATENDE_PG_FSYNC:-off} -c max_connections=300" start >/dev/null || {
+      -o "-k $dir -c listen_addresses='' -p 5432 -c fsync=${ATENDE_PG_FSYNC:-off} -c max_connections=300 -c autovacuum_naptime=10s" start >/dev/null || {
       cat "$dir/log" >&2
       exit 1
     }

@@ -134,17 +134,11 @@ s_event (char kind, unsigned *seed)
   return what;
 }
 
-static bool
-s_all_delivered (void *arg)
-{
-  return pf_q (arg, "SELECT count(*) FROM notification WHERE status <> 'delivered'") == 0;
-}
-
 static void
 s_finish (PGconn *conn, pf_load_t *load, demo_receiver_t *receiver)
 {
   IT_CHECK (pf_wait_drained (conn, "'ingest', 'route', 'notify'", WAIT_MS), "pipeline drains");
-  IT_CHECK (it_wait_until (s_all_delivered, conn, WAIT_MS), "every notification delivered");
+  IT_CHECK (it_wait_until (pf_all_delivered, conn, WAIT_MS), "every notification delivered");
   pf_count_t c = pf_count (conn, load);
   long distinct = demo_receiver_count (receiver, NULL);
   long again = demo_receiver_duplicates (receiver);

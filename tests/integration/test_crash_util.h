@@ -446,6 +446,13 @@ pf_load_wait (pf_load_t *load, long want, int timeout_ms)
 
 /* --- the end: counts */
 
+/* it_wait_until condition: every notification (conn) was delivered. */
+static PF_UNUSED bool
+pf_all_delivered (void *conn)
+{
+  return pf_q (conn, "SELECT count(*) FROM notification WHERE status <> 'delivered'") == 0;
+}
+
 /* Messages of one customer that ingest wrote before an earlier one (the
  * sequence number pf_inbound puts in the text, read back in the order
  * ingest wrote them). */

@@ -31,12 +31,6 @@ s_start_workers (const pf_bus_t *bus)
     }
 }
 
-static bool
-s_all_delivered (void *arg)
-{
-  return pf_q (arg, "SELECT count(*) FROM notification WHERE status <> 'delivered'") == 0;
-}
-
 int
 main (void)
 {
@@ -58,7 +52,7 @@ main (void)
   IT_CHECK (pf_load_wait (&load, MESSAGES, WAIT_MS), "publish %d", MESSAGES);
   pf_load_join (&load);
   IT_CHECK (pf_wait_drained (conn, "'ingest', 'route', 'notify'", WAIT_MS), "pipeline drains");
-  IT_CHECK (it_wait_until (s_all_delivered, conn, WAIT_MS), "every notification delivered");
+  IT_CHECK (it_wait_until (pf_all_delivered, conn, WAIT_MS), "every notification delivered");
 
   pf_count_t c = pf_count (conn, &load);
   pf_count_print ("scaleout", &c);
