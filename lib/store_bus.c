@@ -89,9 +89,10 @@ static const at_sql_t SQL_BUS_ESTIMATE = {"bus_estimate",
 /* The sweep's rows: due rows that are the head of their key (no row of the
  * same stage and key inserted before them is due or waits for a retry; a
  * delayed publish takes its place when due; the empty key has no order),
- * oldest first, at most $2, among the 4 x $2 oldest due rows (so a sweep
- * costs the same with a few keys of long backlogs as with many keys: one
- * probe per key of that window, its earliest row there); then
+ * oldest first, at most $2, of the keys among the 4 x $2 oldest due rows
+ * (so a sweep costs the same with a few keys of long backlogs as with many
+ * keys: one probe per key of that window for its first row in order, which
+ * may lie outside it, as a retry due later than its followers does); then
  * for each head with a key, its run: the
  * rows of that key from the head on that are due or wait for a retry, in
  * insertion order, at most $4 (migration 007's index). `stops`: the row
@@ -100,11 +101,11 @@ static const at_sql_t SQL_BUS_READY_IDS = {"bus_ready_ids",
   "WITH w AS (SELECT id, key, seq, not_before FROM bus_message"
   "  WHERE stage = $1 AND shard = $3::int4 AND not_before <= now ()"
   "  ORDER BY not_before, id LIMIT $2::int4 * 4),"
-  " c AS (SELECT DISTINCT ON (key) id, key, seq, not_before FROM w WHERE key <> ''"
-  "  ORDER BY key, seq),"
-  " h AS (SELECT * FROM (SELECT * FROM c WHERE NOT EXISTS (SELECT 1 FROM bus_message o"
-  "   WHERE o.stage = $1 AND o.key = c.key AND o.seq < c.seq"
-  "   AND (o.not_before <= now () OR o.attempt > 1))"
+  " c AS (SELECT DISTINCT key FROM w WHERE key <> ''),"
+  " h AS (SELECT * FROM (SELECT f.* FROM c, LATERAL (SELECT o.id, o.key, o.seq, o.not_before"
+  "   FROM bus_message o WHERE o.stage = $1 AND o.key = c.key"
+  "   AND (o.not_before <= now () OR o.attempt > 1) ORDER BY o.seq LIMIT 1) f"
+  "   WHERE f.not_before <= now ()"
   "  UNION ALL SELECT * FROM w WHERE key = '') x ORDER BY not_before, id LIMIT $2::int4)"
   " SELECT r.id::text, h.key, r.stops, h.not_before, h.id AS head, r.seq FROM h,"
   "  LATERAL (SELECT o.id, o.seq, o.not_before > now () AS stops FROM bus_message o"

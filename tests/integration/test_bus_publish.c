@@ -59,8 +59,11 @@ s_metrics_counted (void *arg)
   char url[64], *body = NULL;
   snprintf (url, sizeof url, "http://127.0.0.1:%d/metrics", s_metrics_port);
   bool ok = it_http ("GET", url, NULL, NULL, &body) == 200 && body
-            && strstr (body, "atende_bus_rejected_total{reason=\"malformed\"} 1\n") != NULL
-            && strstr (body, "atende_bus_redelivered_total{stage=\"route\"} 5\n") != NULL;
+            && strstr (body, "atende_bus_rejected_total{reason=\"malformed\"} 1\n") != NULL;
+  /* at least the silent worker's 5: the closed test worker may have been
+   * sent some of them before the broker saw it gone, and those come back too */
+  const char *red = body ? strstr (body, "atende_bus_redelivered_total{stage=\"route\"} ") : NULL;
+  ok = ok && red && strtol (red + strlen ("atende_bus_redelivered_total{stage=\"route\"} "), NULL, 10) >= 5;
   free (body);
   return ok;
 }
