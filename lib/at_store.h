@@ -51,7 +51,6 @@ uint64_t at_store_conflicts (const at_store_t *self);
 int at_store_commit (at_store_t *self);
 int at_store_rollback (at_store_t *self);
 int at_store_savepoint (at_store_t *self);        /* SAVEPOINT at_sp */
-int at_store_savepoint_release (at_store_t *self);
 /* Releases the current savepoint and takes a new one, in one round trip. */
 int at_store_savepoint_next (at_store_t *self);
 int at_store_savepoint_rollback (at_store_t *self);

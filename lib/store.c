@@ -242,7 +242,6 @@ int at_store_savepoint_next (at_store_t *self)
 {
   return s_command (self, "RELEASE SAVEPOINT at_sp; SAVEPOINT at_sp");
 }
-int at_store_savepoint_release (at_store_t *self) { return s_command (self, "RELEASE SAVEPOINT at_sp"); }
 int at_store_savepoint_rollback (at_store_t *self) { return s_command (self, "ROLLBACK TO SAVEPOINT at_sp"); }
 
 /* --- migrations ---------------------------------------------------------- */

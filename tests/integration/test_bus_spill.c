@@ -38,20 +38,9 @@ main (void)
   pf_load_start (&load);
   IT_CHECK (pf_load_wait (&load, MESSAGES, WAIT_MS), "publish %d", MESSAGES);
   pf_load_join (&load);
-  IT_CHECK (pf_wait_drained (conn, "'ingest', 'route', 'notify'", WAIT_MS), "pipeline drains");
-  IT_CHECK (it_wait_until (pf_all_delivered, conn, WAIT_MS), "every notification delivered");
-
-  pf_count_t c = pf_count (conn, &load);
-  pf_count_print ("spill", &c);
-  pf_count_check (&c);
-  pf_count_check_answers (conn, &c);
-  long distinct = demo_receiver_count (receiver, NULL);
+  pf_finish (conn, &load, receiver, "spill", WAIT_MS);
   long long order = pf_out_of_order (conn);
-  printf ("spill: webhooks distinct=%ld redelivered_to_provider=%ld out_of_order=%lld\n", distinct,
-          demo_receiver_duplicates (receiver), order);
-  IT_CHECK (distinct == c.notifications, "receiver got %ld of %lld notifications", distinct,
-            c.notifications);
-  IT_CHECK (demo_receiver_bad_signatures (receiver) == 0, "signatures verify");
+  printf ("spill: out_of_order=%lld\n", order);
   IT_CHECK (order == 0, "%lld messages applied out of their key's order", order);
 
   it_stop (workers[1], SIGTERM, 15000);

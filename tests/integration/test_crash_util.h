@@ -36,6 +36,7 @@
 #include "at_msg.h"
 #include "at_zmq.h"
 #include "domain.pb-c.h"
+#include "demo_receiver.h"
 
 #define PF_UNUSED __attribute__ ((unused))
 #define PF_BROKERS_MAX 4
@@ -549,6 +550,30 @@ pf_count_check_answers (PGconn *conn, const pf_count_t *c)
   IT_CHECK (c->bot == customer, "route answered %lld of %lld messages", c->bot, customer);
   IT_CHECK (c->notifications == c->bot, "%lld notifications for %lld answers", c->notifications,
             c->bot);
+}
+
+/* The end of a proof through ingest -> route -> notify: waits until the
+ * stages are empty and every notification is delivered, then prints and
+ * checks the counts: each confirmed message applied, answered and notified
+ * exactly once, the receiver got every notification, every signature valid. */
+static PF_UNUSED pf_count_t
+pf_finish (PGconn *conn, const pf_load_t *load, demo_receiver_t *receiver, const char *what,
+           int wait_ms)
+{
+  IT_CHECK (pf_wait_drained (conn, "'ingest', 'route', 'notify'", wait_ms), "pipeline drains");
+  IT_CHECK (it_wait_until (pf_all_delivered, conn, wait_ms), "every notification delivered");
+  pf_count_t c = pf_count (conn, load);
+  pf_count_print (what, &c);
+  pf_count_check (&c);
+  pf_count_check_answers (conn, &c);
+  long distinct = demo_receiver_count (receiver, NULL);
+  long bad = demo_receiver_bad_signatures (receiver);
+  printf ("%s: webhooks distinct=%ld sent_again=%ld bad_signatures=%ld\n", what, distinct,
+          demo_receiver_duplicates (receiver), bad);
+  IT_CHECK (distinct == c.notifications, "receiver got %ld of %lld notifications", distinct,
+            c.notifications);
+  IT_CHECK (bad == 0, "signatures verify");
+  return c;
 }
 
 /* Waits for the broker's /metrics on port to answer (it is up). */

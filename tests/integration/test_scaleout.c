@@ -51,15 +51,7 @@ main (void)
   pf_load_start (&load);
   IT_CHECK (pf_load_wait (&load, MESSAGES, WAIT_MS), "publish %d", MESSAGES);
   pf_load_join (&load);
-  IT_CHECK (pf_wait_drained (conn, "'ingest', 'route', 'notify'", WAIT_MS), "pipeline drains");
-  IT_CHECK (it_wait_until (pf_all_delivered, conn, WAIT_MS), "every notification delivered");
-
-  pf_count_t c = pf_count (conn, &load);
-  pf_count_print ("scaleout", &c);
-  pf_count_check (&c);
-  pf_count_check_answers (conn, &c);
-  long distinct = demo_receiver_count (receiver, NULL);
-  long dups = demo_receiver_duplicates (receiver);
+  pf_finish (conn, &load, receiver, "scaleout", WAIT_MS);
   long long order = pf_out_of_order (conn);
   /* the brokers refresh their /metrics snapshot periodically: wait for it */
   double pub0 = 0, pub1 = 0;
@@ -69,12 +61,8 @@ main (void)
     if (pub0 + pub1 >= MESSAGES)
       break;
   }
-  printf ("scaleout: webhooks distinct=%ld redelivered_to_provider=%ld bad_signatures=%ld"
-          " out_of_order=%lld published broker0=%.0f broker1=%.0f\n", distinct, dups,
-          demo_receiver_bad_signatures (receiver), order, pub0, pub1);
-  IT_CHECK (distinct == c.notifications, "receiver got %ld of %lld notifications", distinct,
-            c.notifications);
-  IT_CHECK (demo_receiver_bad_signatures (receiver) == 0, "signatures verify");
+  printf ("scaleout: out_of_order=%lld published broker0=%.0f broker1=%.0f\n", order, pub0,
+          pub1);
   IT_CHECK (order == 0, "%lld messages applied out of their key's order", order);
   IT_CHECK (pub0 > 0 && pub1 > 0, "both brokers carried publishes (%.0f, %.0f)", pub0, pub1);
   IT_CHECK (pub0 + pub1 == MESSAGES, "each message published through exactly one broker");
