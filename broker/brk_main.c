@@ -132,13 +132,21 @@ s_destroy (brk_t **self_p)
 
 /* Refreshes the per-stage depth and oldest age of this broker's shard from
  * PostgreSQL (capped count + estimate: cheap with any backlog), and the
- * smoothed pace at which each stage's messages are done. */
+ * smoothed pace at which each stage's messages are done. Called only while
+ * no group commit is in flight: a group that commits while the count runs
+ * would be in the count and, once confirmed, in published_recent too (the
+ * backlog looked full one group early: Busy before it was). */
 static void
 s_stats (brk_t *self)
 {
+  int64_t now = at_mono_ms ();
+  double span_ms = self->stats_ms > 0 && now > self->stats_ms ? (double) (now - self->stats_ms)
+                                                              : S_STATS_MS;
+  self->stats_ms = now;
+  self->stats_due = false;
   for (int s = 0; s < BRK_STAGES; s++) {
     brk_stage_t *st = &self->stages[s];
-    double rate = (double) (st->settled_done - st->done_at_stats) * 1000.0 / S_STATS_MS;
+    double rate = (double) (st->settled_done - st->done_at_stats) * 1000.0 / span_ms;
     st->done_rate = st->done_rate * 0.7 + rate * 0.3;
     st->done_at_stats = st->settled_done;
   }
@@ -245,6 +253,8 @@ s_poll (brk_t *self, int64_t wait)
   }
   if (ready > 0 && n == 2 && items[1].revents)
     brk_publish_io (self);
+  if (self->stats_due && self->commit == NULL)
+    s_stats (self);   /* between two groups: every committed row is confirmed */
   if (ready > 0 && items[0].revents)
     brk_wire_drain (self);
   brk_publish_flush (self);
@@ -271,9 +281,11 @@ s_loop (brk_t *self)
       break;
     now = at_mono_ms ();
     if (now >= next_stats) {
-      s_stats (self);
+      self->stats_due = true;
       next_stats = now + S_STATS_MS;
     }
+    if (self->stats_due && self->commit == NULL)
+      s_stats (self);
     if (now >= next_beat) {
       brk_heartbeat (self);
       brk_expire (self);

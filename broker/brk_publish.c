@@ -68,14 +68,24 @@ brk_store_up (brk_t *self)
   return false;
 }
 
+/* A statement or a reconnection failed. The next reconnection is tried one
+ * backoff later (doubling up to 5 s) from the first failure of an attempt:
+ * failures heard while the broker already waits to reconnect (every lease
+ * it cannot fence, every publish it refuses) are the same outage and never
+ * postpone the reconnection (they once pushed it 5 s further at each lease
+ * expiry tick, so the bus stayed down as long as a lease waited). */
 void
 brk_store_lost (brk_t *self)
 {
+  if (self->store && at_store_ok (self->store) && self->commit_store
+      && at_store_ok (self->commit_store))
+    return;   /* a statement failed but both connections are fine */
+  int64_t now = at_mono_ms ();
+  if (now < self->store_retry_ms)
+    return;   /* already waiting for the next reconnection */
   int backoff = self->store_backoff_ms ? self->store_backoff_ms * 2 : 100;
   self->store_backoff_ms = backoff > S_BACKOFF_MAX_MS ? S_BACKOFF_MAX_MS : backoff;
-  self->store_retry_ms = at_mono_ms () + self->store_backoff_ms;
-  if (self->store && at_store_ok (self->store))
-    return;   /* a statement failed but the connection is fine */
+  self->store_retry_ms = now + self->store_backoff_ms;
   at_warn ("broker", "msg=\"store unavailable\" retry_in_ms=%d", self->store_backoff_ms);
 }
 
@@ -125,9 +135,19 @@ s_envelope (brk_t *self, const Atende__Bus__Envelope *env, at_msg_t **msg_out, b
   return AT_OK;
 }
 
+/* The messages in [first, first + count) of g leave the unconfirmed count:
+ * confirmed, or refused (busy, rejected, lost) with their publish. */
 static void
-s_group_append (brk_group_t *g, at_msg_t *msg)
+s_unconfirmed_sub (brk_t *self, const brk_group_t *g, size_t first, size_t count)
 {
+  for (size_t i = first; i < first + count; i++)
+    self->stages[brk_stage_index (self, g->msgs[i]->stage)].unconfirmed--;
+}
+
+static void
+s_group_append (brk_t *self, brk_group_t *g, at_msg_t *msg)
+{
+  self->stages[brk_stage_index (self, msg->stage)].unconfirmed++;
   if (g->len == g->cap) {
     g->cap = g->cap ? g->cap * 2 : 256;
     g->msgs = realloc (g->msgs, g->cap * sizeof *g->msgs);
@@ -163,7 +183,8 @@ s_pending_add (brk_group_t *g)
 static uint32_t
 s_retry_after (const brk_t *self, const brk_stage_t *stage)
 {
-  int64_t excess = stage->db_depth + stage->published_recent - self->cfg->bus_backlog_max + 1;
+  int64_t excess = stage->db_depth + stage->published_recent + stage->unconfirmed
+                   - self->cfg->bus_backlog_max + 1;
   double rate = stage->done_rate > 1 ? stage->done_rate : 1;
   double ms = 1000.0 * (double) (excess > 0 ? excess : 1) / rate;
   if (ms < S_RETRY_AFTER_MIN_MS)
@@ -171,18 +192,20 @@ s_retry_after (const brk_t *self, const brk_stage_t *stage)
   return (uint32_t) (ms > S_RETRY_AFTER_MAX_MS ? S_RETRY_AFTER_MAX_MS : ms);
 }
 
-/* True (and Busy sent) when the stage of msg cannot take more. */
+/* True (and Busy sent) when the stage of msg cannot take more. The backlog
+ * is the last count, what was confirmed since, and what is gathered or
+ * committing now (this publish's earlier envelopes included). */
 static bool
-s_stage_full (brk_t *self, const brk_identity_t *from, uint64_t correlation, const at_msg_t *msg,
-              size_t adding)
+s_stage_full (brk_t *self, const brk_identity_t *from, uint64_t correlation, const at_msg_t *msg)
 {
   brk_stage_t *stage = &self->stages[brk_stage_index (self, msg->stage)];
   bool full;
   if (self->durable)
-    full = stage->db_depth + stage->published_recent + (int64_t) adding
+    full = stage->db_depth + stage->published_recent + stage->unconfirmed
            >= self->cfg->bus_backlog_max;
   else   /* memory is all there is: the queue's cap is the backlog */
-    full = brk_queue_size (stage->queue) + adding >= (size_t) self->cfg->broker_queue_cap;
+    full = (int64_t) brk_queue_size (stage->queue) + stage->unconfirmed
+           >= self->cfg->broker_queue_cap;
   if (full)
     brk_wire_busy (self, from, correlation,
                    self->durable ? s_retry_after (self, stage) : S_RETRY_AFTER_MIN_MS,
@@ -205,6 +228,7 @@ s_confirm (brk_t *self, brk_group_t *g, const brk_pending_t *p)
              p->identity.hex);
   brk_histo_add (&self->confirm_latency, brk_latency_bounds,
                  (double) (at_mono_us () - p->received_us) / 1e6);
+  s_unconfirmed_sub (self, g, p->first, p->count);
   for (size_t i = p->first; i < p->first + p->count; i++) {
     brk_stage_t *stage = &self->stages[brk_stage_index (self, g->msgs[i]->stage)];
     stage->published++;
@@ -231,16 +255,18 @@ brk_publish_add (brk_t *self, const brk_identity_t *from, const Atende__Bus__Pub
     brk_reject_t why;
     char reason[256];
     if (s_envelope (self, pub->envelopes[i], &msg, &why, reason, sizeof reason) != AT_OK) {
+      s_unconfirmed_sub (self, g, first, g->len - first);
       s_group_truncate (g, first);
       brk_wire_reject (self, from, pub->correlation, why, reason);
       return;
     }
-    if (s_stage_full (self, from, pub->correlation, msg, g->len - first)) {
+    if (s_stage_full (self, from, pub->correlation, msg)) {
       at_msg_destroy (&msg);
+      s_unconfirmed_sub (self, g, first, g->len - first);
       s_group_truncate (g, first);
       return;
     }
-    s_group_append (g, msg);
+    s_group_append (self, g, msg);
   }
   brk_pending_t *p = s_pending_add (g);
   p->identity = *from;
@@ -278,9 +304,11 @@ s_commit_one_by_one (brk_t *self, brk_group_t *g)
       char reason[256];
       snprintf (reason, sizeof reason, "store refused the messages: %.200s",
                 at_store_last_error (self->store));
+      s_unconfirmed_sub (self, g, p->first, p->count);
       brk_wire_reject (self, &p->identity, p->correlation, BRK_REJECT_STORE, reason);
     }
     else {
+      s_unconfirmed_sub (self, g, p->first, p->count);
       brk_store_lost (self);
       brk_wire_busy (self, &p->identity, p->correlation, S_STORE_RETRY_AFTER_MS, "");
     }
@@ -293,6 +321,7 @@ static void
 s_commit_lost (brk_t *self, brk_group_t *g)
 {
   brk_store_lost (self);
+  s_unconfirmed_sub (self, g, 0, g->len);
   for (size_t k = 0; k < g->pending_len; k++)
     brk_wire_busy (self, &g->pending[k].identity, g->pending[k].correlation,
                    S_STORE_RETRY_AFTER_MS, "");

@@ -46,7 +46,9 @@ typedef struct {
   size_t in_flight;
   int64_t db_depth;                   /* last count from PostgreSQL */
   double oldest_age_s;
-  int64_t published_recent;           /* published since that count */
+  int64_t published_recent;           /* confirmed since that count */
+  int64_t unconfirmed;                /* accepted into a group (gathering or committing),
+                                       * not yet confirmed: counts against the backlog */
   uint64_t published, delivered, settled_done, released, redelivered, dead_lettered;
   double done_rate;                   /* settled done per second, smoothed (retry_after) */
   uint64_t done_at_stats;             /* settled_done at the last stats tick */
@@ -108,6 +110,10 @@ typedef struct {
   brk_histo_t commit_size;            /* messages per commit */
   int64_t store_retry_ms;
   int store_backoff_ms;
+  bool stats_due;                     /* a depth count is due: taken when no group commit is
+                                       * in flight, so each committed row is counted once
+                                       * (in the count or in published_recent, never both) */
+  int64_t stats_ms;                   /* when the last one was taken */
   brk_stage_t stages[BRK_STAGES];
   zhashx_t *known;                    /* id -> brk_known_t */
   zhashx_t *keys;                     /* "stage\x1fkey" -> in-flight count */

@@ -2,6 +2,11 @@
  * own (the shared fixture cluster must not be stopped):
  *   - while it is down, /readyz answers 503 and a publish gets Busy with a
  *     retry-after (never silence, never a confirm);
+ *   - a worker takes deliveries while it is down and goes silent: the
+ *     broker cannot fence those leases (no PostgreSQL), so it retries them
+ *     every heartbeat; that must not postpone its reconnection (it once
+ *     pushed the reconnect 5 s further at each try, and the bus stalled for
+ *     as long as any lease waited: chaos saw 40 s);
  *   - the broker reconnects with backoff by itself, /readyz is 200 again;
  *   - every message confirmed before and after is delivered exactly once. */
 #include "test_bus_wire.h"
@@ -47,6 +52,28 @@ s_cleanup (void)
 {
   if (s_dir[0])
     s_sh ("bash %s stop %s >/dev/null 2>&1", s_pg_sh, s_dir);
+}
+
+static bool
+s_no_workers (void *arg)
+{
+  return tb_metric (arg, "atende_broker_workers") == 0;
+}
+
+/* A worker that takes one delivery while PostgreSQL is down, then never
+ * speaks again: its leases end while the broker cannot fence them. */
+static void
+s_silent_worker (const tb_broker_t *broker)
+{
+  void *silent = at_bus_dealer_new (broker->endpoint);
+  tb_ready_cmd (silent, AT_STAGE_ROUTE, 8, "pgr-silent");
+  Atende__Bus__Command *cmd = tb_recv_kind (silent, ATENDE__BUS__COMMAND__BODY_DELIVER, 10000);
+  IT_CHECK (cmd != NULL && cmd->deliver->n_envelopes > 0, "delivery with PostgreSQL down");
+  printf ("pg restart: %zu leases held by a worker that went silent\n",
+          cmd->deliver->n_envelopes);
+  atende__bus__command__free_unpacked (cmd, NULL);
+  IT_CHECK (it_wait_until (s_no_workers, (void *) broker, 10000), "silent worker expired");
+  at_bus_socket_close (&silent);
 }
 
 static void
@@ -101,6 +128,7 @@ main (void)
             rc, retry_after);
   at_msg_destroy (&m);
   at_publisher_destroy (&pub);
+  s_silent_worker (&broker);
 
   IT_CHECK (s_sh ("bash %s start %s >/dev/null", s_pg_sh, s_dir) == 0, "own cluster restart");
   IT_CHECK (it_wait_until (tb_ready, &broker, 20000), "broker not ready after PostgreSQL came back");

@@ -29,6 +29,7 @@ main (void)
   PGconn *conn = it_db_connect (bus.db);
   pf_db_prepare (conn, CUSTOMERS);
   pf_broker_start (&bus, 0);
+  pf_brokers_ready (&bus, WAIT_MS);
   pid_t workers[2];
   workers[0] = pf_worker_start (&bus, "ingest,route,notify", "worker-0");
   workers[1] = pf_worker_start (&bus, "ingest,route,notify", "worker-1");

@@ -591,6 +591,18 @@ pf_http_up (int port, const char *path, int timeout_ms)
   return false;
 }
 
+/* Waits until every broker of the bus answers /readyz with 200 (it reaches
+ * PostgreSQL and serves), as a deployment's readiness probe gates traffic.
+ * A proof that publishes before then races the brokers' start: on a loaded
+ * machine a publish sent to a broker still starting outlives the test
+ * publisher's 1 s timeout and comes back unsure. */
+static PF_UNUSED void
+pf_brokers_ready (const pf_bus_t *bus, int timeout_ms)
+{
+  for (int i = 0; i < bus->nbrokers; i++)
+    IT_CHECK (pf_http_up (bus->metrics_port[i], "/readyz", timeout_ms), "broker %d ready", i);
+}
+
 /* Sum of a metric's samples on a broker's /metrics (-1: not there). */
 static PF_UNUSED double
 pf_metric (int port, const char *name)

@@ -162,6 +162,7 @@ main (void)
   PGconn *conn = it_db_connect (bus.db);
   pf_db_prepare (conn, CUSTOMERS);
   pf_broker_start (&bus, 0);
+  pf_brokers_ready (&bus, WAIT_MS);
   pf_env_t e;
   pf_bus_env (&bus, &e);
   const char *api_args[] = {"api", NULL};
