@@ -7,7 +7,7 @@
 #include "at_channel.h"
 #include "at_log.h"
 #include "at_text.h"
-#include "at_ticket.h"
+#include "at_store_ticket.h"
 #include "domain.pb-c.h"
 
 #define S_NAME_MAX 256

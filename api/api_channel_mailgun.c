@@ -2,7 +2,7 @@
  * parsed form. The signature is in the form: hex HMAC-SHA256(signing key,
  * timestamp + token), with the timestamp inside a replay window. The fields
  * (from, subject, body-plain/body-html, Message-Id, In-Reply-To, References,
- * or body-mime for a raw-MIME route) become an email through lib/email.c,
+ * or body-mime for a raw-MIME route) become an email through lib/inbound/email.c,
  * exactly as a raw email would, and go to ingest: its Message-ID is the
  * dedup key, so Mailgun's retries create nothing twice. Mailgun posts
  * multipart/form-data when the email has attachments: attachment-N file parts

@@ -10,7 +10,7 @@
 #include "at_crypto.h"
 #include "at_json.h"
 #include "at_text.h"
-#include "at_ticket.h"
+#include "at_store_ticket.h"
 
 #define S_NAME_MAX 256
 #define S_SUBJECT_MAX 998

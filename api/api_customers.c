@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "api_customers.h"
-#include "at_customer.h"
+#include "at_store_customer.h"
 #include "at_log.h"
 
 static void

@@ -2,7 +2,7 @@
 #include <microhttpd.h>
 #include <string.h>
 #include "api_dlq.h"
-#include "at_dlq.h"
+#include "at_store_dlq.h"
 #include "at_log.h"
 
 #define S_LIST_DEFAULT 50

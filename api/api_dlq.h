@@ -1,4 +1,4 @@
-/* api_dlq: the dead letters over HTTP (lib/at_dlq.h):
+/* api_dlq: the dead letters over HTTP (lib/store/at_store_dlq.h):
  *   GET  /v1/dlq?stage=S&limit=N   newest first (limit 1..1000, default 50)
  *   GET  /v1/dlq/{id}              one, with its failure history
  *   POST /v1/dlq/{id}/replay       back to the bus at attempt 1; 200 replayed,

@@ -1,7 +1,7 @@
 /* api_email: POST /v1/channels/email, a raw RFC 5322 message posted by the
  * store's mail relay (Content-Type message/rfc822), signed with Standard
  * Webhooks (webhook-id, webhook-timestamp, webhook-signature) over the raw
- * bytes. Checked, parsed (lib/email.c) and published to ingest; the
+ * bytes. Checked, parsed (lib/inbound/email.c) and published to ingest; the
  * Message-ID is the dedup key, so a relay's retry creates nothing twice. */
 #include <stdlib.h>
 #include <string.h>

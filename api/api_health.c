@@ -2,7 +2,7 @@
  * answers), GET /metrics (Prometheus text). */
 #include "api_internal.h"
 #include "at_json.h"
-#include "at_query.h"
+#include "at_store_query.h"
 
 void
 api_health_get (api_request_t *req)

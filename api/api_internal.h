@@ -9,7 +9,7 @@
 #include "at_config.h"
 #include "at_msg.h"
 #include "at_store.h"
-#include "at_bus.h"
+#include "at_publisher.h"
 
 #define API_PARAM_MAX 256        /* a path parameter ({id}, {token}) */
 #define API_REQUEST_ID_MAX 64

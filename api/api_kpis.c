@@ -1,9 +1,9 @@
 /* api_kpis: GET /v1/kpis[?since=RFC3339], the service's KPIs computed in SQL
- * from the store (lib/store_query.c). */
+ * from the store (lib/store/store_query.c). */
 #include <math.h>
 #include "api_internal.h"
 #include "at_json.h"
-#include "at_query.h"
+#include "at_store_query.h"
 
 /* A measure, or null when there was nothing to measure. */
 static json_t *

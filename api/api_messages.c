@@ -5,7 +5,7 @@
 #include "api_internal.h"
 #include "at_channel.h"
 #include "at_json.h"
-#include "at_query.h"
+#include "at_store_query.h"
 #include "domain.pb-c.h"
 
 #define S_CHANNEL_MAX 32

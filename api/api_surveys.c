@@ -6,7 +6,7 @@
 #include "api_internal.h"
 #include "at_crypto.h"
 #include "at_json.h"
-#include "at_survey.h"
+#include "at_store_survey.h"
 #include "domain.pb-c.h"
 
 #define S_COMMENT_MAX 4096

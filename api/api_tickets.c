@@ -4,7 +4,7 @@
 #include <string.h>
 #include "api_internal.h"
 #include "at_json.h"
-#include "at_query.h"
+#include "at_store_query.h"
 #include "domain.pb-c.h"
 
 #define S_AGENT_MAX 128

@@ -32,12 +32,12 @@
 #include <pthread.h>
 #include <sys/wait.h>
 #include "bench_util.h"
-#include "at_bus.h"
+#include "at_publisher.h"
 #include "at_config.h"
 #include "domain.pb-c.h"
 #include "at_msg_pb.h"
 #include "at_store.h"
-#include "at_store_bench.h"
+#include "bench_store.h"
 #include "wrk_int.h"
 #include "at_proc.h"
 

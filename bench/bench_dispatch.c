@@ -19,7 +19,7 @@
 #include <pthread.h>
 #include <sys/wait.h>
 #include "bench_util.h"
-#include "at_bus.h"
+#include "at_publisher.h"
 #include "at_config.h"
 #include "at_proc.h"
 

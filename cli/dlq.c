@@ -1,4 +1,4 @@
-/* `atende dlq`: the dead letters (lib/at_dlq.h).
+/* `atende dlq`: the dead letters (lib/store/at_store_dlq.h).
  *   atende dlq list [--stage S] [--limit N]       newest first, one line each
  *   atende dlq show <id>                          one, as JSON, with its history
  *   atende dlq replay <id>                        back to the bus at attempt 1
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "at_dlq.h"
+#include "at_store_dlq.h"
 #include "at_json.h"
 #include "at_log.h"
 

@@ -1,5 +1,5 @@
-# Turns the numbered lib/migrations/NNN_name.sql files into a C table.
-set(body "/* generated from lib/migrations by cmake/embed_migrations.cmake: do not edit */\n#include \"at_migrate.h\"\n")
+# Turns the numbered lib/store/migrations/NNN_name.sql files into a C table.
+set(body "/* generated from lib/store/migrations by cmake/embed_migrations.cmake: do not edit */\n#include \"at_migrate.h\"\n")
 set(rows "")
 set(i 0)
 foreach(f ${FILES})

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Keeps README.md true: every setting of the table in lib/at_config.h is
+# Keeps README.md true: every setting of the table in lib/core/at_config.h is
 # documented in README.md's configuration reference, and README shows the
 # command .ci/run runs.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 missing=0
-for env in $(grep -oE '"ATENDE_[A-Z0-9_]+"' "$root/lib/at_config.h" | tr -d '"' | sort -u); do
+for env in $(grep -oE '"ATENDE_[A-Z0-9_]+"' "$root/lib/core/at_config.h" | tr -d '"' | sort -u); do
   if ! grep -q "\`$env\`" "$root/README.md"; then
     echo "README.md does not document $env"
     missing=$((missing + 1))

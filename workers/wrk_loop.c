@@ -21,7 +21,7 @@
 #include "wrk_int.h"
 #include "at_log.h"
 #include "at_msg_pb.h"
-#include "at_query.h"
+#include "at_store_query.h"
 #include "at_store_bus.h"
 #include "at_zmq.h"
 

@@ -9,7 +9,7 @@
  *      worker at attempt + 1 and its own late commit is fenced. */
 #include "it.h"
 #include "test_bus_wire.h"
-#include "at_bus.h"
+#include "at_publisher.h"
 #include "at_config.h"
 #include "at_msg_pb.h"
 #include "at_store.h"

@@ -1,4 +1,4 @@
-/* The bus SQL (lib/at_store_bus.h) against a real database: batch insert
+/* The bus SQL (lib/store/at_store_bus.h) against a real database: batch insert
  * and its idempotence, done / retry / dead-letter / bump fenced by attempt,
  * the sweep's id scan honouring not_before and key order, and fetch. */
 #include "it.h"

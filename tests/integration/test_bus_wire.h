@@ -4,7 +4,7 @@
 #define TEST_BUS_WIRE_H
 
 #include "it.h"
-#include "at_bus.h"
+#include "at_publisher.h"
 #include "at_msg_pb.h"
 #include "at_zmq.h"
 

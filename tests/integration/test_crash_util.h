@@ -30,7 +30,7 @@
 #include <zmq.h>
 
 #include "it.h"
-#include "at_bus.h"
+#include "at_publisher.h"
 #include "at_common.h"
 #include "at_config.h"
 #include "at_msg.h"

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "it.h"
-#include "at_dlq.h"
+#include "at_store_dlq.h"
 #include "at_msg.h"
 #include "at_store.h"
 #include "at_store_bus.h"

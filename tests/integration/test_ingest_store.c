@@ -16,10 +16,10 @@
 
 #include "it.h"
 #include "at_channel.h"
-#include "at_customer.h"
+#include "at_store_customer.h"
 #include "at_log.h"
 #include "at_store.h"
-#include "at_ticket.h"
+#include "at_store_ticket.h"
 
 static char s_db[512];
 

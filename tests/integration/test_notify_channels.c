@@ -19,9 +19,9 @@
 #include <time.h>
 #include <jansson.h>
 #include "it.h"
-#include "at_bus.h"
+#include "at_publisher.h"
 #include "at_config.h"
-#include "at_notification.h"
+#include "at_store_notification.h"
 #include "../fakes/fakes.h"
 #include "../fakes/fake_http.c"
 #include "../fakes/fake_smtp.c"

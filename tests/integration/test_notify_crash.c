@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "it.h"
-#include "at_bus.h"
+#include "at_publisher.h"
 #include "at_config.h"
-#include "at_notification.h"
+#include "at_store_notification.h"
 #include "../fakes/fakes.h"
 #include "../fakes/fake_http.c"
 

@@ -14,7 +14,7 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 #include "it.h"
-#include "at_bus.h"
+#include "at_publisher.h"
 #include "at_crypto.h"
 #include "domain.pb-c.h"
 

@@ -22,7 +22,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include "it.h"
-#include "at_bus.h"
+#include "at_publisher.h"
 #include "at_crypto.h"
 #include "notify/orders.h"
 #include "domain.pb-c.h"

@@ -22,9 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "at_bus.h"
+#include "at_publisher.h"
 #include "at_config.h"
-#include "at_notification.h"
+#include "at_store_notification.h"
 #include "at_proc.h"
 #include "domain.pb-c.h"
 #include "../fakes/fakes.h"

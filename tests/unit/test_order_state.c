@@ -5,7 +5,7 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
-#include "at_order.h"
+#include "at_store_order.h"
 
 /* Applies events in order to an in-memory order the way notify does;
  * returns whether the last one applied. */

@@ -22,10 +22,10 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include "olist.h"
-#include "at_bus.h"
+#include "at_publisher.h"
 #include "at_config.h"
 #include "at_json.h"
-#include "at_order.h"
+#include "at_store_order.h"
 #include "at_proc.h"
 #include "at_store.h"
 #include "demo_receiver.h"

@@ -12,8 +12,8 @@
 
 #include "wrk.h"
 #include "at_channel.h"
-#include "at_customer.h"
-#include "at_ticket.h"
+#include "at_store_customer.h"
+#include "at_store_ticket.h"
 #include "at_text.h"
 #include "at_log.h"
 #include "at_email.h"

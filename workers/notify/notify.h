@@ -6,7 +6,7 @@
 #define WRK_NOTIFY_H
 
 #include "wrk.h"
-#include "at_notification.h"
+#include "at_store_notification.h"
 #include "at_provider.h"
 #include "at_channel.h"
 

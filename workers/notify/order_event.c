@@ -7,10 +7,10 @@
 #include "notify.h"
 #include "orders.h"
 #include "templates.h"
-#include "at_order.h"
-#include "at_customer.h"
+#include "at_store_order.h"
+#include "at_store_customer.h"
 #include "at_channel.h"
-#include "at_notification.h"
+#include "at_store_notification.h"
 #include "at_log.h"
 #include "domain.pb-c.h"
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "templates.h"
-#include "at_order.h"
+#include "at_store_order.h"
 #include "at_log.h"
 
 #define S_ROWS_MAX 256   /* events x locales, with room to grow */

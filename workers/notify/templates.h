@@ -1,5 +1,5 @@
 /* notify: order-status message templates, read from PostgreSQL
- * (message_template, see lib/at_template.h) and cached per worker thread for
+ * (message_template, see lib/outbound/at_template.h) and cached per worker thread for
  * template_cache_ms (ATENDE_TEMPLATE_CACHE_MS). */
 #ifndef WRK_NOTIFY_TEMPLATES_H
 #define WRK_NOTIFY_TEMPLATES_H

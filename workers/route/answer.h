@@ -4,7 +4,7 @@
 #define WRK_ROUTE_ANSWER_H
 
 #include "at_text.h"
-#include "at_ticket.h"
+#include "at_store_ticket.h"
 
 #define WRK_ANSWER_MAX 2048   /* bytes of an answer */
 

@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "wrk.h"
-#include "at_ticket.h"
+#include "at_store_ticket.h"
 #include "at_text.h"
-#include "at_notification.h"
+#include "at_store_notification.h"
 #include "at_log.h"
 #include "route/answer.h"
 #include "domain.pb-c.h"

@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 #include "wrk.h"
-#include "at_survey.h"
-#include "at_order.h"
-#include "at_notification.h"
+#include "at_store_survey.h"
+#include "at_store_order.h"
+#include "at_store_notification.h"
 #include "at_crypto.h"
 #include "at_log.h"
 #include "domain.pb-c.h"

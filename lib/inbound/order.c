@@ -1,0 +1,123 @@
+/* Orders: the status state machine (pure: no store, no clock). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <inttypes.h>
+#include "at_order.h"
+
+/* Regular statuses in rank order; rank = index + 1. */
+static const char *const s_ranked[] = {
+  "placed", "confirmed", "packed", "shipped", "in_transit",
+  "out_for_delivery", "delivered", "returned"
+};
+#define S_RANK_DELIVERED 7
+#define S_RANK_CANCELLED 9   /* above everything: nothing applies after it */
+
+bool
+at_order_status_known (const char *status)
+{
+  if (!status)
+    return false;
+  return at_order_status_rank (status) > 0 || strcmp (status, "delayed") == 0
+         || strcmp (status, "failed_attempt") == 0;
+}
+
+int
+at_order_status_rank (const char *status)
+{
+  if (!status)
+    return -1;
+  for (size_t i = 0; i < AT_ARRAY_LEN (s_ranked); i++)
+    if (strcmp (status, s_ranked[i]) == 0)
+      return (int) i + 1;
+  if (strcmp (status, "cancelled") == 0)
+    return S_RANK_CANCELLED;
+  return -1;
+}
+
+bool
+at_order_status_customer_facing (const char *status)
+{
+  return at_order_status_known (status) && strcmp (status, "packed") != 0;
+}
+
+int
+at_order_decide (const at_order_current_t *current, const char *status, int64_t occurred_us,
+                 at_order_decision_t *decision_out, int *rank_out)
+{
+  if (!at_order_status_known (status))
+    return AT_INVALID;
+  bool exceptional = strcmp (status, "delayed") == 0 || strcmp (status, "failed_attempt") == 0;
+  int cur_rank = current && current->exists ? current->rank : 0;
+  int rank = exceptional ? cur_rank : at_order_status_rank (status);
+  bool apply = true;
+
+  if (current && current->exists) {
+    if (occurred_us < current->status_at_us)
+      apply = false;                               /* late event */
+    else if (strcmp (status, current->status) == 0)
+      apply = false;                               /* repeat of the current status */
+    else if (exceptional || strcmp (status, "cancelled") == 0)
+      apply = cur_rank < S_RANK_DELIVERED;          /* only before delivered */
+    else
+      apply = rank >= cur_rank;                    /* == only after delayed/failed_attempt */
+  }
+  *decision_out = apply ? AT_ORDER_APPLY : AT_ORDER_IGNORE;
+  *rank_out = apply ? rank : cur_rank;
+  return AT_OK;
+}
+
+int
+at_order_decide_event (const at_order_current_t *current, const char *status,
+                       int64_t occurred_us, const char *expected,
+                       at_order_decision_t *decision_out, int *rank_out)
+{
+  int rc = at_order_decide (current, status, occurred_us, decision_out, rank_out);
+  if (rc != AT_OK || *decision_out == AT_ORDER_APPLY || !current || !current->exists)
+    return rc;
+  bool new_estimate = expected && *expected && strcmp (status, current->status) == 0
+                      && strcmp (expected, current->expected_delivery) != 0
+                      && occurred_us >= current->status_at_us && !at_order_settled (current);
+  if (new_estimate) {
+    *decision_out = AT_ORDER_APPLY;
+    *rank_out = current->rank;
+  }
+  return AT_OK;
+}
+
+bool
+at_order_settled (const at_order_current_t *current)
+{
+  return current && current->exists && current->rank >= S_RANK_DELIVERED;
+}
+
+int
+at_order_event_key (const char *event_id, const char *status, int64_t occurred_us,
+                    char *out, size_t cap)
+{
+  int n;
+  if (event_id && *event_id)
+    n = snprintf (out, cap, "%s", event_id);
+  else
+    n = snprintf (out, cap, "%s@%" PRId64, status ? status : "", occurred_us);
+  return n < 0 || (size_t) n >= cap ? AT_INVALID : AT_OK;
+}
+
+const char *
+at_locale_pick (const char *customer_locale, const char *fallback)
+{
+  static const char *const known[] = {"pt-BR", "en", "es"};
+  const char *tries[2] = {customer_locale, fallback};
+  for (size_t t = 0; t < 2; t++) {
+    const char *l = tries[t];
+    if (!l || !*l)
+      continue;
+    if (strncmp (l, "pt", 2) == 0 && (l[2] == 0 || l[2] == '-' || l[2] == '_'))
+      return known[0];
+    if (strncmp (l, "en", 2) == 0 && (l[2] == 0 || l[2] == '-' || l[2] == '_'))
+      return known[1];
+    if (strncmp (l, "es", 2) == 0 && (l[2] == 0 || l[2] == '-' || l[2] == '_'))
+      return known[2];
+  }
+  return known[0];
+}
