@@ -397,6 +397,43 @@ s_spawn (const char *atende, const char *what, const char *stage, char **env, co
   return pid;
 }
 
+static bool
+s_args_ok (const char *prog, const char *db, const char *atende, const char *stage)
+{
+  if (strcmp (stage, "tiny") != 0 && strcmp (stage, "ingest") != 0) {
+    fprintf (stderr, "%s: --stage is tiny or ingest\n", prog);
+    return false;
+  }
+  if (!db || !atende) {
+    fprintf (stderr, "usage: %s --db CONNINFO --atende PATH [--messages N] [--publishers P]"
+                     " [--batch B] [--workers W] [--latency-seconds S] [--backlog N]"
+                     " [--stage tiny|ingest]\n", prog);
+    return false;
+  }
+  return true;
+}
+
+/* The figures: throughput on the empty table, latency at half of it, and
+ * throughput again with `backlog` messages waiting in another stage. */
+static void
+s_measure (long messages, long publishers, long batch, long lat_s, long backlog)
+{
+  s_throughput ("warm-up", 5000, (int) publishers, batch);   /* customers, caches */
+  double empty = s_throughput ("bus", messages, (int) publishers, batch);
+  if (lat_s > 0)
+    s_latency (empty / 2, lat_s);
+  if (backlog > 0) {
+    s_backlog_insert (backlog);
+    char label[64];
+    snprintf (label, sizeof label, "bus_backlog_%ld", backlog);
+    double with = s_throughput (label, messages, (int) publishers, batch);
+    printf ("backlog %ld: %.0f msg/s against %.0f msg/s on an empty table: ratio %.3f\n",
+            backlog, with, empty, with / empty);
+    printf ("RESULT backlog=%ld backlog_ratio=%.3f\n", backlog, with / empty);
+    s_must (at_store_bench_backlog_clear (s_store), "backlog clear");
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -409,16 +446,8 @@ main (int argc, char **argv)
   long lat_s = bench_flag_long (argc, argv, "--latency-seconds", 10, 0, 3600);
   long backlog = bench_flag_long (argc, argv, "--backlog", 0, 0, 100000000);
   const char *stage = bench_flag_str (argc, argv, "--stage", "tiny");
-  if (strcmp (stage, "tiny") != 0 && strcmp (stage, "ingest") != 0) {
-    fprintf (stderr, "%s: --stage is tiny or ingest\n", argv[0]);
+  if (!s_args_ok (argv[0], db, atende, stage))
     return 2;
-  }
-  if (!db || !atende) {
-    fprintf (stderr, "usage: %s --db CONNINFO --atende PATH [--messages N] [--publishers P]"
-                     " [--batch B] [--workers W] [--latency-seconds S] [--backlog N]"
-                     " [--stage tiny|ingest]\n", argv[0]);
-    return 2;
-  }
   bench_print_cmdline (argc, argv);
   s_store = at_store_new (db, "bench");
   if (s_store == NULL)
@@ -454,21 +483,7 @@ main (int argc, char **argv)
   printf ("stage: %s (%s), %ld consumers\n", stage, is_tiny
           ? "one effect row per message, worker batch code in this process's threads"
           : "the real ingest stage in `atende worker ingest` processes", workers);
-
-  s_throughput ("warm-up", 5000, (int) publishers, batch);   /* customers, caches */
-  double empty = s_throughput ("bus", messages, (int) publishers, batch);
-  if (lat_s > 0)
-    s_latency (empty / 2, lat_s);
-  if (backlog > 0) {
-    s_backlog_insert (backlog);
-    char label[64];
-    snprintf (label, sizeof label, "bus_backlog_%ld", backlog);
-    double with = s_throughput (label, messages, (int) publishers, batch);
-    printf ("backlog %ld: %.0f msg/s against %.0f msg/s on an empty table: ratio %.3f\n",
-            backlog, with, empty, with / empty);
-    printf ("RESULT backlog=%ld backlog_ratio=%.3f\n", backlog, with / empty);
-    s_must (at_store_bench_backlog_clear (s_store), "backlog clear");
-  }
+  s_measure (messages, publishers, batch, lat_s, backlog);
   for (long i = 0; i < workers; i++) {
     if (is_tiny) {
       atomic_store (&tiny[i].stop, true);

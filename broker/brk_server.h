@@ -1,6 +1,7 @@
 /* brk_server: the broker's state, shared by the files of the broker loop
  * (brk_main.c: loop and timers; brk_wire.c: the ROUTER socket; brk_publish.c:
- * group commit; brk_workers.c: workers, credit, dispatch, leases, sweeps).
+ * group commit; brk_workers.c: workers, credit, dispatch, leases; brk_sweep.c:
+ * what PostgreSQL holds that the broker does not).
  * Everything here belongs to the loop's one thread. */
 #ifndef BRK_SERVER_H
 #define BRK_SERVER_H
@@ -188,6 +189,9 @@ void brk_peer_remove (brk_t *self, brk_peer_t *peer, const char *why);
 /* Takes a committed message into the queue of its stage when there is room,
  * it is due and it is not known yet; otherwise the sweep will find it. */
 void brk_enqueue (brk_t *self, at_msg_t **msg_p);
+/* The same for a message the sweep found as its key's next row (brk_sweep.c):
+ * queued even while the broker catches up after its start. */
+void brk_enqueue_swept (brk_t *self, at_msg_t **msg_p);
 void brk_dispatch (brk_t *self);
 void brk_sweep (brk_t *self);
 /* True when a stage's last sweep found more than it could hold and its

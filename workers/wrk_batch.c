@@ -321,28 +321,64 @@ s_batch_report (wrk_ctx_t *ctx, const wrk_item_t *items, size_t n, int64_t start
             items[0].m.msg->id, (long long) (at_mono_us () - started_us));
 }
 
+/* The stage's prepare, outside the transaction: false when it failed (each
+ * message of the batch is then retried). */
+static bool
+s_batch_prepare (wrk_ctx_t *ctx, wrk_item_t *items, size_t n)
+{
+  if (!ctx->stage->prepare)
+    return true;
+  wrk_msg_t **msgs = at_calloc (n, sizeof *msgs);
+  for (size_t i = 0; i < n; i++)
+    msgs[i] = &items[i].m;
+  int rc = ctx->stage->prepare (ctx, msgs, n);
+  free (msgs);
+  if (rc == AT_OK)
+    return true;
+  at_error (WRK_COMP, "msg=\"prepare failed, batch retried\" stage=%s size=%zu rc=%d "
+            "first_id=%s", ctx->stage->name, n, rc, items[0].m.msg->id);
+  return false;
+}
+
+/* One round in one transaction: the messages of todo, each under its
+ * savepoint; those that lost a lock conflict go to next for the next round.
+ * AT_AGAIN (at todo[*failed_at]) when the round must be rolled back. */
+static int
+s_batch_round (wrk_ctx_t *ctx, wrk_item_t **todo, size_t n_todo, bool prepared, bool last,
+               wrk_item_t **next, size_t *n_next, size_t *failed_at)
+{
+  bool sp_open = false;
+  *n_next = 0;
+  *failed_at = 0;   /* a round that cannot begin fails at its first message */
+  if (at_store_begin_wait (ctx->store, (int) ctx->cfg->worker_lock_timeout_ms) != AT_OK
+      || s_round_lock (ctx, todo, n_todo) != AT_OK)
+    return AT_AGAIN;
+  for (size_t k = 0; k < n_todo; k++) {
+    bool deferred = false;
+    *failed_at = k;
+    if (!todo[k]->locked)
+      todo[k]->outcome = WRK_OUT_STALE;
+    else if (s_item_run (ctx, todo[k], prepared, last, &deferred, &sp_open) != AT_OK)
+      return AT_AGAIN;
+    else if (deferred)
+      next[(*n_next)++] = todo[k];
+    wrk_ctx_keepalive (ctx);
+  }
+  if (s_round_done (ctx, todo, n_todo) != AT_OK || at_store_commit (ctx->store) != AT_OK)
+    return AT_AGAIN;
+  return AT_OK;
+}
+
 int
 wrk_batch_run (wrk_ctx_t *ctx, wrk_item_t *items, size_t n)
 {
   if (n == 0)
     return AT_OK;
   int64_t started_us = at_mono_us ();
-  bool prepared = true;
   ctx->batch = items;
   ctx->batch_n = n;
   ctx->extended_ms = at_mono_ms ();
-  if (ctx->stage->prepare) {
-    wrk_msg_t **msgs = at_calloc (n, sizeof *msgs);
-    for (size_t i = 0; i < n; i++)
-      msgs[i] = &items[i].m;
-    int rc = ctx->stage->prepare (ctx, msgs, n);
-    free (msgs);
-    if (rc != AT_OK) {
-      at_error (WRK_COMP, "msg=\"prepare failed, batch retried\" stage=%s size=%zu rc=%d "
-                "first_id=%s", ctx->stage->name, n, rc, items[0].m.msg->id);
-      prepared = false;
-    }
-  }
+  bool prepared = s_batch_prepare (ctx, items, n);
   wrk_ctx_keepalive (ctx);
   /* round after round, the messages that lost a lock conflict */
   wrk_item_t **todo = at_calloc (n, sizeof *todo), **next = at_calloc (n, sizeof *next);
@@ -350,33 +386,16 @@ wrk_batch_run (wrk_ctx_t *ctx, wrk_item_t *items, size_t n)
   for (size_t k = 0; k < n; k++)
     todo[k] = &items[k];
   int rc = AT_OK;
-  for (int round = 0; n_todo > 0; round++) {
-    bool last = round + 1 >= S_CONFLICT_ROUNDS;
+  for (int round = 0; n_todo > 0 && rc == AT_OK; round++) {
     size_t n_next = 0;
-    bool sp_open = false;
-    if (at_store_begin_wait (ctx->store, (int) ctx->cfg->worker_lock_timeout_ms) != AT_OK
-        || s_round_lock (ctx, todo, n_todo) != AT_OK)
-      rc = AT_AGAIN;
-    for (size_t k = 0; rc == AT_OK && k < n_todo; k++) {
-      bool deferred = false;
-      failed_at = k;
-      if (!todo[k]->locked)
-        todo[k]->outcome = WRK_OUT_STALE;
-      else if (s_item_run (ctx, todo[k], prepared, last, &deferred, &sp_open) != AT_OK)
-        rc = AT_AGAIN;
-      else if (deferred)
-        next[n_next++] = todo[k];
-      wrk_ctx_keepalive (ctx);
+    rc = s_batch_round (ctx, todo, n_todo, prepared, round + 1 >= S_CONFLICT_ROUNDS, next,
+                        &n_next, &failed_at);
+    if (rc == AT_OK) {
+      wrk_item_t **swap = todo;
+      todo = next;
+      next = swap;
+      n_todo = n_next;
     }
-    if (rc == AT_OK && (s_round_done (ctx, todo, n_todo) != AT_OK
-                        || at_store_commit (ctx->store) != AT_OK))
-      rc = AT_AGAIN;
-    if (rc != AT_OK)
-      break;
-    wrk_item_t **swap = todo;
-    todo = next;
-    next = swap;
-    n_todo = n_next;
   }
   free (next);
   if (rc == AT_OK) {

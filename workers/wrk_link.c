@@ -358,22 +358,32 @@ s_release_held (wrk_link_t *link, size_t n)
     link->held = 0;
 }
 
+/* How many of a settled batch's messages one link settles (done, released)
+ * and how many produced messages go to its broker. */
+static void
+s_settle_counts (const wrk_links_t *self, size_t index, const wrk_item_t *items, size_t n,
+                 size_t *n_done, size_t *n_released, size_t *n_produced)
+{
+  *n_done = *n_released = *n_produced = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (items[i].link == index && items[i].outcome == WRK_OUT_DONE)
+      (*n_done)++;
+    else if (items[i].link == index)
+      (*n_released)++;
+    if (items[i].outcome == WRK_OUT_DONE)
+      for (size_t p = 0; p < items[i].n_produced; p++)
+        *n_produced += at_bus_shard (items[i].produced[p]->key, (uint32_t) self->n) == index;
+  }
+}
+
 /* Sends one link's share of a settled batch; produced envelopes are split
  * so that no frame carries more than AT_BUS_BATCH_BYTES of payload. */
 static void
 s_settle_link (wrk_links_t *self, size_t index, const wrk_item_t *items, size_t n)
 {
   wrk_link_t *link = &self->links[index];
-  size_t n_done = 0, n_released = 0, n_produced = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (items[i].link == index && items[i].outcome == WRK_OUT_DONE)
-      n_done++;
-    else if (items[i].link == index)
-      n_released++;
-    if (items[i].outcome == WRK_OUT_DONE)
-      for (size_t p = 0; p < items[i].n_produced; p++)
-        n_produced += at_bus_shard (items[i].produced[p]->key, (uint32_t) self->n) == index;
-  }
+  size_t n_done, n_released, n_produced;
+  s_settle_counts (self, index, items, n, &n_done, &n_released, &n_produced);
   if (n_done + n_released + n_produced == 0)
     return;
   char **done = at_calloc (n_done + 1, sizeof *done);
