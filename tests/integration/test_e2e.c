@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include "it.h"
 #include "demo_receiver.h"
 #include "at_common.h"
@@ -127,16 +128,36 @@ s_message (const char *channel, const char *handle, const char *name, const char
   free (resp);
 }
 
+/* "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ" of now + days, UTC. */
+static void
+s_date (int days, bool with_time, char *out, size_t cap)
+{
+  time_t t = time (NULL) + (time_t) days * 86400;
+  struct tm tm;
+  gmtime_r (&t, &tm);
+  strftime (out, cap, with_time ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d", &tm);
+}
+
+/* Placed two days ago, shipped yesterday, expected in a week: dates relative
+ * to today, so that the order is not already late (a fixed expected date
+ * turns into a delay as soon as the calendar passes it, and the status is
+ * "shipped" only for the moment before the delay check). */
 static void
 s_order_events (void)
 {
-  const char *ev[] = {
-    "{\"status\":\"placed\",\"event_id\":\"e1\",\"occurred_at\":\"2026-11-20T10:00:00Z\","
-    "\"customer\":{\"channel\":\"whatsapp\",\"handle\":\"" ORDER_PHONE "\",\"name\":\"Mariana Costa\"}}",
-    "{\"status\":\"shipped\",\"event_id\":\"e2\",\"occurred_at\":\"2026-11-21T10:00:00Z\","
-    "\"expected_delivery\":\"2026-11-25\",\"tracking_url\":\"https://rastreio.exemplo.com.br/BR123\","
-    "\"customer\":{\"channel\":\"whatsapp\",\"handle\":\"" ORDER_PHONE "\",\"name\":\"Mariana Costa\"}}",
-  };
+  char placed_at[32], shipped_at[32], expected[16], ev[2][512];
+  s_date (-2, true, placed_at, sizeof placed_at);
+  s_date (-1, true, shipped_at, sizeof shipped_at);
+  s_date (7, false, expected, sizeof expected);
+  snprintf (ev[0], sizeof ev[0],
+            "{\"status\":\"placed\",\"event_id\":\"e1\",\"occurred_at\":\"%s\","
+            "\"customer\":{\"channel\":\"whatsapp\",\"handle\":\"" ORDER_PHONE "\","
+            "\"name\":\"Mariana Costa\"}}", placed_at);
+  snprintf (ev[1], sizeof ev[1],
+            "{\"status\":\"shipped\",\"event_id\":\"e2\",\"occurred_at\":\"%s\","
+            "\"expected_delivery\":\"%s\",\"tracking_url\":\"https://rastreio.exemplo.com.br/BR123\","
+            "\"customer\":{\"channel\":\"whatsapp\",\"handle\":\"" ORDER_PHONE "\","
+            "\"name\":\"Mariana Costa\"}}", shipped_at, expected);
   for (size_t i = 0; i < 2; i++) {
     long st = s_post ("/v1/orders/" ORDER_ID "/events", ev[i], NULL);
     IT_CHECK (st == 202, "order event %zu: %ld", i, st);

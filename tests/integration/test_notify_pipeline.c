@@ -2,6 +2,7 @@
  * process, order events and ticket resolutions published on the bus, a
  * loopback HTTP server playing the provider (verifying every signature).
  * Asserts what the store holds and what the provider received. */
+#include <time.h>
 #include <microhttpd.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -195,21 +196,39 @@ s_expect (PGconn *conn, const char *sql, long long want)
   IT_CHECK (have == want, "%s: want %lld, have %lld", sql, want, have);
 }
 
+/* An expected delivery 60 days from now, as sent (YYYY-MM-DD) and as the
+ * English template writes it ("January 15, 2027"): a fixed date would pass
+ * one day and the order would turn late in the middle of the test. */
+static void
+s_expected_date (char iso[16], char *en, size_t en_cap)
+{
+  time_t t = time (NULL) + 60 * 86400;
+  struct tm tm;
+  gmtime_r (&t, &tm);
+  strftime (iso, 16, "%Y-%m-%d", &tm);
+  char month[16];
+  strftime (month, sizeof month, "%B", &tm);   /* the C locale's English names */
+  snprintf (en, en_cap, "%s %d, %d", month, tm.tm_mday, tm.tm_year + 1900);
+}
+
 static void
 s_orders (PGconn *conn, at_publisher_t *pub)
 {
   const char *ana = "+55 (11) 99999-0000", *ana_e164 = "5511999990000";
+  char expected[16], expected_en[40], seen[256], sql[256];
+  s_expected_date (expected, expected_en, sizeof expected_en);
   s_order_event (pub, "A-1", "placed", "e1", 1800000000, ana, "");
   s_expect (conn, "SELECT count(*) FROM notification WHERE status = 'delivered'", 1);
   s_expect_seen (ana_e164, "Olá, Ana! Recebemos o seu pedido A-1.", 1);
 
   PQclear (PQexec (conn, "UPDATE customer SET locale = 'en'"));
-  s_order_event (pub, "A-1", "shipped", "e2", 1800000100, ana, "2027-01-15");
+  s_order_event (pub, "A-1", "shipped", "e2", 1800000100, ana, expected);
   s_expect (conn, "SELECT count(*) FROM notification WHERE status = 'delivered'", 2);
-  s_expect_seen (ana_e164, "Hi Ana! Order A-1 has shipped. Expected delivery: "
-                           "January 15, 2027. Track it: https://rastreio.example/A1", 1);
+  snprintf (seen, sizeof seen, "Hi Ana! Order A-1 has shipped. Expected delivery: "
+                               "%s. Track it: https://rastreio.example/A1", expected_en);
+  s_expect_seen (ana_e164, seen, 1);
 
-  s_order_event (pub, "A-1", "shipped", "e2", 1800000100, ana, "2027-01-15");   /* duplicate */
+  s_order_event (pub, "A-1", "shipped", "e2", 1800000100, ana, expected);   /* duplicate */
   s_order_event (pub, "A-1", "packed", "e3", 1800000050, ana, "");              /* late */
   s_order_event (pub, "A-1", "delivered", "e4", 1800000200, ana, "");
   s_expect (conn, "SELECT count(*) FROM notification WHERE status = 'delivered'", 3);
@@ -222,9 +241,9 @@ s_orders (PGconn *conn, at_publisher_t *pub)
                   " AND type <> 'order.check_delay'", 0);
   IT_CHECK (it_db_scalar (conn, "SELECT count(*) FROM order_event WHERE applied") == 3,
             "placed, shipped, delivered applied; late packed and shipped-after-delivered not");
-  IT_CHECK (it_db_scalar (conn, "SELECT count(*) FROM orders WHERE id = 'A-1' AND status ="
-                                " 'delivered' AND expected_delivery = '2027-01-15'") == 1,
-            "order A-1 delivered");
+  snprintf (sql, sizeof sql, "SELECT count(*) FROM orders WHERE id = 'A-1' AND status ="
+                             " 'delivered' AND expected_delivery = '%s'", expected);
+  IT_CHECK (it_db_scalar (conn, sql) == 1, "order A-1 delivered");
   IT_CHECK (it_db_scalar (conn, "SELECT count(*) FROM notification WHERE order_id = 'A-1'")
               == 3, "one message per applied customer-facing status, none twice");
   IT_CHECK (it_db_scalar (conn, "SELECT count(*) FROM notification WHERE http_status = 200"
