@@ -37,7 +37,7 @@
 #include "domain.pb-c.h"
 #include "at_msg_pb.h"
 #include "at_store.h"
-#include "bench_store.h"
+#include "at_store_bench.h"
 #include "wrk_int.h"
 #include "at_proc.h"
 

@@ -63,6 +63,6 @@ char *demo_scenario_agent_reply (demo_rng_t *r, const char *lang);
 /* A survey answer, scores skewed to 4-5 (malloc'd JSON). */
 char *demo_scenario_survey_answer (demo_rng_t *r);
 
-#include "demo_store.h"
+#include "at_store_demo.h"
 
 #endif

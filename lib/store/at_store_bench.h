@@ -1,4 +1,4 @@
-/* The benchmarks' SQL (bench/bench_store.c): the tiny stage's effect table,
+/* The benchmarks' SQL (lib/store/store_bench.c): the tiny stage's effect table,
  * backlog rows, counts and PostgreSQL's commit statistics. Only bench/ uses
  * it; nothing here runs in production. */
 #ifndef AT_STORE_BENCH_H

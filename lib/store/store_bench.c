@@ -1,5 +1,5 @@
 /* The benchmarks' SQL, as named statements (see at_store_bench.h). */
-#include "bench_store.h"
+#include "at_store_bench.h"
 
 #include <stdio.h>
 #include <stdlib.h>

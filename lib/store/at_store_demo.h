@@ -1,5 +1,5 @@
 /* What the demo polls in the store to know when the pipeline's work has
- * landed (cli/demo_store.c): read-only counts and ticket ids. */
+ * landed (lib/store/store_demo.c): read-only counts and ticket ids. */
 #ifndef AT_STORE_DEMO_H
 #define AT_STORE_DEMO_H
 

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "demo_store.h"
+#include "at_store_demo.h"
 
 static const at_sql_t s_counts = { "demo_counts",
   "SELECT (SELECT count(*) FROM ticket_message WHERE direction = 'in'),"
