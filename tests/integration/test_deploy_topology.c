@@ -268,6 +268,18 @@ s_pick_api (unsigned *rr)
   return port;
 }
 
+/* True while port is one of the api endpoints clients are given. */
+static bool
+s_api_listed (int port)
+{
+  pthread_mutex_lock (&s_lock);
+  bool listed = false;
+  for (int k = 0; k < s_api_count; k++)
+    listed = listed || s_api_ports[k] == port;
+  pthread_mutex_unlock (&s_lock);
+  return listed;
+}
+
 static void
 s_failure (const char *fmt, long a, long b)
 {
@@ -292,7 +304,11 @@ s_send (long i, unsigned *rr)
   char *body = json_dumps (doc, JSON_COMPACT);
   json_decref (doc);
   for (int attempt = 0; attempt < 30; attempt++) {
-    long retry_after = -1, st = s_post (s_pick_api (rr), body, &retry_after);
+    int port = s_pick_api (rr);
+    long retry_after = -1, st = s_post (port, body, &retry_after);
+    if (st < 0 && !s_api_listed (port))
+      continue;   /* picked just before the roll took it out of the endpoints: a load
+                   * balancer sends the next connection to a pod that is listed */
     if (st == 202) {
       atomic_fetch_add (&s_accepted, 1);
       break;
