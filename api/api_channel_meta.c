@@ -69,7 +69,7 @@ s_meta_post (api_request_t *req)
   size_t published = 0;
   at_meta_batch_t *batch = NULL;
   at_meta_parse (req->body ? req->body : "", req->body_len, &batch, reason, sizeof reason);
-  if (at_sig_secret_lookup (req->cfg->meta_app_secret, batch ? batch->account : "", secret,
+  if (at_sig_secret_lookup (&req->cfg->meta_app_secret, batch ? batch->account : "", secret,
                             sizeof secret) != AT_OK) {
     api_channel_unauthorized (req, "no Meta app secret is configured for this account");
     goto out;

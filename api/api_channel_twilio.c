@@ -100,7 +100,7 @@ api_channel_twilio_post (api_request_t *req)
                               "cannot be checked");
     goto out;
   }
-  if (at_sig_secret_lookup (req->cfg->twilio_auth_token, at_form_get (form, "AccountSid"),
+  if (at_sig_secret_lookup (&req->cfg->twilio_auth_token, at_form_get (form, "AccountSid"),
                             secret, sizeof secret) != AT_OK) {
     api_channel_unauthorized (req, "no Twilio auth token is configured for this account");
     goto out;

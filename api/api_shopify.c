@@ -13,6 +13,7 @@
 #include <string.h>
 #include "api_templates.h"
 #include "at_channel.h"
+#include "at_channel_sig.h"
 #include "at_crypto.h"
 #include "at_json.h"
 #include "at_log.h"
@@ -22,40 +23,14 @@
 #define S_FIELD_MAX 2048
 #define S_ID_MAX 64
 
-/* The secret for shop from secrets into out; false if none. */
-static bool
-s_secret_for (const char *secrets, const char *shop, char *out, size_t cap)
-{
-  bool listed = false;
-  const char *p = secrets;
-  while (p && *p) {
-    const char *end = strchr (p, ',');
-    size_t n = end ? (size_t) (end - p) : strlen (p);
-    const char *eq = memchr (p, '=', n);
-    if (eq && memchr (p, '.', (size_t) (eq - p))) {          /* "shop.domain=secret" */
-      listed = true;
-      size_t shop_len = (size_t) (eq - p), secret_len = n - shop_len - 1;
-      if (shop && strlen (shop) == shop_len && strncmp (p, shop, shop_len) == 0
-          && secret_len > 0 && secret_len < cap) {
-        memcpy (out, eq + 1, secret_len);
-        out[secret_len] = 0;
-        return true;
-      }
-    }
-    p = end ? end + 1 : NULL;
-  }
-  if (listed || !secrets || !*secrets)
-    return false;
-  return at_strlcpy (out, secrets, cap) < cap;              /* one secret for every shop */
-}
-
 bool
-api_shopify_verify (const char *secrets, const char *shop, const char *hmac_b64,
+api_shopify_verify (const at_list_t *secrets, const char *shop, const char *hmac_b64,
                     const char *body, size_t len)
 {
   char secret[S_SECRET_MAX];
   uint8_t want[32], got[48];
-  if (!hmac_b64 || strlen (hmac_b64) != 44 || !s_secret_for (secrets, shop, secret, sizeof secret))
+  if (!hmac_b64 || strlen (hmac_b64) != 44
+      || at_sig_secret_lookup (secrets, shop, secret, sizeof secret) != AT_OK)
     return false;
   int n = at_base64_decode (hmac_b64, strlen (hmac_b64), got, sizeof got);
   at_hmac_sha256 (secret, strlen (secret), body ? body : "", body ? len : 0, want);
@@ -205,7 +180,7 @@ static bool
 s_signed (api_request_t *req, api_problem_t *p)
 {
   const char *shop = api_header (req, "X-Shopify-Shop-Domain");
-  if (api_shopify_verify (req->cfg->shopify_secret, shop, api_header (req, "X-Shopify-Hmac-Sha256"),
+  if (api_shopify_verify (&req->cfg->shopify_secret, shop, api_header (req, "X-Shopify-Hmac-Sha256"),
                           req->body, req->body_len))
     return true;
   at_warn ("api", "msg=\"shopify webhook refused: bad signature\" shop=\"%.100s\" request_id=%s",

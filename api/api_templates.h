@@ -15,9 +15,9 @@ void api_shopify_post (api_request_t *req);
 
 /* --- pure parts of the Shopify door, unit-tested */
 /* Whether X-Shopify-Hmac-Sha256 (base64 HMAC-SHA256 of the raw body) is right
- * for the shop's secret. secrets: "secret" or "shop=secret,shop2=secret2"
+ * for the shop's secret. secrets: the SECRETS setting ("secret", or "shop=secret,*=secret"
  * (shop as in X-Shopify-Shop-Domain). false for anything missing. */
-bool api_shopify_verify (const char *secrets, const char *shop, const char *hmac_b64,
+bool api_shopify_verify (const at_list_t *secrets, const char *shop, const char *hmac_b64,
                          const char *body, size_t len);
 /* The order status a Shopify topic and payload mean; NULL when the topic says
  * nothing about delivery (orders/updated without news, a pending fulfillment). */

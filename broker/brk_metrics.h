@@ -1,6 +1,7 @@
 /* brk_metrics: the broker's /metrics (Prometheus text), /healthz and
- * /readyz, served by libmicrohttpd from its own thread out of a snapshot
- * the broker loop publishes under a mutex. */
+ * /readyz, served by at_metrics_http from its own thread out of a snapshot
+ * the broker loop publishes under a mutex (the registry, lib/core/at_metrics.h,
+ * is filled from the snapshot before each render). */
 #ifndef BRK_METRICS_H
 #define BRK_METRICS_H
 
@@ -63,8 +64,8 @@ void brk_metrics_destroy (brk_metrics_t **self_p);
 /* Publishes a new snapshot (copied). */
 void brk_metrics_update (brk_metrics_t *self, const brk_snapshot_t *snap);
 
-/* Renders snap as Prometheus text into buf (always NUL-terminated);
- * returns the length written. */
+/* Renders snap as Prometheus text into buf (always NUL-terminated, whole
+ * lines only); returns the length written. */
 size_t brk_metrics_render (const brk_snapshot_t *snap, char *buf, size_t cap);
 
 #endif

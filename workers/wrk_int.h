@@ -61,24 +61,9 @@ struct wrk_ctx {
   size_t metrics_index;      /* this stage's row in metrics */
 };
 
-/* ---- wrk_policy.c ---- */
+/* ---- wrk_link.c: leases during long work ---- */
 
 #define WRK_STAGES_MAX 4
-
-/* Per-stage maximum attempts: ATENDE_STAGE_MAX_ATTEMPTS ("notify=12,ingest=5"),
- * other stages get the default (ATENDE_MAX_ATTEMPTS). */
-typedef struct {
-  char stage[WRK_STAGES_MAX][AT_STAGE_LEN];
-  long max[WRK_STAGES_MAX];
-  size_t n;
-  long fallback;
-} wrk_attempts_t;
-
-/* Parses spec (NULL or "": none) into out. AT_INVALID with a message in err
- * for an unknown or repeated stage, a value outside 1..1000, or bad syntax. */
-int wrk_attempts_parse (const char *spec, long fallback, wrk_attempts_t *out, char *err,
-                        size_t err_cap);
-long wrk_attempts_for (const wrk_attempts_t *attempts, const char *stage);
 
 /* From the loop (and keepalive): when stop is set and Ready with credit 0
  * was not sent yet, sends it (no new deliveries within a command's trip). */

@@ -47,24 +47,14 @@ struct wrk_links {
 };
 
 static int
-s_parse_endpoints (wrk_links_t *self, const char *list)
+s_endpoints (wrk_links_t *self, const at_list_t *list)
 {
-  const char *p = list ? list : "";
-  while (*p) {
-    while (*p == ' ' || *p == ',' || *p == '\t')
-      p++;
-    size_t len = strcspn (p, ",");
-    size_t end = len;
-    while (end > 0 && (p[end - 1] == ' ' || p[end - 1] == '\t'))
-      end--;
-    if (end > 0) {
-      if (end >= WRK_ENDPOINT_MAX || self->n == WRK_LINKS_MAX)
-        return AT_INVALID;
-      memcpy (self->links[self->n].endpoint, p, end);
-      self->links[self->n].endpoint[end] = '\0';
-      self->n++;
-    }
-    p += len;
+  for (size_t i = 0; i < list->n; i++) {
+    if (self->n == WRK_LINKS_MAX
+        || at_strlcpy (self->links[self->n].endpoint, list->items[i].value, WRK_ENDPOINT_MAX)
+             >= WRK_ENDPOINT_MAX)
+      return AT_INVALID;
+    self->n++;
   }
   return self->n > 0 ? AT_OK : AT_INVALID;
 }
@@ -76,9 +66,9 @@ wrk_links_new (const at_config_t *cfg, const char *stage, const char *worker_id)
   self->cfg = cfg;
   at_strlcpy (self->stage, stage, sizeof self->stage);
   at_strlcpy (self->worker_id, worker_id, sizeof self->worker_id);
-  if (s_parse_endpoints (self, cfg->broker_endpoints) != AT_OK) {
+  if (s_endpoints (self, &cfg->broker_endpoints) != AT_OK) {
     at_error (WRK_COMP, "msg=\"bad broker endpoint list\" endpoints=\"%s\"",
-              cfg->broker_endpoints);
+              cfg->broker_endpoints.text);
     goto fail;
   }
   int64_t now = at_mono_ms ();
@@ -528,4 +518,39 @@ wrk_links_up (wrk_links_t *self)
     if (self->links[i].silent || now - self->links[i].heard_ms >= 3 * self->cfg->heartbeat_ms)
       return false;
   return true;
+}
+
+/* ---- leases during long work: keepalive, pause on drain ---- */
+
+void
+wrk_ctx_pause_if_stopping (wrk_ctx_t *ctx)
+{
+  if (ctx == NULL || ctx->links == NULL || ctx->paused || ctx->stop == NULL
+      || !atomic_load (ctx->stop))
+    return;
+  wrk_links_pause (ctx->links);
+  ctx->paused = true;
+  if (ctx->metrics)
+    wrk_metrics_ready (ctx->metrics, ctx->metrics_index, false);
+  at_info (WRK_COMP, "msg=\"draining: no new deliveries\" stage=%s", ctx->stage->name);
+}
+
+void
+wrk_ctx_keepalive (wrk_ctx_t *ctx)
+{
+  if (ctx == NULL || ctx->links == NULL)
+    return;
+  wrk_ctx_pause_if_stopping (ctx);
+  int64_t now = at_mono_ms ();
+  wrk_links_beat (ctx->links, now);
+  /* Renew well before a lease ends: every third of it, at most every heartbeat. */
+  int64_t every = ctx->cfg->lease_ms / 3 < ctx->cfg->heartbeat_ms ? ctx->cfg->lease_ms / 3
+                                                                   : ctx->cfg->heartbeat_ms;
+  if (ctx->batch_n > 0 && now - ctx->extended_ms >= every) {
+    size_t head = ctx->ring_head ? *ctx->ring_head : 0;
+    size_t count = ctx->ring_count ? *ctx->ring_count : 0;
+    wrk_links_extend (ctx->links, ctx->batch, ctx->batch_n, ctx->ring, ctx->ring_cap, head,
+                      count);
+    ctx->extended_ms = now;
+  }
 }

@@ -470,13 +470,6 @@ wrk_run (const at_config_t *cfg, const char *stages_csv)
   size_t n = 0;
   if (s_parse_stages (stages_csv, stages, &n) != AT_OK)
     return 2;
-  wrk_attempts_t attempts;
-  char err[160];
-  if (wrk_attempts_parse (cfg->stage_max_attempts, cfg->max_attempts, &attempts, err,
-                          sizeof err) != AT_OK) {
-    fprintf (stderr, "atende worker: stage_max_attempts (ATENDE_STAGE_MAX_ATTEMPTS): %s\n", err);
-    return 2;
-  }
   const char *names[WRK_STAGES_MAX];
   for (size_t i = 0; i < n; i++)
     names[i] = stages[i]->name;
@@ -498,7 +491,7 @@ wrk_run (const at_config_t *cfg, const char *stages_csv)
     *t = (wrk_thread_t) {.cfg = cfg, .stage = stages[started], .stop = &stop,
                          .finished = &finished, .failed = &failed, .metrics = metrics,
                          .index = started,
-                         .max_attempts = wrk_attempts_for (&attempts, stages[started]->name)};
+                         .max_attempts = at_config_max_attempts (cfg, stages[started]->name)};
     if (pthread_create (&t->tid, NULL, s_thread_main, t) != 0) {
       at_error (WRK_COMP, "msg=\"cannot start thread\" stage=%s error=\"%s\"",
                 stages[started]->name, strerror (errno));

@@ -24,30 +24,16 @@ struct at_publisher {
   uint64_t next_correlation;
 };
 
-/* Splits the comma list into self->endpoints, trimming blanks. */
+/* The endpoint list, parsed with the settings, into self->endpoints. */
 static int
-s_parse_endpoints (at_publisher_t *self, const char *list)
+s_endpoints (at_publisher_t *self, const at_list_t *list)
 {
-  const char *p = list ? list : "";
-  while (*p) {
-    const char *end = strchr (p, ',');
-    size_t len = end ? (size_t) (end - p) : strlen (p);
-    while (len > 0 && (*p == ' ' || *p == '\t')) {
-      p++;
-      len--;
-    }
-    while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-      len--;
-    if (len > 0) {
-      if (self->n == S_MAX_ENDPOINTS || len >= S_ENDPOINT_LEN)
-        return AT_INVALID;
-      memcpy (self->endpoints[self->n], p, len);
-      self->endpoints[self->n][len] = '\0';
-      self->n++;
-    }
-    if (end == NULL)
-      break;
-    p = end + 1;
+  for (size_t i = 0; i < list->n; i++) {
+    if (self->n == S_MAX_ENDPOINTS
+        || at_strlcpy (self->endpoints[self->n], list->items[i].value, S_ENDPOINT_LEN)
+             >= S_ENDPOINT_LEN)
+      return AT_INVALID;
+    self->n++;
   }
   return self->n > 0 ? AT_OK : AT_INVALID;
 }
@@ -56,8 +42,9 @@ at_publisher_t *
 at_publisher_new (const at_config_t *cfg)
 {
   at_publisher_t *self = at_calloc (1, sizeof *self);
-  if (s_parse_endpoints (self, cfg->broker_endpoints) != AT_OK) {
-    at_error ("bus", "msg=\"bad broker endpoint list\" endpoints=\"%s\"", cfg->broker_endpoints);
+  if (s_endpoints (self, &cfg->broker_endpoints) != AT_OK) {
+    at_error ("bus", "msg=\"bad broker endpoint list\" endpoints=\"%s\"",
+              cfg->broker_endpoints.text);
     free (self);
     return NULL;
   }

@@ -7,7 +7,11 @@
 
 #include <stdio.h>
 
-/* X(type, field, env, default, min, max, help)   type: STR | INT | SECRET */
+#include "at_list.h"
+
+/* X(type, field, env, default, min, max, help)
+ *   type: STR | INT | SECRET, or a list parsed at load (at_list.h):
+ *         LIST (a,b) | MAP (key=value,...) | SECRETS (a secret, or account=secret,...) */
 #define AT_SETTINGS(X) \
   X(STR, database_url, "ATENDE_DATABASE_URL", "postgresql:///atende", 0, 0, \
     "libpq connection string of the store") \
@@ -15,7 +19,7 @@
     "debug | info | warn | error") \
   X(STR, broker_bind, "ATENDE_BROKER_BIND", "tcp://127.0.0.1:7700", 0, 0, \
     "ZeroMQ endpoint the broker binds") \
-  X(STR, broker_endpoints, "ATENDE_BROKER_ENDPOINTS", "tcp://127.0.0.1:7700", 0, 0, \
+  X(LIST, broker_endpoints, "ATENDE_BROKER_ENDPOINTS", "tcp://127.0.0.1:7700", 0, 0, \
     "comma-separated broker endpoints that workers and publishers connect to") \
   X(INT, broker_metrics_port, "ATENDE_BROKER_METRICS_PORT", "9700", 0, 65535, \
     "HTTP port of the broker's /metrics, /healthz, /readyz (0: off)") \
@@ -87,17 +91,17 @@
     "bus: notify schedules order.check_delay itself | external: a scheduler publishes them") \
   X(INT, template_cache_ms, "ATENDE_TEMPLATE_CACHE_MS", "5000", 0, 3600000, \
     "how long a notify worker keeps message templates before reading them again") \
-  X(SECRET, shopify_secret, "ATENDE_SHOPIFY_SECRET", "", 0, 0, \
+  X(SECRETS, shopify_secret, "ATENDE_SHOPIFY_SECRET", "", 0, 0, \
     "Shopify webhook secret, or shop=secret,shop2=secret2 by X-Shopify-Shop-Domain") \
-  X(STR, stage_max_attempts, "ATENDE_STAGE_MAX_ATTEMPTS", "", 0, 0, \
+  X(MAP, stage_max_attempts, "ATENDE_STAGE_MAX_ATTEMPTS", "", 0, 0, \
     "per-stage deliveries before dead-lettering, e.g. notify=12,ingest=5 (others: max_attempts)") \
   X(INT, worker_metrics_port, "ATENDE_WORKER_METRICS_PORT", "0", 0, 65535, \
     "HTTP port of a worker's /metrics, /healthz, /readyz (0: off)") \
-  X(SECRET, meta_app_secret, "ATENDE_META_APP_SECRET", "", 0, 0, \
+  X(SECRETS, meta_app_secret, "ATENDE_META_APP_SECRET", "", 0, 0, \
     "Meta app secret (X-Hub-Signature-256), or phone_number_id/page_id=secret,...,*=secret") \
   X(SECRET, whatsapp_verify_token, "ATENDE_WHATSAPP_VERIFY_TOKEN", "", 0, 0, \
     "token Meta sends in hub.verify_token when the WhatsApp webhook is registered") \
-  X(SECRET, twilio_auth_token, "ATENDE_TWILIO_AUTH_TOKEN", "", 0, 0, \
+  X(SECRETS, twilio_auth_token, "ATENDE_TWILIO_AUTH_TOKEN", "", 0, 0, \
     "Twilio auth token (X-Twilio-Signature), or AccountSid=token,...") \
   X(STR, public_url_base, "ATENDE_PUBLIC_URL_BASE", "", 0, 0, \
     "public URL of this api as providers call it (https://support.example.com); Twilio signs it") \
@@ -119,9 +123,9 @@
     "chat, WhatsApp, SMS, Messenger: a message after this long a ticket was quiet opens a new one") \
   X(STR, default_phone_country, "ATENDE_DEFAULT_PHONE_COUNTRY", "55", 0, 0, \
     "country calling code given to phone numbers written without one (55 Brazil, 1 US ...)") \
-  X(STR, channel_fallback, "ATENDE_CHANNEL_FALLBACK", "whatsapp,sms,email", 0, 0, \
+  X(LIST, channel_fallback, "ATENDE_CHANNEL_FALLBACK", "whatsapp,sms,email", 0, 0, \
     "channels tried, in order, after the customer's preferred one (no identity or failed for good)") \
-  X(STR, provider_routes, "ATENDE_PROVIDER_ROUTES", "*=webhook", 0, 0, \
+  X(MAP, provider_routes, "ATENDE_PROVIDER_ROUTES", "*=webhook", 0, 0, \
     "providers per channel, failover order with +: whatsapp=whatsapp,sms=twilio+webhook2,email=smtp,*=webhook") \
   X(STR, whatsapp_api_url, "ATENDE_WHATSAPP_API_URL", "https://graph.facebook.com", 0, 0, \
     "WhatsApp Cloud API base URL (tests point it at a fake)") \
@@ -131,7 +135,7 @@
     "the business phone number id messages are sent from") \
   X(SECRET, whatsapp_token, "ATENDE_WHATSAPP_TOKEN", "", 0, 0, \
     "WhatsApp Cloud API access token (Bearer)") \
-  X(STR, whatsapp_templates, "ATENDE_WHATSAPP_TEMPLATES", "", 0, 0, \
+  X(MAP, whatsapp_templates, "ATENDE_WHATSAPP_TEMPLATES", "", 0, 0, \
     "approved templates used outside the 24 h window, per kind: order_status=order_update,survey=survey_invite,*=generic_update") \
   X(STR, twilio_api_url, "ATENDE_TWILIO_API_URL", "https://api.twilio.com", 0, 0, \
     "Twilio REST API base URL (tests point it at a fake)") \
@@ -176,6 +180,9 @@ typedef struct {
 #define AT_CFG_FIELD_STR(f) char *f;
 #define AT_CFG_FIELD_SECRET(f) char *f;
 #define AT_CFG_FIELD_INT(f) long f;
+#define AT_CFG_FIELD_LIST(f) at_list_t f;
+#define AT_CFG_FIELD_MAP(f) at_list_t f;
+#define AT_CFG_FIELD_SECRETS(f) at_list_t f;
 #define AT_CFG_FIELD(type, f, env, def, lo, hi, help) AT_CFG_FIELD_##type (f)
   AT_SETTINGS (AT_CFG_FIELD)
 #undef AT_CFG_FIELD
@@ -190,6 +197,10 @@ at_config_t *at_config_new (int *argc, char **argv);
 /* Defaults and environment only. */
 at_config_t *at_config_from_env (void);
 void at_config_destroy (at_config_t **self_p);
+
+/* The deliveries of a failing message of stage before it is dead-lettered:
+ * its stage_max_attempts entry, else max_attempts. */
+long at_config_max_attempts (const at_config_t *self, const char *stage);
 
 /* Prints name, variable, effective value (secrets masked) and its source. */
 void at_config_print (const at_config_t *self, FILE *out);

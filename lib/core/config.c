@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { S_STR, S_INT, S_SECRET } s_type_t;
+typedef enum { S_STR, S_INT, S_SECRET, S_LIST, S_MAP, S_SECRETS } s_type_t;
 
 typedef struct {
   s_type_t type;
@@ -21,6 +21,9 @@ typedef struct {
 #define S_TYPE_STR S_STR
 #define S_TYPE_INT S_INT
 #define S_TYPE_SECRET S_SECRET
+#define S_TYPE_LIST S_LIST
+#define S_TYPE_MAP S_MAP
+#define S_TYPE_SECRETS S_SECRETS
 #define S_ROW(type, f, env, def, lo, hi, help) \
   {S_TYPE_##type, #f, env, def, lo, hi, help, offsetof (at_config_t, f)},
 static const s_setting_t s_settings[] = {AT_SETTINGS (S_ROW)};
@@ -45,12 +48,34 @@ s_flag_name (const char *name, char *out, size_t cap)
   out[n] = '\0';
 }
 
+static bool
+s_is_list (s_type_t type)
+{
+  return type == S_LIST || type == S_MAP || type == S_SECRETS;
+}
+
+static int
+s_set_list (const s_setting_t *s, at_list_t *list, const char *value)
+{
+  static const at_list_kind_t kinds[] = {[S_LIST] = AT_LIST_VALUES, [S_MAP] = AT_LIST_PAIRS,
+                                         [S_SECRETS] = AT_LIST_SECRETS};
+  char reason[160];
+  if (at_list_parse (list, value, kinds[s->type], reason, sizeof reason) == AT_OK)
+    return AT_OK;
+  fprintf (stderr, "atende: %s (%s): %s\n", s->name, s->env, reason);
+  return AT_INVALID;
+}
+
 static int
 s_set (at_config_t *self, size_t i, const char *value, unsigned char source)
 {
   const s_setting_t *s = &s_settings[i];
   char *base = (char *) self + s->offset;
-  if (s->type == S_INT) {
+  if (s_is_list (s->type)) {
+    if (s_set_list (s, (at_list_t *) base, value) != AT_OK)
+      return AT_INVALID;
+  }
+  else if (s->type == S_INT) {
     long v;
     if (at_parse_long (value, s->min, s->max, &v) != AT_OK) {
       fprintf (stderr, "atende: %s (%s) must be an integer in [%ld, %ld], got '%s'\n", s->name,
@@ -84,6 +109,45 @@ s_defaults_and_env (void)
   return self;
 }
 
+#define S_ATTEMPTS_MIN 1
+#define S_ATTEMPTS_MAX 1000
+
+/* stage_max_attempts: known stages, each an integer in [1, 1000]. */
+static int
+s_validate_attempts (const at_config_t *self)
+{
+  static const char *const stages[] = {AT_STAGE_INGEST, AT_STAGE_ROUTE, AT_STAGE_NOTIFY,
+                                       AT_STAGE_SURVEY};
+  const at_list_t *list = &self->stage_max_attempts;
+  for (size_t i = 0; i < list->n; i++) {
+    bool known = false;
+    for (size_t k = 0; k < AT_ARRAY_LEN (stages); k++)
+      known = known || strcmp (list->items[i].key, stages[k]) == 0;
+    long v;
+    if (!known)
+      fprintf (stderr, "atende: stage_max_attempts (ATENDE_STAGE_MAX_ATTEMPTS): unknown stage"
+               " '%s' (ingest, route, notify, survey)\n", list->items[i].key);
+    else if (at_parse_long (list->items[i].value, S_ATTEMPTS_MIN, S_ATTEMPTS_MAX, &v) != AT_OK)
+      fprintf (stderr, "atende: stage_max_attempts (ATENDE_STAGE_MAX_ATTEMPTS): attempts of %s"
+               " must be an integer in [%d, %d], got '%s'\n", list->items[i].key,
+               S_ATTEMPTS_MIN, S_ATTEMPTS_MAX, list->items[i].value);
+    else
+      continue;
+    return AT_INVALID;
+  }
+  return AT_OK;
+}
+
+long
+at_config_max_attempts (const at_config_t *self, const char *stage)
+{
+  long v;
+  const char *value = at_list_get (&self->stage_max_attempts, stage);
+  if (value && at_parse_long (value, S_ATTEMPTS_MIN, S_ATTEMPTS_MAX, &v) == AT_OK)
+    return v;
+  return self->max_attempts;
+}
+
 static int
 s_validate (at_config_t *self)
 {
@@ -92,10 +156,12 @@ s_validate (at_config_t *self)
     fprintf (stderr, "atende: log_level (ATENDE_LOG_LEVEL) must be debug, info, warn or error\n");
     return AT_INVALID;
   }
-  if (*self->broker_endpoints == '\0') {
+  if (self->broker_endpoints.n == 0) {
     fprintf (stderr, "atende: broker_endpoints (ATENDE_BROKER_ENDPOINTS) is empty\n");
     return AT_INVALID;
   }
+  if (s_validate_attempts (self) != AT_OK)
+    return AT_INVALID;
   at_log_set_level (level);
   return AT_OK;
 }
@@ -169,9 +235,13 @@ at_config_destroy (at_config_t **self_p)
   if (self_p == NULL || *self_p == NULL)
     return;
   at_config_t *self = *self_p;
-  for (size_t i = 0; i < S_COUNT; i++)
-    if (s_settings[i].type != S_INT)
-      free (*(char **) ((char *) self + s_settings[i].offset));
+  for (size_t i = 0; i < S_COUNT; i++) {
+    char *base = (char *) self + s_settings[i].offset;
+    if (s_is_list (s_settings[i].type))
+      at_list_clear ((at_list_t *) base);
+    else if (s_settings[i].type != S_INT)
+      free (*(char **) base);
+  }
   free (self);
   *self_p = NULL;
 }
@@ -183,13 +253,15 @@ at_config_print (const at_config_t *self, FILE *out)
     const s_setting_t *s = &s_settings[i];
     const char *base = (const char *) self + s->offset;
     const char *src = s_source_names[self->source_[i] < 3 ? self->source_[i] : 0];
+    const char *text = s_is_list (s->type) ? ((const at_list_t *) base)->text
+                       : s->type == S_INT ? NULL : *(char *const *) base;
     if (s->type == S_INT)
       fprintf (out, "%-30s %-38s %ld  (%s)\n", s->name, s->env, *(const long *) base, src);
-    else if (s->type == S_SECRET)
-      fprintf (out, "%-30s %-38s %s  (%s)\n", s->name, s->env,
-               **(char *const *) base ? "********" : "(empty)", src);
+    else if (s->type == S_SECRET || s->type == S_SECRETS)
+      fprintf (out, "%-30s %-38s %s  (%s)\n", s->name, s->env, *text ? "********" : "(empty)",
+               src);
     else
-      fprintf (out, "%-30s %-38s %s  (%s)\n", s->name, s->env, *(char *const *) base, src);
+      fprintf (out, "%-30s %-38s %s  (%s)\n", s->name, s->env, text, src);
   }
 }
 
@@ -205,6 +277,7 @@ at_config_print_help (FILE *out)
     if (s->type == S_INT)
       fprintf (out, " [%ld..%ld, default %s]\n", s->min, s->max, s->def);
     else
-      fprintf (out, " [default '%s']\n", s->type == S_SECRET && *s->def ? "********" : s->def);
+      fprintf (out, " [default '%s']\n",
+               (s->type == S_SECRET || s->type == S_SECRETS) && *s->def ? "********" : s->def);
   }
 }

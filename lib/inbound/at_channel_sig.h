@@ -17,15 +17,16 @@
 
 #include "at_common.h"
 #include "at_form.h"
+#include "at_list.h"
 
 #define AT_SIG_SECRET_MAX 256
 #define AT_SIG_URL_MAX 2048
 
-/* The secret of one channel account from a setting that is either a plain
- * secret (every account) or a list "account=secret,account2=secret2". A
- * list entry "*=secret" applies to accounts not listed. AT_NOTFOUND when
- * the setting is empty or lists neither the account nor "*". */
-int at_sig_secret_lookup (const char *setting, const char *account, char *out, size_t cap);
+/* The secret of one channel account from a SECRETS setting (at_list.h):
+ * a plain secret (every account) or "account=secret,account2=secret2" where
+ * "*=secret" applies to accounts not listed. AT_NOTFOUND when the setting is
+ * empty or lists neither the account nor "*". */
+int at_sig_secret_lookup (const at_list_t *secrets, const char *account, char *out, size_t cap);
 
 /* Meta: header is the X-Hub-Signature-256 value (NULL: missing). */
 int at_sig_meta_verify (const char *app_secret, const void *body, size_t len,

@@ -47,47 +47,16 @@ s_unhex (const char *text, uint8_t *out, size_t len)
 
 /* --- secrets per account */
 
-/* Finds "name=" entries in a comma-separated list; copies the value. */
-static bool
-s_list_find (const char *list, const char *name, size_t name_len, char *out, size_t cap)
-{
-  const char *p = list;
-  while (*p) {
-    const char *comma = strchr (p, ',');
-    size_t len = comma ? (size_t) (comma - p) : strlen (p);
-    const char *eq = memchr (p, '=', len);
-    if (eq && (size_t) (eq - p) == name_len && memcmp (p, name, name_len) == 0) {
-      size_t value_len = len - name_len - 1;
-      if (value_len == 0 || value_len >= cap)
-        return false;
-      memcpy (out, eq + 1, value_len);
-      out[value_len] = '\0';
-      return true;
-    }
-    if (!comma)
-      break;
-    p = comma + 1;
-  }
-  return false;
-}
-
 int
-at_sig_secret_lookup (const char *setting, const char *account, char *out, size_t cap)
+at_sig_secret_lookup (const at_list_t *secrets, const char *account, char *out, size_t cap)
 {
   if (cap)
     out[0] = '\0';
-  if (!setting || !setting[0] || cap == 0)
+  const char *secret = secrets ? at_list_lookup (secrets, account) : NULL;
+  if (secret == NULL || cap == 0 || strlen (secret) >= cap)
     return AT_NOTFOUND;
-  if (!strchr (setting, '=')) {
-    if (strlen (setting) >= cap)
-      return AT_NOTFOUND;
-    at_strlcpy (out, setting, cap);
-    return AT_OK;
-  }
-  if (account && account[0] && !strchr (account, ',') && !strchr (account, '=')
-      && s_list_find (setting, account, strlen (account), out, cap))
-    return AT_OK;
-  return s_list_find (setting, "*", 1, out, cap) ? AT_OK : AT_NOTFOUND;
+  at_strlcpy (out, secret, cap);
+  return AT_OK;
 }
 
 /* --- Meta */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "at_channel_sig.h"
+#include "at_list.h"
 #include "at_form.h"
 
 #define S_TWILIO_URL "https://mycompany.com/myapp.php?foo=1&bar=2"
@@ -157,28 +158,40 @@ test_mailgun (void **state)
                     AT_INVALID);
 }
 
+/* A settings list as at_config builds it (kept in a ring: reachable, reused). */
+static const at_list_t *
+s_list (const char *text, at_list_kind_t kind)
+{
+  static at_list_t ring[8];
+  static size_t next;
+  at_list_t *list = &ring[next++ % 8];
+  char reason[128];
+  at_list_parse (list, text, kind, reason, sizeof reason);
+  return list;
+}
+#define S(text) s_list (text, AT_LIST_SECRETS)
+
 static void
 test_secret_lookup (void **state)
 {
   char out[64];
-  assert_int_equal (at_sig_secret_lookup ("plain", "any", out, sizeof out), AT_OK);
+  assert_int_equal (at_sig_secret_lookup (S ("plain"), "any", out, sizeof out), AT_OK);
   assert_string_equal (out, "plain");
-  assert_int_equal (at_sig_secret_lookup ("plain", NULL, out, sizeof out), AT_OK);
-  assert_int_equal (at_sig_secret_lookup ("", "any", out, sizeof out), AT_NOTFOUND);
+  assert_int_equal (at_sig_secret_lookup (S ("plain"), NULL, out, sizeof out), AT_OK);
+  assert_int_equal (at_sig_secret_lookup (S (""), "any", out, sizeof out), AT_NOTFOUND);
   assert_int_equal (at_sig_secret_lookup (NULL, "any", out, sizeof out), AT_NOTFOUND);
   const char *list = "1111=aaa,AC22=bbb,*=ccc";
-  assert_int_equal (at_sig_secret_lookup (list, "AC22", out, sizeof out), AT_OK);
+  assert_int_equal (at_sig_secret_lookup (S (list), "AC22", out, sizeof out), AT_OK);
   assert_string_equal (out, "bbb");
-  assert_int_equal (at_sig_secret_lookup (list, "1111", out, sizeof out), AT_OK);
+  assert_int_equal (at_sig_secret_lookup (S (list), "1111", out, sizeof out), AT_OK);
   assert_string_equal (out, "aaa");
-  assert_int_equal (at_sig_secret_lookup (list, "999", out, sizeof out), AT_OK);
+  assert_int_equal (at_sig_secret_lookup (S (list), "999", out, sizeof out), AT_OK);
   assert_string_equal (out, "ccc");
-  assert_int_equal (at_sig_secret_lookup (list, "AC2", out, sizeof out), AT_OK);
+  assert_int_equal (at_sig_secret_lookup (S (list), "AC2", out, sizeof out), AT_OK);
   assert_string_equal (out, "ccc");
-  assert_int_equal (at_sig_secret_lookup ("1111=aaa", "2222", out, sizeof out), AT_NOTFOUND);
-  assert_int_equal (at_sig_secret_lookup ("1111=aaa", "1111=aaa", out, sizeof out), AT_NOTFOUND);
-  assert_int_equal (at_sig_secret_lookup ("1111=", "1111", out, sizeof out), AT_NOTFOUND);
-  assert_int_equal (at_sig_secret_lookup ("1111=aaa", NULL, out, sizeof out), AT_NOTFOUND);
+  assert_int_equal (at_sig_secret_lookup (S ("1111=aaa"), "2222", out, sizeof out), AT_NOTFOUND);
+  assert_int_equal (at_sig_secret_lookup (S ("1111=aaa"), "1111=aaa", out, sizeof out), AT_NOTFOUND);
+  assert_int_equal (at_sig_secret_lookup (S ("1111=aaa"), NULL, out, sizeof out), AT_NOTFOUND);
 }
 
 int

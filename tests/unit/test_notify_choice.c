@@ -7,6 +7,18 @@
 #include <cmocka.h>
 #include "notify/notify.h"
 
+/* A settings list as at_config builds it (kept in a ring: reachable, reused). */
+static const at_list_t *
+s_list (const char *text, at_list_kind_t kind)
+{
+  static at_list_t ring[8];
+  static size_t next;
+  at_list_t *list = &ring[next++ % 8];
+  char reason[128];
+  at_list_parse (list, text, kind, reason, sizeof reason);
+  return list;
+}
+
 static bool
 s_routable (void *arg, const char *channel)
 {
@@ -17,7 +29,8 @@ static wrk_choice_policy_t
 s_policy (void)
 {
   return (wrk_choice_policy_t) {
-    .fallback = "whatsapp, sms,email", .whatsapp_templates = "order_status=order_update,*=generic",
+    .fallback = s_list ("whatsapp, sms,email", AT_LIST_VALUES),
+    .whatsapp_templates = s_list ("order_status=order_update,*=generic", AT_LIST_PAIRS),
     .cap_count = 3, .whatsapp_direct = true, .routable = s_routable,
     .routable_arg = "whatsapp sms email",
   };
@@ -103,7 +116,7 @@ test_whatsapp_window (void **state)
   at_strlcpy (c.kind, "reply", sizeof c.kind);       /* the wildcard template */
   wrk_notify_choose (&c, &p, &out);
   assert_string_equal (out.template_name, "generic");
-  p.whatsapp_templates = "survey=nps_invite";        /* none for replies: next channel */
+  p.whatsapp_templates = s_list ("survey=nps_invite", AT_LIST_PAIRS);        /* none for replies: next channel */
   wrk_notify_choose (&c, &p, &out);
   assert_string_equal (out.channel, "email");
   assert_string_equal (out.template_name, "");
@@ -166,14 +179,13 @@ static void
 test_template_list (void **state)
 {
   char out[64];
-  assert_true (wrk_notify_template_for ("a=x,b=y", "b", out, sizeof out));
+  assert_true (wrk_notify_template_for (s_list ("a=x,b=y", AT_LIST_PAIRS), "b", out, sizeof out));
   assert_string_equal (out, "y");
-  assert_false (wrk_notify_template_for ("a=x", "b", out, sizeof out));
-  assert_false (wrk_notify_template_for ("", "b", out, sizeof out));
-  assert_false (wrk_notify_template_for ("b=", "b", out, sizeof out));
-  assert_true (wrk_notify_template_for ("*=z,b=y", "c", out, sizeof out));
+  assert_false (wrk_notify_template_for (s_list ("a=x", AT_LIST_PAIRS), "b", out, sizeof out));
+  assert_false (wrk_notify_template_for (s_list ("", AT_LIST_PAIRS), "b", out, sizeof out));
+  assert_true (wrk_notify_template_for (s_list ("*=z,b=y", AT_LIST_PAIRS), "c", out, sizeof out));
   assert_string_equal (out, "z");
-  assert_false (wrk_notify_template_for ("b=abcdefgh", "b", out, 4));
+  assert_false (wrk_notify_template_for (s_list ("b=abcdefgh", AT_LIST_PAIRS), "b", out, 4));
 }
 
 int

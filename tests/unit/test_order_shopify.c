@@ -7,8 +7,22 @@
 #include <cmocka.h>
 #include "api_templates.h"
 #include "at_crypto.h"
+#include "at_list.h"
 
 #define BODY "{\"id\":820982911946154508,\"email\":\"jon@example.com\"}"
+
+/* A settings list as at_config builds it (kept in a ring: reachable, reused). */
+static const at_list_t *
+s_list (const char *text, at_list_kind_t kind)
+{
+  static at_list_t ring[8];
+  static size_t next;
+  at_list_t *list = &ring[next++ % 8];
+  char reason[128];
+  at_list_parse (list, text, kind, reason, sizeof reason);
+  return list;
+}
+#define S(text) s_list (text, AT_LIST_SECRETS)
 
 static void
 s_sign (const char *secret, const char *body, char out[64])
@@ -23,18 +37,18 @@ test_signature (void **state)
 {
   char sig[64];
   s_sign ("hush", BODY, sig);
-  assert_true (api_shopify_verify ("hush", "any.myshopify.com", sig, BODY, strlen (BODY)));
-  assert_true (api_shopify_verify ("hush", NULL, sig, BODY, strlen (BODY)));
+  assert_true (api_shopify_verify (S ("hush"), "any.myshopify.com", sig, BODY, strlen (BODY)));
+  assert_true (api_shopify_verify (S ("hush"), NULL, sig, BODY, strlen (BODY)));
   /* one byte of the body changed, truncated, another secret, no secret */
-  assert_false (api_shopify_verify ("hush", NULL, sig, BODY, strlen (BODY) - 1));
-  assert_false (api_shopify_verify ("hush2", NULL, sig, BODY, strlen (BODY)));
-  assert_false (api_shopify_verify ("", NULL, sig, BODY, strlen (BODY)));
+  assert_false (api_shopify_verify (S ("hush"), NULL, sig, BODY, strlen (BODY) - 1));
+  assert_false (api_shopify_verify (S ("hush2"), NULL, sig, BODY, strlen (BODY)));
+  assert_false (api_shopify_verify (S (""), NULL, sig, BODY, strlen (BODY)));
   assert_false (api_shopify_verify (NULL, NULL, sig, BODY, strlen (BODY)));
-  assert_false (api_shopify_verify ("hush", NULL, NULL, BODY, strlen (BODY)));
-  assert_false (api_shopify_verify ("hush", NULL, "not base64 at all, and 44 characters long!!",
+  assert_false (api_shopify_verify (S ("hush"), NULL, NULL, BODY, strlen (BODY)));
+  assert_false (api_shopify_verify (S ("hush"), NULL, "not base64 at all, and 44 characters long!!",
                                     BODY, strlen (BODY)));
   sig[3] = sig[3] == 'A' ? 'B' : 'A';
-  assert_false (api_shopify_verify ("hush", NULL, sig, BODY, strlen (BODY)));
+  assert_false (api_shopify_verify (S ("hush"), NULL, sig, BODY, strlen (BODY)));
 }
 
 static void
@@ -44,15 +58,15 @@ test_secret_per_shop (void **state)
   char sig_a[64], sig_b[64];
   s_sign ("sa", BODY, sig_a);
   s_sign ("sb", BODY, sig_b);
-  assert_true (api_shopify_verify (secrets, "a.myshopify.com", sig_a, BODY, strlen (BODY)));
-  assert_true (api_shopify_verify (secrets, "b.myshopify.com", sig_b, BODY, strlen (BODY)));
-  assert_false (api_shopify_verify (secrets, "a.myshopify.com", sig_b, BODY, strlen (BODY)));
-  assert_false (api_shopify_verify (secrets, "c.myshopify.com", sig_a, BODY, strlen (BODY)));
-  assert_false (api_shopify_verify (secrets, NULL, sig_a, BODY, strlen (BODY)));
-  /* a single secret that happens to hold '=' is still one secret */
+  assert_true (api_shopify_verify (S (secrets), "a.myshopify.com", sig_a, BODY, strlen (BODY)));
+  assert_true (api_shopify_verify (S (secrets), "b.myshopify.com", sig_b, BODY, strlen (BODY)));
+  assert_false (api_shopify_verify (S (secrets), "a.myshopify.com", sig_b, BODY, strlen (BODY)));
+  assert_false (api_shopify_verify (S (secrets), "c.myshopify.com", sig_a, BODY, strlen (BODY)));
+  assert_false (api_shopify_verify (S (secrets), NULL, sig_a, BODY, strlen (BODY)));
+  /* a single base64 secret ending in '=' padding is still one secret */
   char sig_eq[64];
-  s_sign ("abc=def", BODY, sig_eq);
-  assert_true (api_shopify_verify ("abc=def", "x.myshopify.com", sig_eq, BODY, strlen (BODY)));
+  s_sign ("abc==", BODY, sig_eq);
+  assert_true (api_shopify_verify (S ("abc=="), "x.myshopify.com", sig_eq, BODY, strlen (BODY)));
 }
 
 static void

@@ -23,36 +23,10 @@ s_in_list (const char *csv, const char *word)
 }
 
 bool
-wrk_notify_template_for (const char *list, const char *kind, char *out, size_t cap)
+wrk_notify_template_for (const at_list_t *templates, const char *kind, char *out, size_t cap)
 {
-  char wildcard[WRK_NOTIFY_TEMPLATE_LEN] = "";
-  size_t klen = strlen (kind);
-  for (const char *p = list; p && *p;) {
-    const char *end = strchr (p, ',');
-    size_t len = end ? (size_t) (end - p) : strlen (p);
-    const char *eq = memchr (p, '=', len);
-    if (eq) {
-      size_t nlen = (size_t) (eq - p), vlen = len - nlen - 1;
-      if (vlen > 0 && vlen < sizeof wildcard) {
-        if (nlen == klen && strncmp (p, kind, klen) == 0) {
-          if (vlen >= cap)
-            return false;
-          memcpy (out, eq + 1, vlen);
-          out[vlen] = 0;
-          return true;
-        }
-        if (nlen == 1 && *p == '*') {
-          memcpy (wildcard, eq + 1, vlen);
-          wildcard[vlen] = 0;
-        }
-      }
-    }
-    p = end ? end + 1 : NULL;
-  }
-  if (!wildcard[0] || strlen (wildcard) >= cap)
-    return false;
-  at_strlcpy (out, wildcard, cap);
-  return true;
+  const char *name = templates ? at_list_lookup (templates, kind) : NULL;
+  return name != NULL && at_strlcpy (out, name, cap) < cap;
 }
 
 static bool
@@ -172,20 +146,13 @@ wrk_notify_choose (const at_notification_ctx_t *ctx, const wrk_choice_policy_t *
   if (s_hold (ctx, policy, out))
     return;
   const char *list[S_CANDIDATES_MAX];
-  char fallback[256];
   size_t n = 0;
   if (s_is_reply (ctx->kind))
     s_add (list, &n, ctx->channel);
   s_add (list, &n, ctx->preferred_channel);
   s_add (list, &n, ctx->channel);
-  at_strlcpy (fallback, policy->fallback ? policy->fallback : "", sizeof fallback);
-  for (char *p = fallback; *p;) {   /* split in place on commas and spaces */
-    size_t len = strcspn (p, ", ");
-    char *next = p[len] ? p + len + 1 : p + len;
-    p[len] = 0;
-    s_add (list, &n, p);
-    p = next;
-  }
+  for (size_t i = 0; policy->fallback && i < policy->fallback->n; i++)
+    s_add (list, &n, policy->fallback->items[i].value);
   json_t *ids = json_loads (ctx->identities_json ? ctx->identities_json : "{}", 0, NULL);
   out->action = WRK_CHOICE_NONE;
   for (size_t i = 0; i < n; i++)

@@ -55,8 +55,8 @@ typedef struct {
 /* --- channel choice (channel_choice.c), pure ----------------------------- */
 
 typedef struct {
-  const char *fallback;              /* "whatsapp,sms,email" */
-  const char *whatsapp_templates;    /* "order_status=order_update,*=generic" */
+  const at_list_t *fallback;              /* "whatsapp,sms,email" */
+  const at_list_t *whatsapp_templates;    /* "order_status=order_update,*=generic" */
   long cap_count;                    /* 0: no frequency cap */
   bool whatsapp_direct;              /* WhatsApp goes to Meta's API: the 24 h rule applies */
   /* true when the channel has at least one provider */
@@ -90,6 +90,6 @@ typedef struct {
 void wrk_notify_choose (const at_notification_ctx_t *ctx, const wrk_choice_policy_t *policy,
                         wrk_choice_t *out);
 /* The template for kind in a "kind=name,...,*=name" list; false when none. */
-bool wrk_notify_template_for (const char *list, const char *kind, char *out, size_t cap);
+bool wrk_notify_template_for (const at_list_t *templates, const char *kind, char *out, size_t cap);
 
 #endif

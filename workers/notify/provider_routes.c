@@ -54,8 +54,7 @@ s_provider_create (const at_config_t *cfg, const char *name)
     kind = AT_PROVIDER_TWILIO;
     c.url = cfg->twilio_api_url;
     c.account = cfg->twilio_account_sid;
-    if (cfg->twilio_auth_token && *cfg->twilio_auth_token)
-      at_sig_secret_lookup (cfg->twilio_auth_token, cfg->twilio_account_sid, token, sizeof token);
+    at_sig_secret_lookup (&cfg->twilio_auth_token, cfg->twilio_account_sid, token, sizeof token);
     c.token = token;
     c.from = cfg->twilio_from;
     if (cfg->twilio_status_callback && *cfg->twilio_status_callback)
@@ -97,20 +96,20 @@ s_provider_index (wrk_providers_t *self, const at_config_t *cfg, const char *nam
   return (long) self->nproviders++;
 }
 
-/* One "channel=p1+p2" entry. */
+/* One "channel=p1+p2" entry of the (already parsed) route list. */
 static int
-s_route_parse (wrk_providers_t *self, const at_config_t *cfg, char *entry)
+s_route_parse (wrk_providers_t *self, const at_config_t *cfg, const at_list_item_t *item)
 {
-  char *eq = strchr (entry, '=');
-  if (!eq || eq == entry || !eq[1] || self->nroutes == S_ROUTES_MAX)
+  char providers[512];
+  if (self->nroutes == S_ROUTES_MAX
+      || at_strlcpy (providers, item->value, sizeof providers) >= sizeof providers)
     return AT_INVALID;
-  *eq = 0;
   s_route_t *r = &self->routes[self->nroutes];
-  if (at_strlcpy (r->channel, entry, sizeof r->channel) >= sizeof r->channel
-      || (strcmp (entry, "*") != 0 && !at_channel_known (entry)))
+  if (at_strlcpy (r->channel, item->key, sizeof r->channel) >= sizeof r->channel
+      || (strcmp (item->key, "*") != 0 && !at_channel_known (item->key)))
     return AT_INVALID;
   r->n = 0;
-  for (char *p = eq + 1; *p;) {
+  for (char *p = providers; *p;) {
     size_t len = strcspn (p, "+");
     char *next = p[len] ? p + len + 1 : p + len;
     p[len] = 0;
@@ -127,19 +126,10 @@ s_route_parse (wrk_providers_t *self, const at_config_t *cfg, char *entry)
 wrk_providers_t *
 wrk_providers_new (const at_config_t *cfg)
 {
-  char routes[1024];
   wrk_providers_t *self = at_calloc (1, sizeof *self);
-  if (at_strlcpy (routes, cfg->provider_routes ? cfg->provider_routes : "", sizeof routes)
-      >= sizeof routes)
-    goto bad;
-  for (char *p = routes; *p;) {
-    size_t len = strcspn (p, ",");
-    char *next = p[len] ? p + len + 1 : p + len;
-    p[len] = 0;
-    if (*p && s_route_parse (self, cfg, p) != AT_OK)
+  for (size_t i = 0; i < cfg->provider_routes.n; i++)
+    if (s_route_parse (self, cfg, &cfg->provider_routes.items[i]) != AT_OK)
       goto bad;
-    p = next;
-  }
   if (self->nroutes == 0)
     goto bad;
   self->sender = at_sender_new (cfg->webhook_concurrency);
@@ -149,7 +139,7 @@ wrk_providers_new (const at_config_t *cfg)
 bad:
   at_error (WRK_NOTIFY_COMP, "msg=\"ATENDE_PROVIDER_ROUTES is not usable: channel=p1+p2,...,"
             "*=p with providers webhook webhook2 whatsapp twilio smtp, each configured\""
-            " value=\"%s\"", cfg->provider_routes ? cfg->provider_routes : "");
+            " value=\"%s\"", cfg->provider_routes.text);
   wrk_providers_destroy (&self);
   return NULL;
 }

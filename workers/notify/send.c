@@ -22,6 +22,7 @@
 #include <string.h>
 #include "notify.h"
 #include "at_log.h"
+#include "at_order.h"
 #include "domain.pb-c.h"
 
 typedef enum { S_AGAIN, S_DONE, S_RESCHEDULE, S_DEAD } s_result_t;
@@ -137,7 +138,7 @@ s_choice_policy (s_batch_t *b)
   for (size_t i = 0; i < n; i++)
     direct |= at_provider_kind (route[i]) == AT_PROVIDER_WHATSAPP;
   return (wrk_choice_policy_t) {
-    .fallback = cfg->channel_fallback, .whatsapp_templates = cfg->whatsapp_templates,
+    .fallback = &cfg->channel_fallback, .whatsapp_templates = &cfg->whatsapp_templates,
     .cap_count = cfg->notify_cap_count, .whatsapp_direct = direct,
     .routable = s_routable, .routable_arg = b->state->providers,
   };
@@ -281,7 +282,7 @@ s_claim (s_batch_t *b)
 }
 
 static void
-s_message (s_item_t *it)
+s_message (s_item_t *it, const char *default_locale)
 {
   at_provider_msg_t *pm = &it->msg;
   memset (pm, 0, sizeof *pm);
@@ -295,6 +296,7 @@ s_message (s_item_t *it)
   pm->created_us = it->ctx.created_us;
   pm->template_name = it->choice.template_name[0] ? it->choice.template_name : NULL;
   pm->template_lang = it->choice.template_lang;
+  pm->locale = at_locale_pick (it->ctx.locale, default_locale);
 }
 
 /* Records the deliveries answered since the last flush, in one short
@@ -353,7 +355,7 @@ s_call_round (s_batch_t *b)
     s_item_t *it = &b->items[i];
     if (!it->calling)
       continue;
-    s_message (it);
+    s_message (it, wrk_ctx_config (b->ctx)->default_locale);
     calls[n++] = (at_provider_call_t) {.provider = it->route[it->current], .msg = &it->msg};
     it->unrecorded = true;
   }
