@@ -13,7 +13,8 @@
  *   inbound     an at_email_t as the InboundMessage ingest takes.
  *   outbound    the Message-ID atende gives an email it sends, so replies
  *               to it thread into their ticket.
- * GMime is initialised once per process, on first use (thread-safe). */
+ * GMime and libxml2 are initialised once per process, on first use
+ * (thread-safe, at_email_init). */
 #ifndef AT_EMAIL_H
 #define AT_EMAIL_H
 
@@ -102,8 +103,16 @@ int64_t at_email_ticket_tag (const char *subject);
 
 /* --- text helpers (lib/inbound/email_text.c), pure, bounded, safe on any input */
 
-/* HTML to plain text: tags dropped (script, style, head content too),
- * block ends as line breaks, entities decoded. Caller frees. */
+/* GMime and libxml2 set up for this process; at most once, from any thread.
+ * Every function here (and the outbound email writer) calls it itself. */
+void at_email_init (void);
+
+/* HTML to plain text (libxml2's HTML parser): tags and comments dropped
+ * (script, style and head content too), paragraphs and headings as blank
+ * lines, div, tr, br as line breaks, list items as "- " indented by level,
+ * link text kept, every entity decoded, whitespace runs one space. Reads up
+ * to len bytes or a NUL; the text is valid UTF-8 and never longer than the
+ * HTML. Caller frees. */
 char *at_email_html_to_text (const char *html, size_t len);
 /* The part of a reply an agent reads: quoted lines ("> "), the attribution
  * line ("On ... wrote:", "Em ... escreveu:", "El ... escribió:"), forwarded

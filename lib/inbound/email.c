@@ -3,7 +3,6 @@
  * Every string taken from the message is capped and made valid UTF-8. */
 #include <ctype.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,14 +14,6 @@
 #include "at_crypto.h"
 #include "at_text.h"
 #include "domain.pb-c.h"
-
-static pthread_once_t s_gmime_once = PTHREAD_ONCE_INIT;
-
-static void
-s_gmime_init (void)
-{
-  g_mime_init ();
-}
 
 static int
 s_fail (char *reason, size_t cap, const char *why)
@@ -353,7 +344,7 @@ at_email_parse (const void *raw, size_t len, at_email_t **out, char *reason, siz
   *out = NULL;
   if (!raw || len == 0)
     return s_fail (reason, cap, "the message is empty");
-  pthread_once (&s_gmime_once, s_gmime_init);
+  at_email_init ();
   GMimeStream *stream = g_mime_stream_mem_new_with_buffer (raw, len);
   GMimeParser *parser = g_mime_parser_new_with_stream (stream);
   GMimeMessage *msg = g_mime_parser_construct_message (parser, NULL);
@@ -437,7 +428,7 @@ at_email_from_fields (const at_email_fields_t *f, at_email_t **out, char *reason
     return s_fail (reason, cap, "no fields");
   if (f->body_mime && f->body_mime_len > 0)
     return at_email_parse (f->body_mime, f->body_mime_len, out, reason, cap);
-  pthread_once (&s_gmime_once, s_gmime_init);
+  at_email_init ();
   at_email_t *self = s_email_new ();
   InternetAddressList *from = f->from ? internet_address_list_parse (NULL, f->from) : NULL;
   s_sender (self, from, 0);

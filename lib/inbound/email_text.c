@@ -1,43 +1,39 @@
-/* email_text: the text of an email as an agent reads it: HTML made text,
- * quoted replies and signatures dropped, bytes made valid UTF-8. Pure
- * functions, bounded by their input, safe on anything. */
-#include <ctype.h>
+/* email_text: the text of an email as an agent reads it: HTML made text
+ * (libxml2's HTML parser), quoted replies and signatures dropped, bytes made
+ * valid UTF-8 (libunistring). Pure functions, bounded by their input, safe
+ * on anything. */
+#include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistr.h>
+#include <gmime/gmime.h>
+#include <libxml/HTMLparser.h>
+#include <libxml/parser.h>
 
+#include "at_buf.h"
 #include "at_email.h"
 #include "at_text.h"
 
-/* --- UTF-8 */
+/* --- the libraries, once per process */
 
-static size_t
-s_put_utf8 (char *out, uint32_t uc)
+static pthread_once_t s_once = PTHREAD_ONCE_INIT;
+
+static void
+s_init (void)
 {
-  if (uc == 0 || uc > 0x10FFFF || (uc >= 0xD800 && uc <= 0xDFFF))
-    uc = 0xFFFD;
-  if (uc < 0x80) {
-    out[0] = (char) uc;
-    return 1;
-  }
-  if (uc < 0x800) {
-    out[0] = (char) (0xC0 | (uc >> 6));
-    out[1] = (char) (0x80 | (uc & 0x3F));
-    return 2;
-  }
-  if (uc < 0x10000) {
-    out[0] = (char) (0xE0 | (uc >> 12));
-    out[1] = (char) (0x80 | ((uc >> 6) & 0x3F));
-    out[2] = (char) (0x80 | (uc & 0x3F));
-    return 3;
-  }
-  out[0] = (char) (0xF0 | (uc >> 18));
-  out[1] = (char) (0x80 | ((uc >> 12) & 0x3F));
-  out[2] = (char) (0x80 | ((uc >> 6) & 0x3F));
-  out[3] = (char) (0x80 | (uc & 0x3F));
-  return 4;
+  g_mime_init ();
+  xmlInitParser ();   /* libxml2's globals, before threads parse */
 }
+
+void
+at_email_init (void)
+{
+  pthread_once (&s_once, s_init);
+}
+
+/* --- UTF-8 */
 
 char *
 at_email_utf8_clean (const char *bytes, size_t len, size_t max)
@@ -48,196 +44,187 @@ at_email_utf8_clean (const char *bytes, size_t len, size_t max)
   size_t o = 0, i = 0;
   const uint8_t *s = (const uint8_t *) (bytes ? bytes : "");
   while (i < len) {
-    if (s[i] == '\r' && i + 1 < len && s[i + 1] == '\n') {
+    if ((s[i] == '\r' && i + 1 < len && s[i + 1] == '\n') || s[i] == '\0') {
       i++;
       continue;
     }
     ucs4_t uc;
-    int n = u8_mbtouc (&uc, s + i, len - i);
-    size_t step = n > 0 ? (size_t) n : 1;
-    if (s[i] == '\0') {
-      i++;
-      continue;
-    }
-    char enc[4];
-    size_t elen;
-    if (uc == 0xFFFD && !(step == 3 && s[i] == 0xEF && s[i + 1] == 0xBF && s[i + 2] == 0xBD)) {
-      step = 1;                       /* an invalid byte: one replacement each */
-      elen = s_put_utf8 (enc, 0xFFFD);
-    }
-    else {
-      memcpy (enc, s + i, step);
-      elen = step;
-    }
-    if (o + elen > max || o + elen + 1 > cap)
+    int n = u8_mbtoucr (&uc, s + i, len - i);   /* < 0: invalid or cut short */
+    uint8_t enc[4];
+    int elen = n > 0 ? n : u8_uctomb (enc, 0xFFFD, sizeof enc);
+    if (o + (size_t) elen > max || o + (size_t) elen + 1 > cap)
       break;
-    memcpy (out + o, enc, elen);
-    o += elen;
-    i += step;
+    memcpy (out + o, n > 0 ? s + i : enc, (size_t) elen);
+    o += (size_t) elen;
+    i += n > 0 ? (size_t) n : 1;   /* an invalid byte: one replacement each */
   }
   out[o] = '\0';
   return out;
 }
 
-/* --- HTML to text */
+/* --- HTML to text: libxml2 parses (entities, comments, unclosed tags, the
+ * charset), this walks the tree and writes what a reader sees. */
+
+typedef enum {
+  S_INLINE = 0, S_SKIP, S_PARA, S_LINE, S_ITEM, S_LIST, S_BREAK, S_CELL,
+} s_kind_t;
+
+#define S_INDENT_MAX 8   /* list levels shown by indentation */
 
 typedef struct {
-  char *out;
-  size_t len, cap;
-} s_buf_t;
+  at_buf_t buf;      /* capped at the input's length */
+  int pending;       /* line breaks owed before the next character: 0, 1, 2 */
+  bool space;        /* whitespace since the last character */
+  int bullet;        /* an item's bullet is owed, at this list depth; 0 none */
+  int lists;         /* ul/ol open around the current node */
+} s_text_t;
 
-static void
-s_buf_put (s_buf_t *b, const char *s, size_t n)
+static s_kind_t
+s_kind (const xmlNode *n)
 {
-  if (b->len + n + 1 > b->cap)
-    n = b->cap > b->len + 1 ? b->cap - b->len - 1 : 0;
-  memcpy (b->out + b->len, s, n);
-  b->len += n;
-  b->out[b->len] = '\0';
+  static const struct { const char *name; s_kind_t kind; } elements[] = {
+    {"script", S_SKIP}, {"style", S_SKIP}, {"head", S_SKIP}, {"title", S_SKIP},
+    {"template", S_SKIP}, {"p", S_PARA}, {"h1", S_PARA}, {"h2", S_PARA}, {"h3", S_PARA},
+    {"h4", S_PARA}, {"h5", S_PARA}, {"h6", S_PARA}, {"blockquote", S_PARA}, {"pre", S_PARA},
+    {"table", S_PARA}, {"hr", S_PARA}, {"dl", S_PARA}, {"div", S_LINE}, {"tr", S_LINE},
+    {"dt", S_LINE}, {"dd", S_LINE}, {"section", S_LINE}, {"article", S_LINE},
+    {"header", S_LINE}, {"footer", S_LINE}, {"address", S_LINE}, {"center", S_LINE},
+    {"caption", S_LINE}, {"form", S_LINE}, {"li", S_ITEM}, {"ul", S_LIST}, {"ol", S_LIST},
+    {"br", S_BREAK}, {"td", S_CELL}, {"th", S_CELL},
+  };
+  for (size_t i = 0; n->name && i < AT_ARRAY_LEN (elements); i++)
+    if (strcasecmp ((const char *) n->name, elements[i].name) == 0)
+      return elements[i].kind;
+  return S_INLINE;
 }
 
 static void
-s_buf_newline (s_buf_t *b)
+s_owe (s_text_t *t, int breaks)
 {
-  /* at most one blank line in a row */
-  if (b->len >= 2 && b->out[b->len - 1] == '\n' && b->out[b->len - 2] == '\n')
+  if (t->pending < breaks)
+    t->pending = breaks;
+}
+
+/* One character, after the breaks, space or bullet owed before it. The
+ * whole append fits or the text ends there (never half a character). */
+static void
+s_put (s_text_t *t, ucs4_t uc)
+{
+  char out[32];
+  size_t n = 0;
+  if (t->buf.len > 0 && t->pending) {
+    for (int i = 0; i < t->pending; i++)
+      out[n++] = '\n';
+  } else if (t->buf.len > 0 && t->space)
+    out[n++] = ' ';
+  for (int i = 1; t->bullet && i < t->bullet && i < S_INDENT_MAX; i++, n += 2)
+    memcpy (out + n, "  ", 2);
+  if (t->bullet) {
+    memcpy (out + n, "- ", 2);
+    n += 2;
+  }
+  int k = u8_uctomb ((uint8_t *) out + n, uc, 6);
+  n += k > 0 ? (size_t) k : 0;
+  if (n > t->buf.cap - t->buf.len) {
+    t->buf.overflow = true;
     return;
-  if (b->len > 0)
-    s_buf_put (b, "\n", 1);
+  }
+  at_buf_put (&t->buf, out, n);
+  t->pending = t->bullet = 0;
+  t->space = false;
 }
 
-static const struct { const char *name; uint32_t uc; } s_entities[] = {
-  {"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'}, {"apos", '\''}, {"nbsp", ' '},
-  {"copy", 0xA9}, {"reg", 0xAE}, {"hellip", 0x2026}, {"mdash", 0x2014}, {"ndash", 0x2013},
-  {"laquo", 0xAB}, {"raquo", 0xBB}, {"euro", 0x20AC}, {"ccedil", 0xE7}, {"atilde", 0xE3},
-  {"otilde", 0xF5}, {"aacute", 0xE1}, {"eacute", 0xE9}, {"iacute", 0xED}, {"oacute", 0xF3},
-  {"uacute", 0xFA}, {"ntilde", 0xF1}, {"ecirc", 0xEA}, {"acirc", 0xE2}, {"ocirc", 0xF4},
-  {"agrave", 0xE0}, {"iexcl", 0xA1}, {"iquest", 0xBF},
-};
-
-/* Decodes the entity at html[i] ('&'); returns bytes consumed (0: not one). */
-static size_t
-s_entity (const char *html, size_t len, size_t i, s_buf_t *b)
+/* A text node's characters: whitespace runs (no-break space too) folded. */
+static void
+s_text (s_text_t *t, const xmlChar *content)
 {
-  size_t end = i + 1;
-  while (end < len && end - i < 12 && html[end] != ';' && (isalnum ((unsigned char) html[end])
-                                                            || html[end] == '#'))
-    end++;
-  if (end >= len || html[end] != ';' || end == i + 1)
-    return 0;
-  char name[16];
-  size_t n = end - i - 1;
-  memcpy (name, html + i + 1, n);
-  name[n] = '\0';
-  uint32_t uc = 0;
-  if (name[0] == '#') {
-    char *stop = NULL;
-    unsigned long v = (name[1] == 'x' || name[1] == 'X') ? strtoul (name + 2, &stop, 16)
-                                                          : strtoul (name + 1, &stop, 10);
-    if (!stop || *stop || v > 0x10FFFF)
-      return 0;
-    uc = (uint32_t) v;
+  const uint8_t *s = content;
+  size_t len = s ? strlen ((const char *) s) : 0;
+  for (size_t i = 0; i < len && !t->buf.overflow;) {
+    ucs4_t uc;
+    int n = u8_mbtouc (&uc, s + i, len - i);   /* invalid: U+FFFD */
+    i += n > 0 ? (size_t) n : 1;
+    if (uc == ' ' || uc == '\t' || uc == '\n' || uc == '\r' || uc == '\f' || uc == 0xA0)
+      t->space = true;
+    else if (uc >= 0x20 && uc != 0x7F)
+      s_put (t, uc);
   }
-  else {
-    for (size_t k = 0; k < AT_ARRAY_LEN (s_entities) && !uc; k++)
-      if (strcmp (name, s_entities[k].name) == 0)
-        uc = s_entities[k].uc;
-    if (!uc)
-      return 0;
-  }
-  char enc[4];
-  s_buf_put (b, enc, s_put_utf8 (enc, uc == 0xA0 ? ' ' : uc));
-  return end - i + 1;
 }
 
+/* Entering a node: false when its children are not read. */
 static bool
-s_tag_is (const char *tag, size_t n, const char *name)
+s_enter (s_text_t *t, const xmlNode *n)
 {
-  size_t k = strlen (name);
-  return n >= k && strncasecmp (tag, name, k) == 0
-         && (n == k || !isalnum ((unsigned char) tag[k]));
+  if (n->type == XML_TEXT_NODE)
+    s_text (t, n->content);
+  if (n->type != XML_ELEMENT_NODE)
+    return false;   /* comments, CDATA (script and style bodies), PIs, DTD */
+  switch (s_kind (n)) {
+  case S_SKIP: return false;
+  case S_PARA: s_owe (t, 2); break;
+  case S_LINE: s_owe (t, 1); break;
+  case S_ITEM: s_owe (t, 1); t->bullet = t->lists > 0 ? t->lists : 1; break;
+  case S_LIST: s_owe (t, t->lists > 0 ? 1 : 2); t->lists++; break;
+  case S_BREAK: t->pending = t->pending < 2 ? t->pending + 1 : 2; break;
+  case S_CELL: t->space = true; break;
+  case S_INLINE: break;
+  }
+  return true;
 }
 
-/* Handles the tag html[i..] ('<'); returns the index after it. *skip_until
- * is set for script/style/head, whose content is dropped. */
-static size_t
-s_tag (const char *html, size_t len, size_t i, s_buf_t *b, const char **skip_until)
+static void
+s_leave (s_text_t *t, const xmlNode *n)
 {
-  const char *close = memchr (html + i, '>', len - i);
-  size_t end = close ? (size_t) (close - html) + 1 : len;
-  const char *tag = html + i + 1;
-  size_t n = end - i - 1;
-  bool closing = n > 0 && tag[0] == '/';
-  if (closing) {
-    tag++;
-    n--;
+  if (n->type != XML_ELEMENT_NODE)
+    return;
+  switch (s_kind (n)) {
+  case S_PARA: s_owe (t, 2); break;
+  case S_LINE: s_owe (t, 1); break;
+  case S_ITEM: s_owe (t, 1); t->bullet = 0; break;
+  case S_LIST: t->lists--; s_owe (t, t->lists > 0 ? 1 : 2); break;
+  default: break;
   }
-  static const char *const blocks[] = {"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4",
-                                       "h5", "h6", "table", "blockquote", "ul", "ol", "hr"};
-  for (size_t k = 0; k < AT_ARRAY_LEN (blocks); k++)
-    if (s_tag_is (tag, n, blocks[k])) {
-      s_buf_newline (b);
-      break;
+}
+
+/* Depth first without recursion (libxml2 already caps the depth at 256). */
+static void
+s_walk (s_text_t *t, xmlDoc *doc)
+{
+  xmlNode *n = doc->children;
+  while (n && !t->buf.overflow) {
+    if (s_enter (t, n) && n->children) {
+      n = n->children;
+      continue;
     }
-  if (!closing) {
-    if (s_tag_is (tag, n, "script"))
-      *skip_until = "</script";
-    else if (s_tag_is (tag, n, "style"))
-      *skip_until = "</style";
-    else if (s_tag_is (tag, n, "head"))
-      *skip_until = "</head";
-    else if (s_tag_is (tag, n, "td") || s_tag_is (tag, n, "th"))
-      s_buf_put (b, " ", 1);
+    s_leave (t, n);
+    while (!n->next && n->parent && n->parent != (xmlNode *) doc) {
+      n = n->parent;
+      s_leave (t, n);
+    }
+    n = n->next;
   }
-  return end;
 }
 
 char *
 at_email_html_to_text (const char *html, size_t len)
 {
-  s_buf_t b = {.cap = len + 2};
-  b.out = at_malloc (b.cap);
-  b.out[0] = '\0';
-  const char *skip_until = NULL;
-  bool space = false;
-  for (size_t i = 0; html && i < len;) {
-    if (skip_until) {
-      size_t k = strlen (skip_until);
-      if (i + k <= len && strncasecmp (html + i, skip_until, k) == 0)
-        skip_until = NULL;
-      else
-        i++;
-      continue;
-    }
-    char c = html[i];
-    if (c == '<' && i + 3 < len && strncmp (html + i, "<!--", 4) == 0) {
-      const char *end = NULL;
-      for (size_t k = i + 4; k + 2 < len && !end; k++)
-        if (html[k] == '-' && html[k + 1] == '-' && html[k + 2] == '>')
-          end = html + k + 3;
-      i = end ? (size_t) (end - html) : len;
-      continue;
-    }
-    if (c == '<') {
-      i = s_tag (html, len, i, &b, &skip_until);
-      continue;
-    }
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
-      space = true;
-      i++;
-      continue;
-    }
-    if (space && b.len > 0 && b.out[b.len - 1] != '\n')
-      s_buf_put (&b, " ", 1);
-    space = false;
-    size_t used = c == '&' ? s_entity (html, len, i, &b) : 0;
-    if (used == 0)
-      s_buf_put (&b, html + i, 1);
-    i += used ? used : 1;
-  }
-  while (b.len > 0 && (b.out[b.len - 1] == '\n' || b.out[b.len - 1] == ' '))
-    b.out[--b.len] = '\0';
-  return b.out;
+  size_t n = html ? strnlen (html, len) : 0;   /* up to a NUL, like the callers' text */
+  if (n > INT_MAX)
+    n = INT_MAX;                              /* libxml2 takes an int size */
+  if (n == 0)
+    return at_strdup ("");
+  at_email_init ();
+  /* Whitespace-only text between inline elements is a space a reader sees,
+   * so no HTML_PARSE_NOBLANKS. The text is UTF-8 (callers clean it), which
+   * a <meta charset> in it does not override. */
+  htmlDocPtr doc = htmlReadMemory (html, (int) n, NULL, "UTF-8",
+                                   HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
+  s_text_t t = {.pending = 0};
+  at_buf_init (&t.buf, n);   /* the text is never longer than its HTML */
+  if (doc)
+    s_walk (&t, doc);
+  xmlFreeDoc (doc);
+  return at_buf_take (&t.buf);
 }
 
 /* --- replies and signatures */

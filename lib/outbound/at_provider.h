@@ -81,7 +81,8 @@ typedef struct {
   const char *channel;
   const char *to;                /* recipient on the channel */
   const char *text;
-  const char *subject;           /* email; NULL: a default */
+  const char *subject;           /* email; NULL: a default in locale */
+  const char *locale;            /* the customer's (pt-BR en es; NULL: pt-BR) */
   const char *template_name;     /* whatsapp: non-NULL sends this approved template */
   const char *template_lang;     /* whatsapp template language (pt_BR en es) */
   const char *order_id;          /* NULL: none */
@@ -136,6 +137,11 @@ char *at_provider_whatsapp_body (const at_provider_msg_t *m);
 char *at_provider_twilio_body (const at_provider_msg_t *m, const char *from,
                                const char *status_callback);
 char *at_provider_webhook_body (const at_provider_msg_t *m);
+/* An RFC 5322 message (GMime) with CRLF line ends: From, To, Subject
+ * (RFC 2047, folded; the default is "<Order> <id>" in m->locale), Date,
+ * Message-ID <atende.<notification id>@message_id_domain>, a text/plain
+ * UTF-8 body (quoted-printable or base64). NULL for an address or a domain
+ * that is not one line of text, or a text over 256 KiB. */
 char *at_provider_smtp_message (const at_provider_msg_t *m, const char *from,
                                 const char *message_id_domain, int64_t now_us);
 

@@ -1,14 +1,18 @@
 /* Each provider's request and how its answer is read. Pure functions: no
- * network, no clock except what the caller passes. JSON through jansson. */
+ * network, no clock except what the caller passes. JSON through jansson,
+ * email through GMime. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <jansson.h>
+#include <gmime/gmime.h>
 #include "at_provider.h"
+#include "at_email.h"
 #include "at_json.h"
-#include "at_crypto.h"
+#include "at_order.h"
+#include "at_text.h"
 
 #define S_BODY_MAX (256 * 1024)
 #define S_DAY_MS (86400LL * 1000)
@@ -303,6 +307,10 @@ at_provider_webhook_body (const at_provider_msg_t *m)
   return text;
 }
 
+/* --- email (GMime) ------------------------------------------------------- */
+
+#define S_SUBJECT_CHARS 150   /* characters of a subject (GMime folds it) */
+
 /* A header value must be one line of printable text. */
 static bool
 s_header_safe (const char *s)
@@ -315,62 +323,108 @@ s_header_safe (const char *s)
   return true;
 }
 
-/* Appends base64 of data in lines of 76 characters. */
-static bool
-s_base64_lines (char *out, size_t cap, size_t *len, const char *data, size_t n)
+/* The subject: the message's own, else "<Order> <id>" or the shop's
+ * service in the customer's locale (pt-BR when none). One line, valid UTF-8. */
+static void
+s_subject (const at_provider_msg_t *m, char *out, size_t cap)
 {
-  for (size_t off = 0; off < n; off += 57) {
-    size_t take = n - off < 57 ? n - off : 57;
-    char line[80];
-    int w = at_base64_encode (data + off, take, line, sizeof line);
-    if (w < 0 || *len + (size_t) w + 3 >= cap)
-      return false;
-    memcpy (out + *len, line, (size_t) w);
-    *len += (size_t) w;
-    out[(*len)++] = '\r';
-    out[(*len)++] = '\n';
+  static const struct { const char *locale, *order, *service; } words[] = {
+    {"pt-BR", "Pedido", "Atendimento"},
+    {"en", "Order", "Customer service"},
+    {"es", "Pedido", "Atenci\xc3\xb3n al cliente"},
+  };
+  at_text_excerpt (m->subject, S_SUBJECT_CHARS, out, cap);
+  if (out[0])
+    return;
+  const char *locale = at_locale_pick (m->locale, NULL);
+  size_t i = 0;
+  while (i + 1 < AT_ARRAY_LEN (words) && strcmp (words[i].locale, locale) != 0)
+    i++;
+  char text[200];
+  if (m->order_id && *m->order_id)
+    snprintf (text, sizeof text, "%s %.120s", words[i].order, m->order_id);
+  else
+    at_strlcpy (text, words[i].service, sizeof text);
+  at_text_excerpt (text, S_SUBJECT_CHARS, out, cap);
+}
+
+static void
+s_address (InternetAddressList *list, const char *addr)
+{
+  InternetAddress *mailbox = internet_address_mailbox_new (NULL, addr);
+  internet_address_list_add (list, mailbox);   /* takes its own reference */
+  g_object_unref (mailbox);
+}
+
+/* text/plain; charset=UTF-8, quoted-printable when mostly ASCII, else base64. */
+static GMimeObject *
+s_text_part (const char *text)
+{
+  GMimeStream *stream = g_mime_stream_mem_new_with_buffer (text, strlen (text));
+  GMimeDataWrapper *content = g_mime_data_wrapper_new_with_stream (stream,
+                                                                   GMIME_CONTENT_ENCODING_DEFAULT);
+  g_object_unref (stream);
+  GMimePart *part = GMIME_PART (g_mime_text_part_new_with_subtype ("plain"));
+  g_mime_part_set_content (part, content);
+  g_object_unref (content);
+  g_mime_object_set_content_type_parameter (GMIME_OBJECT (part), "charset", "UTF-8");
+  g_mime_part_set_content_encoding (
+      part, g_mime_part_get_best_content_encoding (part, GMIME_ENCODING_CONSTRAINT_7BIT));
+  return GMIME_OBJECT (part);
+}
+
+static GMimeMessage *
+s_mail_new (const at_provider_msg_t *m, const char *from, const char *message_id,
+            int64_t now_us)
+{
+  GMimeMessage *mail = g_mime_message_new (FALSE);
+  GMimeObject *obj = GMIME_OBJECT (mail);
+  s_address (g_mime_message_get_from (mail), from);
+  s_address (g_mime_message_get_addresses (mail, GMIME_ADDRESS_TYPE_TO), m->to);
+  char subject[S_SUBJECT_CHARS * 4 + 1], id[AT_EMAIL_ID_MAX + 2];
+  s_subject (m, subject, sizeof subject);
+  g_mime_message_set_subject (mail, subject, "UTF-8");   /* RFC 2047 words, folded */
+  GDateTime *date = g_date_time_new_from_unix_utc (now_us / 1000000);
+  g_mime_message_set_date (mail, date);
+  g_date_time_unref (date);
+  snprintf (id, sizeof id, "<%s>", message_id);
+  g_mime_object_set_header (obj, "Message-ID", id, NULL);
+  g_mime_object_set_header (obj, "X-Atende-Notification-Id", m->id, NULL);
+  GMimeObject *body = s_text_part (m->text);
+  g_mime_message_set_mime_part (mail, body);
+  g_object_unref (body);
+  return mail;
+}
+
+/* The message as SMTP carries it: CRLF line ends throughout. */
+static char *
+s_mail_text (GMimeMessage *mail)
+{
+  GMimeFormatOptions *format = g_mime_format_options_new ();
+  g_mime_format_options_set_newline_format (format, GMIME_NEWLINE_FORMAT_DOS);
+  GMimeStream *out = g_mime_stream_mem_new ();
+  char *text = NULL;
+  if (g_mime_object_write_to_stream (GMIME_OBJECT (mail), format, out) >= 0) {
+    GByteArray *bytes = g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (out));
+    text = at_strndup ((const char *) bytes->data, bytes->len);
   }
-  out[*len] = 0;
-  return true;
+  g_object_unref (out);
+  g_mime_format_options_free (format);
+  return text;
 }
 
 char *
 at_provider_smtp_message (const at_provider_msg_t *m, const char *from,
                           const char *message_id_domain, int64_t now_us)
 {
-  char subject_text[200], subject[300], date[64];
+  char id[AT_EMAIL_ID_MAX];
   if (!s_header_safe (m->to) || !s_header_safe (from) || !strchr (m->to, '@')
-      || !s_header_safe (message_id_domain))
+      || !s_header_safe (message_id_domain) || !m->text || strlen (m->text) > S_BODY_MAX
+      || at_email_message_id_for_notification (m->id, message_id_domain, id, sizeof id) != AT_OK)
     return NULL;
-  if (m->subject && *m->subject)
-    at_strlcpy (subject_text, m->subject, sizeof subject_text);
-  else if (m->order_id && *m->order_id)
-    snprintf (subject_text, sizeof subject_text, "Pedido %.120s", m->order_id);
-  else
-    at_strlcpy (subject_text, "Atendimento", sizeof subject_text);
-  char b64[280];
-  if (at_base64_encode (subject_text, strlen (subject_text), b64, sizeof b64) < 0)
-    return NULL;
-  snprintf (subject, sizeof subject, "=?UTF-8?B?%s?=", b64);
-  time_t secs = (time_t) (now_us / 1000000);
-  struct tm tm;
-  gmtime_r (&secs, &tm);
-  strftime (date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-  size_t text_len = strlen (m->text);
-  size_t cap = 1024 + strlen (message_id_domain) + strlen (m->to) + strlen (from) + strlen (subject) + text_len * 2;
-  if (cap > S_BODY_MAX * 2)
-    return NULL;
-  char *out = at_malloc (cap);
-  int n = snprintf (out, cap,
-                    "Date: %s\r\nFrom: <%s>\r\nTo: <%s>\r\nSubject: %s\r\n"
-                    "Message-ID: <atende.%s@%s>\r\nX-Atende-Notification-Id: %s\r\n"
-                    "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
-                    "Content-Transfer-Encoding: base64\r\n\r\n",
-                    date, from, m->to, subject, m->id, message_id_domain, m->id);
-  size_t len = n > 0 && (size_t) n < cap ? (size_t) n : cap;
-  if (len >= cap || !s_base64_lines (out, cap, &len, m->text, text_len)) {
-    free (out);
-    return NULL;
-  }
-  return out;
+  at_email_init ();
+  GMimeMessage *mail = s_mail_new (m, from, id, now_us);
+  char *text = s_mail_text (mail);
+  g_object_unref (mail);
+  return text;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistr.h>
 
 #include "at_store_customer.h"
 #include "at_channel.h"
@@ -85,13 +86,11 @@ s_identity_find (at_store_t *store, const char *kind, const char *handle, int64_
 static void
 s_name_cap (const char *name, char *out, size_t cap)
 {
-  size_t len = at_strlcpy (out, name ? name : "", cap);
-  if (len < cap)
+  if (at_strlcpy (out, name ? name : "", cap) < cap)
     return;
-  size_t end = cap - 1;
-  while (end > 0 && ((unsigned char) out[end] & 0xC0) == 0x80)
-    end--;                                   /* back to a character start */
-  out[end] = '\0';
+  const uint8_t *bad = u8_check ((const uint8_t *) out, strlen (out));
+  if (bad)
+    out[bad - (const uint8_t *) out] = '\0';   /* the character the cap cut */
 }
 
 int

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistr.h>
 #include "at_store_query.h"
 #include "at_msg.h"
 #include "at_log.h"
@@ -88,15 +89,9 @@ s_real (PGresult *res, int row, int col)
 static void
 s_utf8_trim (char *text)
 {
-  size_t len = strlen (text), i = len;
-  while (i > 0 && ((unsigned char) text[i - 1] & 0xC0) == 0x80)
-    i--;
-  if (i == 0)
-    return;
-  unsigned char lead = (unsigned char) text[i - 1];
-  size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-  if (len - (i - 1) < need)
-    text[i - 1] = '\0';
+  const uint8_t *bad = u8_check ((const uint8_t *) text, strlen (text));
+  if (bad)
+    text[bad - (const uint8_t *) text] = '\0';
 }
 
 void

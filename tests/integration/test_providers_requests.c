@@ -213,7 +213,7 @@ s_smtp_checks (at_sender_t *sender)
   IT_CHECK (fake_smtp_count (s_smtp) == 1 && fake_smtp_get (s_smtp, 0, &mail), "one mail");
   IT_CHECK (strncmp (mail.mail_from, "<loja@example.com>", 18) == 0, "from %s", mail.mail_from);
   IT_CHECK (strcmp (mail.rcpt, "<ana@example.com>") == 0, "rcpt %s", mail.rcpt);
-  IT_CHECK (strstr (mail.data, "To: <ana@example.com>\r\n")
+  IT_CHECK (strstr (mail.data, "To: ana@example.com\r\n")
                 && strstr (mail.data, "Message-ID: <atende.0190f3a0-0000-7000-8000-0000000002a1"
                                       "@loja.example>\r\n")
                 && strstr (mail.data, "Content-Type: text/plain; charset=UTF-8\r\n"),

@@ -256,8 +256,9 @@ test_helpers (void **state)
   t = at_email_utf8_clean ("\xc3\xa3\xc3\xa3", 4, 3);     /* cut on a character boundary */
   assert_string_equal (t, "\xc3\xa3");
   free (t);
+  /* len past the NUL: read up to it; a '<' that opens no tag is text */
   t = at_email_html_to_text ("<p>a &lt;b&gt; &#233;&#x20AC; &bogus; <", 40);
-  assert_string_equal (t, "a <b> \xc3\xa9\xe2\x82\xac &bogus;");
+  assert_string_equal (t, "a <b> \xc3\xa9\xe2\x82\xac &bogus; <");
   free (t);
   assert_int_equal (at_email_ticket_tag ("Re: [#123] Pedido"), 123);
   assert_int_equal (at_email_ticket_tag ("[#] [#12a] [#0]"), 0);
@@ -270,6 +271,53 @@ test_helpers (void **state)
   char nid[AT_ID_LEN];
   assert_int_equal (at_email_notification_from_message_id ("atende.x@y", nid), AT_NOTFOUND);
   assert_int_equal (at_email_notification_from_message_id ("other@y", nid), AT_NOTFOUND);
+}
+
+/* html_to_text with its expected text; "" for NULL. */
+static void
+s_html (const char *html, const char *want)
+{
+  char *t = at_email_html_to_text (html, html ? strlen (html) : 0);
+  assert_non_null (t);
+  assert_string_equal (t, want);
+  assert_true (at_text_valid_utf8 (t, strlen (t)));
+  assert_true (strlen (t) <= (html ? strlen (html) : 0));
+  free (t);
+}
+
+static void
+test_html_text (void **state)
+{
+  /* comments, even with tags or an unterminated one inside, are not text */
+  s_html ("a<!-- hidden <b>x</b> -- still -->b", "ab");
+  s_html ("<p>kept</p><!-- <p>never closed", "kept");
+  /* CDATA in style or script is skipped with them */
+  s_html ("<style><![CDATA[p{color:red}]]></style><p>Oi</p>"
+          "<script>//<![CDATA[\nalert(1)\n//]]></script>", "Oi");
+  /* named and numeric entities, the no-break space a space */
+  s_html ("Caf&eacute; &#233;&#xE9; a&nbsp;&nbsp;b &amp;&lt;&gt;&quot;&apos; &hellip;&euro;",
+          "Caf\xc3\xa9 \xc3\xa9\xc3\xa9 a b &<>\"' \xe2\x80\xa6\xe2\x82\xac");
+  s_html ("&Ccedil;&atilde;o &Aacute;gua &ntilde; &mdash; &#x1F600;",
+          "\xc3\x87\xc3\xa3o \xc3\x81gua \xc3\xb1 \xe2\x80\x94 \xf0\x9f\x98\x80");
+  /* script, style, head and title skipped; link text kept */
+  s_html ("<html><head><title>T</title><style>.x{}</style></head><body>"
+          "<script>var a = '<p>no</p>';</script>Veja <a href=\"https://x.example\">o "
+          "pedido</a>.</body></html>", "Veja o pedido.");
+  /* blocks: paragraphs and headings a blank line, div and br a line */
+  s_html ("<h1>T\xc3\xadtulo</h1><p>um\n   dois</p><div>tr\xc3\xaas</div><div>quatro<br>cinco</div>",
+          "T\xc3\xadtulo\n\num dois\n\ntr\xc3\xaas\nquatro\ncinco");
+  s_html ("<table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr></table>", "a b\nc");
+  /* nested lists: one item a line, indented by level */
+  s_html ("<p>Itens:</p><ul><li>um</li><li>dois<ul><li>dois.a</li><li>dois.b</li></ul></li>"
+          "<li>tr\xc3\xaas</li></ul><p>fim</p>",
+          "Itens:\n\n- um\n- dois\n  - dois.a\n  - dois.b\n- tr\xc3\xaas\n\nfim");
+  /* unclosed and stray tags, a NUL ends the text */
+  s_html ("<p>a<b>b<i>c</p>d</i></b></span>e", "abc\n\nde");
+  s_html ("", "");
+  s_html (NULL, "");
+  char *t = at_email_html_to_text ("ok\0<p>hidden", 13);
+  assert_string_equal (t, "ok");
+  free (t);
 }
 
 static void
@@ -337,6 +385,7 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_latin1_qp_quoted_reply),
     cmocka_unit_test (test_html_only),
+    cmocka_unit_test (test_html_text),
     cmocka_unit_test (test_reply_threading_headers),
     cmocka_unit_test (test_attachments_and_signature),
     cmocka_unit_test (test_refusals),

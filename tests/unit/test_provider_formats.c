@@ -1,6 +1,6 @@
 /* Providers without a network: how answers are classified, Retry-After,
- * backoff, the request bodies each provider gets, and the guards (token
- * bucket, circuit breaker). */
+ * backoff, the request bodies each provider gets (the email read back by
+ * the inbound reader), and the guards (token bucket, circuit breaker). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -8,6 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include <jansson.h>
+#include "at_email.h"
 #include "at_provider.h"
 
 #define S_ID "0190f3a0-1111-7222-8333-944445555666"
@@ -147,22 +148,109 @@ test_answers (void **state)
   assert_string_equal (m.provider_message_id, S_ID);
 }
 
+/* Every line ends in CRLF (no bare CR or LF), no header line is over 78
+ * characters; returns the message parsed back by the inbound reader (GMime). */
+static at_email_t *
+s_mail_check (const char *mail)
+{
+  const char *body = strstr (mail, "\r\n\r\n");
+  assert_non_null (body);
+  for (const char *p = mail; *p;) {
+    const char *eol = strchr (p, '\n');
+    assert_non_null (eol);                       /* the message ends with a line end */
+    assert_true (eol > p && eol[-1] == '\r');
+    assert_null (memchr (p, '\r', (size_t) (eol - p) - 1));
+    if (p <= body)
+      assert_true (eol - p - 1 <= 78);
+    p = eol + 1;
+  }
+  at_email_t *e = NULL;
+  char reason[AT_EMAIL_REASON_MAX] = "";
+  assert_int_equal (at_email_parse (mail, strlen (mail), &e, reason, sizeof reason), AT_OK);
+  return e;
+}
+
+/* The message for locale (and subject), its subject as a reader sees it. */
+static void
+s_subject_in (const char *locale, const char *order_id, const char *subject, const char *want)
+{
+  at_provider_msg_t m = s_msg ();
+  m.to = "ana@example.com";
+  m.locale = locale;
+  m.order_id = order_id;
+  m.subject = subject;
+  char *mail = at_provider_smtp_message (&m, "loja@example.com", "loja.example", 0);
+  assert_non_null (mail);
+  at_email_t *e = s_mail_check (mail);
+  assert_string_equal (e->subject, want);
+  at_email_destroy (&e);
+  free (mail);
+}
+
 static void
 test_smtp_message (void **state)
 {
   at_provider_msg_t m = s_msg ();
   m.to = "ana@example.com";
+  m.text = "Ol\xc3\xa1, Ana! Seu pedido & \"A-1\" saiu.\n.\nFrom here\r\nat\xc3\xa9 logo";
   char *mail = at_provider_smtp_message (&m, "loja@example.com", "loja.example", 1800000000000000LL);
   assert_non_null (mail);
-  assert_non_null (strstr (mail, "To: <ana@example.com>\r\n"));
+  assert_non_null (strstr (mail, "From: loja@example.com\r\n"));
+  assert_non_null (strstr (mail, "To: ana@example.com\r\n"));
+  assert_non_null (strstr (mail, "Subject: Pedido A-1\r\n"));
+  assert_non_null (strstr (mail, "Date: Fri, 15 Jan 2027 08:00:00 +0000\r\n"));
   assert_non_null (strstr (mail, "Message-ID: <atende." S_ID "@loja.example>\r\n"));
-  assert_non_null (strstr (mail, "Subject: =?UTF-8?B?"));
-  assert_non_null (strstr (mail, "\r\n\r\nT2zDoSwgQW5hIS"));   /* base64 of the text */
+  assert_non_null (strstr (mail, "X-Atende-Notification-Id: " S_ID "\r\n"));
+  assert_non_null (strstr (mail, "Content-Type: text/plain; charset=UTF-8\r\n"));
+  assert_non_null (strstr (mail, "Content-Transfer-Encoding: quoted-printable\r\n"));
+  at_email_t *e = s_mail_check (mail);
+  assert_string_equal (e->from, "loja@example.com");
+  assert_string_equal (e->message_id, "atende." S_ID "@loja.example");
+  char nid[AT_ID_LEN];
+  assert_int_equal (at_email_notification_from_message_id (e->message_id, nid), AT_OK);
+  assert_string_equal (nid, S_ID);
+  assert_string_equal (e->full_text, "Ol\xc3\xa1, Ana! Seu pedido & \"A-1\" saiu.\n.\nFrom here\n"
+                                     "at\xc3\xa9 logo\n");   /* the body's last line end */
+  at_email_destroy (&e);
   free (mail);
   m.to = "ana@example.com\r\nBcc: all@example.com";   /* header injection */
   assert_null (at_provider_smtp_message (&m, "loja@example.com", "loja.example", 0));
   m.to = "no-at-sign";
   assert_null (at_provider_smtp_message (&m, "loja@example.com", "loja.example", 0));
+  m.to = "ana@example.com";
+  assert_null (at_provider_smtp_message (&m, "loja@example.com", "bad domain", 0));
+  m.id = "not-a-uuid";
+  assert_null (at_provider_smtp_message (&m, "loja@example.com", "loja.example", 0));
+}
+
+static void
+test_smtp_subject (void **state)
+{
+  /* the default subject in the notification's locale */
+  s_subject_in ("pt-BR", "A-1", NULL, "Pedido A-1");
+  s_subject_in ("en", "A-1", NULL, "Order A-1");
+  s_subject_in ("en-US", "A-1", "", "Order A-1");
+  s_subject_in ("es", "A-1", NULL, "Pedido A-1");
+  s_subject_in ("es", NULL, NULL, "Atenci\xc3\xb3n al cliente");
+  s_subject_in ("en", NULL, NULL, "Customer service");
+  s_subject_in (NULL, NULL, NULL, "Atendimento");
+  s_subject_in ("fr", "A-1", NULL, "Pedido A-1");      /* unknown: pt-BR */
+  /* a long non-ASCII subject: RFC 2047 words, folded, read back whole */
+  const char *longer = "Atualiza\xc3\xa7\xc3\xa3o do seu pedido n\xc3\xbamero 12345 \xe2\x80\x94 "
+                       "est\xc3\xa1 a caminho e chegar\xc3\xa1 amanh\xc3\xa3 \xc3\xa0 tarde; "
+                       "obrigado pela prefer\xc3\xaancia, equipe Loja Exemplo \xf0\x9f\x93\xa6";
+  s_subject_in ("pt-BR", "A-1", longer, longer);
+  at_provider_msg_t m = s_msg ();
+  m.to = "ana@example.com";
+  m.subject = longer;
+  char *mail = at_provider_smtp_message (&m, "loja@example.com", "loja.example", 0);
+  const char *subject = strstr (mail, "\r\nSubject: =?");
+  assert_non_null (subject);
+  const char *end = strstr (subject + 2, "\r\n");
+  assert_true (end[2] == ' ' || end[2] == '\t');     /* folded onto a second line */
+  free (mail);
+  /* a subject with line breaks stays one header */
+  s_subject_in ("en", NULL, "Hello\r\nBcc: all@example.com", "Hello Bcc: all@example.com");
 }
 
 static void
@@ -235,7 +323,8 @@ main (void)
     cmocka_unit_test (test_classify),        cmocka_unit_test (test_retry_after),
     cmocka_unit_test (test_backoff),         cmocka_unit_test (test_whatsapp_bodies),
     cmocka_unit_test (test_twilio_body),     cmocka_unit_test (test_answers),
-    cmocka_unit_test (test_smtp_message),    cmocka_unit_test (test_bucket),
+    cmocka_unit_test (test_smtp_message),    cmocka_unit_test (test_smtp_subject),
+    cmocka_unit_test (test_bucket),
     cmocka_unit_test (test_breaker),         cmocka_unit_test (test_provider_config),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);

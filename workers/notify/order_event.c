@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistr.h>
 #include "notify.h"
 #include "orders.h"
 #include "templates.h"
@@ -12,6 +13,7 @@
 #include "at_channel.h"
 #include "at_store_notification.h"
 #include "at_log.h"
+#include "at_url.h"
 #include "domain.pb-c.h"
 
 #define S_TRACKING_URL_MAX AT_ORDER_TRACKING_MAX
@@ -33,8 +35,7 @@ s_validate (const Atende__OrderEvent *ev, char *reason, size_t cap)
                                                         sizeof date) != AT_OK)
     snprintf (reason, cap, "expected_delivery must be YYYY-MM-DD");
   else if (*ev->tracking_url && (strlen (ev->tracking_url) > S_TRACKING_URL_MAX
-                                 || (strncmp (ev->tracking_url, "https://", 8) != 0
-                                     && strncmp (ev->tracking_url, "http://", 7) != 0)))
+                                 || !at_url_is_web (ev->tracking_url)))
     snprintf (reason, cap, "tracking_url must be an http(s) URL of at most %d bytes",
               S_TRACKING_URL_MAX);
   else if (!at_channel_known (ev->customer_channel))
@@ -50,15 +51,15 @@ s_validate (const Atende__OrderEvent *ev, char *reason, size_t cap)
 static void
 s_first_name (const char *name, char *out, size_t cap)
 {
-  size_t n = 0;
   while (*name == ' ')
     name++;
-  while (name[n] && name[n] != ' ' && n + 1 < cap)
-    n++;
-  while (n > 0 && name[n] && ((unsigned char) name[n] & 0xc0) == 0x80)
-    n--;                         /* do not end in the middle of a character */
+  size_t n = strcspn (name, " ");
+  n = n < cap - 1 ? n : cap - 1;
   memcpy (out, name, n);
   out[n] = 0;
+  const uint8_t *bad = u8_check ((const uint8_t *) out, n);
+  if (bad)
+    out[bad - (const uint8_t *) out] = 0;   /* do not end in the middle of a character */
 }
 
 int

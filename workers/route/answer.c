@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "route/answer.h"
+#include "at_url.h"
 
 typedef enum { S_PT = 0, S_EN, S_ES } s_locale_t;
 
@@ -74,12 +75,6 @@ wrk_route_answer_date (const char *date, at_lang_t lang, char *out, size_t cap)
   return n < 0 || (size_t) n >= cap ? AT_INVALID : AT_OK;
 }
 
-static bool
-s_http_url (const char *url)
-{
-  return strncmp (url, "https://", 8) == 0 || strncmp (url, "http://", 7) == 0;
-}
-
 int
 wrk_route_answer_order (const at_ticket_order_t *order, at_lang_t lang, char *out, size_t cap)
 {
@@ -109,7 +104,7 @@ wrk_route_answer_order (const at_ticket_order_t *order, at_lang_t lang, char *ou
       return AT_INVALID;
     used += (size_t) n;
   }
-  if (to_come && s_http_url (order->tracking_url)) {
+  if (to_come && at_url_is_web (order->tracking_url)) {
     n = snprintf (out + used, cap - used, " %s: %s", s_track[loc], order->tracking_url);
     if (n < 0 || (size_t) n >= cap - used)
       return AT_INVALID;
