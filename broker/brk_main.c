@@ -231,6 +231,61 @@ s_drain_start (brk_t *self, int64_t *deadline)
   s_snapshot (self);
 }
 
+/* ---- the commands: each read from the wire goes to the part that acts on it */
+
+static void
+s_command (brk_t *self, const brk_identity_t *from, const Atende__Bus__Command *cmd)
+{
+  brk_peer_t *peer = brk_peer_find (self, from);
+  if (peer) {
+    peer->last_seen_ms = at_mono_ms ();
+    peer->blocked = false;
+  }
+  switch (cmd->body_case) {
+  case ATENDE__BUS__COMMAND__BODY_PUBLISH:
+    brk_publish_add (self, from, cmd->publish);
+    break;
+  case ATENDE__BUS__COMMAND__BODY_READY:
+    brk_on_ready (self, from, cmd->ready);
+    break;
+  case ATENDE__BUS__COMMAND__BODY_SETTLE:
+    brk_on_settle (self, peer, cmd->settle);
+    if (peer == NULL)
+      brk_wire_reconnect (self, from);
+    break;
+  case ATENDE__BUS__COMMAND__BODY_HEARTBEAT:
+    if (peer == NULL)
+      brk_wire_reconnect (self, from);
+    break;
+  case ATENDE__BUS__COMMAND__BODY_EXTEND:
+    brk_on_extend (self, peer, cmd->extend);
+    if (peer == NULL)
+      brk_wire_reconnect (self, from);
+    break;
+  case ATENDE__BUS__COMMAND__BODY_DISCONNECT:
+    if (peer)
+      brk_peer_remove (self, peer, "disconnect");
+    break;
+  default:   /* brk_frame_decode let through only the commands above */
+    break;
+  }
+}
+
+/* Reads and handles up to BRK_DRAIN_MAX commands; publishes are gathered
+ * for brk_publish_flush (reading stops when the gathering group is full). */
+static void
+s_commands (brk_t *self)
+{
+  for (int i = 0; i < BRK_DRAIN_MAX && !brk_publish_full (self); i++) {
+    brk_identity_t from;
+    Atende__Bus__Command *cmd = brk_wire_recv (self, &from);
+    if (cmd == NULL)
+      break;
+    s_command (self, &from, cmd);
+    atende__bus__command__free_unpacked (cmd, NULL);
+  }
+}
+
 /* One wait on the ROUTER and the commit connection; reads what is ready. */
 static bool
 s_poll (brk_t *self, int64_t wait)
@@ -256,7 +311,7 @@ s_poll (brk_t *self, int64_t wait)
   if (self->stats_due && self->commit == NULL)
     s_stats (self);   /* between two groups: every committed row is confirmed */
   if (ready > 0 && items[0].revents)
-    brk_wire_drain (self);
+    s_commands (self);
   brk_publish_flush (self);
   return true;
 }

@@ -1,7 +1,9 @@
 /* brk_server: the broker's state, shared by the files of the broker loop
- * (brk_main.c: loop and timers; brk_wire.c: the ROUTER socket; brk_publish.c:
- * group commit; brk_workers.c: workers, credit, dispatch, leases; brk_sweep.c:
- * what PostgreSQL holds that the broker does not).
+ * (brk_main.c: loop, timers and the command switch; brk_publish.c: group
+ * commit; brk_workers.c: workers, credit, dispatch, leases; brk_sweep.c: what
+ * PostgreSQL holds that the broker does not; brk_wire.c: the ROUTER socket,
+ * decoding and encoding; brk_store.c: the connections to PostgreSQL).
+ * Calls go down that list, never up: tests/check_circles.sh checks it.
  * Everything here belongs to the loop's one thread. */
 #ifndef BRK_SERVER_H
 #define BRK_SERVER_H
@@ -14,6 +16,7 @@
 #include "bus.pb-c.h"
 
 #include <czmq.h>
+#include <string.h>
 
 #define BRK_IDENTITY_MAX 255
 #define BRK_PEERS_MAX 4096
@@ -129,16 +132,28 @@ typedef struct {
   brk_metrics_t *metrics;
 } brk_t;
 
-/* brk_wire.c */
-int brk_stage_index (const brk_t *self, const char *stage);
+/* The index of a stage in self->stages, -1 when none. */
+static inline int
+brk_stage_index (const brk_t *self, const char *stage)
+{
+  for (int i = 0; i < BRK_STAGES; i++)
+    if (strcmp (self->stages[i].name, stage) == 0)
+      return i;
+  return -1;
+}
+
+/* brk_wire.c: the ROUTER socket, decoding and encoding only */
 int brk_wire_send (brk_t *self, const brk_identity_t *to, Atende__Bus__Command *cmd);
 void brk_wire_reject (brk_t *self, const brk_identity_t *to, uint64_t correlation,
                       brk_reject_t why, const char *reason);
 void brk_wire_busy (brk_t *self, const brk_identity_t *to, uint64_t correlation,
                     uint32_t retry_after_ms, const char *stage);
-/* Reads and handles up to BRK_DRAIN_MAX commands; publishes are gathered
- * for brk_publish_flush. */
-void brk_wire_drain (brk_t *self);
+void brk_wire_reconnect (brk_t *self, const brk_identity_t *to);
+/* The next command a peer sent, decoded (free with
+ * atende__bus__command__free_unpacked), its sender in from; NULL when none
+ * is waiting. Frames that are not a v1 command a broker accepts are refused
+ * on the way (brk_wire_reject) and skipped. */
+Atende__Bus__Command *brk_wire_recv (brk_t *self, brk_identity_t *from);
 
 /* brk_publish.c */
 void brk_publish_add (brk_t *self, const brk_identity_t *from, const Atende__Bus__Publish *pub);
@@ -152,7 +167,12 @@ int brk_publish_fd (const brk_t *self, short *events);
 /* The commit connection is ready: reads its answer, confirms the group. */
 void brk_publish_io (brk_t *self);
 void brk_publish_destroy (brk_t *self);
+
+/* brk_store.c */
+/* True when both connections are up, (re)connecting them when the backoff
+ * allows; false in benchmark mode (no store) and while PostgreSQL is away. */
 bool brk_store_up (brk_t *self);
+/* A statement or a connection failed: schedules the reconnection. */
 void brk_store_lost (brk_t *self);
 
 /* brk_order.c: per-key order across retries (proto/README.md, "Per-key

@@ -13,15 +13,6 @@
 
 #define S_LOGGED_MAX 10000
 
-int
-brk_stage_index (const brk_t *self, const char *stage)
-{
-  for (int i = 0; i < BRK_STAGES; i++)
-    if (strcmp (self->stages[i].name, stage) == 0)
-      return i;
-  return -1;
-}
-
 static void
 s_identity_set (brk_identity_t *id, const void *data, size_t len)
 {
@@ -105,8 +96,8 @@ brk_wire_busy (brk_t *self, const brk_identity_t *to, uint64_t correlation,
     at_debug ("broker", "msg=\"busy not sent\" peer=%s", to->hex);
 }
 
-static void
-s_send_reconnect (brk_t *self, const brk_identity_t *to)
+void
+brk_wire_reconnect (brk_t *self, const brk_identity_t *to)
 {
   Atende__Bus__Reconnect reconnect = ATENDE__BUS__RECONNECT__INIT;
   Atende__Bus__Command cmd = ATENDE__BUS__COMMAND__INIT;
@@ -115,46 +106,8 @@ s_send_reconnect (brk_t *self, const brk_identity_t *to)
   brk_wire_send (self, to, &cmd);
 }
 
-static void
-s_handle (brk_t *self, const brk_identity_t *from, const Atende__Bus__Command *cmd)
-{
-  brk_peer_t *peer = brk_peer_find (self, from);
-  if (peer) {
-    peer->last_seen_ms = at_mono_ms ();
-    peer->blocked = false;
-  }
-  switch (cmd->body_case) {
-  case ATENDE__BUS__COMMAND__BODY_PUBLISH:
-    brk_publish_add (self, from, cmd->publish);
-    break;
-  case ATENDE__BUS__COMMAND__BODY_READY:
-    brk_on_ready (self, from, cmd->ready);
-    break;
-  case ATENDE__BUS__COMMAND__BODY_SETTLE:
-    brk_on_settle (self, peer, cmd->settle);
-    if (peer == NULL)
-      s_send_reconnect (self, from);
-    break;
-  case ATENDE__BUS__COMMAND__BODY_HEARTBEAT:
-    if (peer == NULL)
-      s_send_reconnect (self, from);
-    break;
-  case ATENDE__BUS__COMMAND__BODY_EXTEND:
-    brk_on_extend (self, peer, cmd->extend);
-    if (peer == NULL)
-      s_send_reconnect (self, from);
-    break;
-  case ATENDE__BUS__COMMAND__BODY_DISCONNECT:
-    if (peer)
-      brk_peer_remove (self, peer, "disconnect");
-    break;
-  default:   /* brk_frame_decode let through only the commands above */
-    break;
-  }
-}
-
 /* Decodes one frame, refusing what is not a v1 command a broker accepts. */
-static void
+static Atende__Bus__Command *
 s_frame (brk_t *self, const brk_identity_t *from, const void *data, size_t size)
 {
   Atende__Bus__Command *cmd = NULL;
@@ -163,39 +116,40 @@ s_frame (brk_t *self, const brk_identity_t *from, const void *data, size_t size)
   char reason[96];
   if (brk_frame_decode (data, size, &cmd, &why, &correlation, reason, sizeof reason) != AT_OK) {
     brk_wire_reject (self, from, correlation, why, reason);
-    return;
+    return NULL;
   }
-  s_handle (self, from, cmd);
-  atende__bus__command__free_unpacked (cmd, NULL);
+  return cmd;
 }
 
-void
-brk_wire_drain (brk_t *self)
+Atende__Bus__Command *
+brk_wire_recv (brk_t *self, brk_identity_t *from)
 {
-  for (int i = 0; i < BRK_DRAIN_MAX && !brk_publish_full (self); i++) {
+  for (;;) {
     zmq_msg_t part;
     zmq_msg_init (&part);
     if (zmq_msg_recv (&part, self->router, ZMQ_DONTWAIT) < 0) {
       zmq_msg_close (&part);
-      break;
+      return NULL;
     }
-    brk_identity_t from;
-    s_identity_set (&from, zmq_msg_data (&part), zmq_msg_size (&part));
+    s_identity_set (from, zmq_msg_data (&part), zmq_msg_size (&part));
     if (!zmq_msg_more (&part)) {   /* a ROUTER always gives identity + body */
       zmq_msg_close (&part);
       continue;
     }
     if (zmq_msg_recv (&part, self->router, 0) < 0) {
       zmq_msg_close (&part);
-      break;
+      return NULL;
     }
+    Atende__Bus__Command *cmd = NULL;
     if (zmq_msg_more (&part)) {
       while (zmq_msg_more (&part) && zmq_msg_recv (&part, self->router, 0) >= 0)
         ;
-      brk_wire_reject (self, &from, 0, BRK_REJECT_MALFORMED, "a command is one frame");
+      brk_wire_reject (self, from, 0, BRK_REJECT_MALFORMED, "a command is one frame");
     }
     else
-      s_frame (self, &from, zmq_msg_data (&part), zmq_msg_size (&part));
+      cmd = s_frame (self, from, zmq_msg_data (&part), zmq_msg_size (&part));
     zmq_msg_close (&part);
+    if (cmd)
+      return cmd;
   }
 }

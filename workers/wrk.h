@@ -14,6 +14,7 @@
 
 #include "at_config.h"
 #include "at_store.h"
+#include "at_metrics.h"
 #include "at_msg.h"
 
 typedef struct wrk_ctx wrk_ctx_t;
@@ -31,15 +32,15 @@ typedef struct {
   int (*prepare) (wrk_ctx_t *ctx, wrk_msg_t **msgs, size_t n);  /* optional */
   int (*handle) (wrk_ctx_t *ctx, wrk_msg_t *m);       /* inside the transaction */
   void (*release) (wrk_msg_t *m);                     /* optional: free m->state */
-  /* optional: appends the stage's own Prometheus lines to out (NUL-terminated,
-   * cap bytes in all) and returns the new length; called by the stage's
-   * thread after each batch, served on the worker's /metrics */
-  size_t (*metrics) (void *stage_state, char *out, size_t cap);
 } wrk_stage_t;
 
 const at_config_t *wrk_ctx_config (wrk_ctx_t *ctx);
 at_store_t *wrk_ctx_store (wrk_ctx_t *ctx);
 void *wrk_ctx_stage_state (wrk_ctx_t *ctx);
+/* The worker's metrics registry, served on its /metrics (NULL: none). A
+ * stage registers its own families in setup and updates them where it
+ * counts (at_metrics.h: any thread may). */
+at_metrics_t *wrk_ctx_metrics (wrk_ctx_t *ctx);
 /* From handle: queue a message to insert in this transaction (takes
  * ownership, nulls *msg_p). Discarded if this message's savepoint rolls back. */
 int wrk_ctx_produce (wrk_ctx_t *ctx, at_msg_t **msg_p);

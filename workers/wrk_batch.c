@@ -310,11 +310,6 @@ s_batch_report (wrk_ctx_t *ctx, const wrk_item_t *items, size_t n, int64_t start
   if (ctx->metrics)
     wrk_metrics_batch (ctx->metrics, ctx->metrics_index, count,
                        (double) (at_mono_us () - started_us) / 1e6);
-  if (ctx->metrics && ctx->stage->metrics) {
-    char text[4096] = "";
-    ctx->stage->metrics (ctx->stage_state, text, sizeof text);
-    wrk_metrics_stage_text (ctx->metrics, ctx->metrics_index, text);
-  }
   at_debug (WRK_COMP, "msg=\"batch committed\" stage=%s size=%zu done=%zu retry=%zu dead=%zu "
             "stale=%zu first_id=%s took_us=%lld", ctx->stage->name, n, count[WRK_OUT_DONE],
             count[WRK_OUT_RETRY], count[WRK_OUT_DEAD], count[WRK_OUT_STALE],

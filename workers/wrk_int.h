@@ -82,8 +82,6 @@ void wrk_metrics_batch (wrk_metrics_t *self, size_t stage, const size_t count[5]
 void wrk_metrics_count (wrk_metrics_t *self, size_t stage, wrk_outcome_t outcome);
 /* A stage thread's readiness (store up, brokers linked, not draining). */
 void wrk_metrics_ready (wrk_metrics_t *self, size_t stage, bool ready);
-/* Replaces the stage's own metric lines (from wrk_stage_t.metrics). */
-void wrk_metrics_stage_text (wrk_metrics_t *self, size_t stage, const char *text);
 
 /* ---- wrk_batch.c ---- */
 

@@ -3,7 +3,8 @@
  * serves nothing):
  *   /metrics  Prometheus text: atende_up, atende_ready, atende_build_info,
  *             atende_worker_messages_total{stage,outcome}, atende_worker_batch_seconds,
- *             then each stage's own lines (wrk_stage_t.metrics)
+ *             then the families stages register in setup (wrk_ctx_metrics:
+ *             notify's atende_provider_*)
  *   /healthz  200 while the process runs
  *   /readyz   200 when every stage thread has its store and brokers and is
  *             not draining, else 503
@@ -26,7 +27,6 @@ static const char *const s_outcomes[5] = {NULL, "done", "retried", "dead", "stal
 struct wrk_metrics {
   at_metrics_t *registry;
   at_metric_t *up, *ready, *build, *messages, *batch;
-  at_metric_t *text[WRK_STAGES_MAX];     /* the stage's own lines */
   char names[WRK_STAGES_MAX][AT_STAGE_LEN];
   atomic_bool stage_ready[WRK_STAGES_MAX];
   size_t n;
@@ -66,8 +66,6 @@ s_register (wrk_metrics_t *self)
   self->batch = at_metrics_histogram (reg, "atende_worker_batch_seconds",
                                       "Time to run one batch (prepare to COMMIT).", "stage",
                                       s_bounds, AT_ARRAY_LEN (s_bounds));
-  for (size_t i = 0; i < self->n; i++)
-    self->text[i] = at_metrics_text (reg);
   at_metric_set (self->up, NULL, 1);
   at_metric_set (self->build, (const char *[]) {ATENDE_VERSION, "worker"}, 1);
   for (size_t i = 0; i < self->n; i++) {
@@ -125,12 +123,10 @@ wrk_metrics_batch (wrk_metrics_t *self, size_t stage, const size_t count[5], dou
   at_metric_observe (self->batch, (const char *[]) {self->names[stage]}, seconds);
 }
 
-void
-wrk_metrics_stage_text (wrk_metrics_t *self, size_t stage, const char *text)
+at_metrics_t *
+wrk_ctx_metrics (wrk_ctx_t *ctx)
 {
-  if (self == NULL || stage >= self->n)
-    return;
-  at_metric_set_text (self->text[stage], text);
+  return ctx && ctx->metrics ? ctx->metrics->registry : NULL;
 }
 
 void

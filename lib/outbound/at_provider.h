@@ -4,13 +4,14 @@
  * runs the calls of a batch concurrently on libcurl's multi interface with
  * connections kept alive from one batch to the next.
  *
- *   lib/outbound/provider.c          providers, settings, guards
+ *   lib/outbound/provider.c          providers, settings, guards, metrics
  *   lib/outbound/provider_formats.c  each provider's request and how its answer is read
  *   lib/outbound/provider_http.c     the sender (curl multi) */
 #ifndef AT_PROVIDER_H
 #define AT_PROVIDER_H
 
 #include "at_common.h"
+#include "at_metrics.h"
 
 #define AT_PROVIDER_NAME_LEN 24
 #define AT_PROVIDER_ID_LEN 128
@@ -112,10 +113,31 @@ at_bucket_t *at_provider_bucket (at_provider_t *self);
 /* The guards before a call: AT_OK, or AT_BUSY with *wait_ms (rate limit or
  * breaker open). */
 int at_provider_admit (at_provider_t *self, int64_t now_ms, int64_t *wait_ms);
-/* After a call that was admitted: feeds the breaker, logs state changes. */
+/* After a call that was admitted: counts it, feeds the breaker, logs state
+ * changes. */
 void at_provider_observe (at_provider_t *self, const at_provider_msg_t *m, int64_t now_ms);
-/* Prometheus lines for this provider's breaker and calls (appends to out). */
-size_t at_provider_metrics (const at_provider_t *self, char *out, size_t cap);
+
+/* --- metrics (lib/core/at_metrics.h) -------------------------------------- */
+
+/* The providers' families, registered once in a registry and shared by its
+ * providers, one series per provider (and outcome):
+ *   atende_provider_breaker_open{provider}          gauge: 1 while open, else 0
+ *   atende_provider_breaker_opened_total{provider}  counter
+ *   atende_provider_calls_total{provider,outcome}   counter: outcome ok, retryable
+ *                                                   or permanent */
+typedef struct {
+  at_metric_t *breaker_open;
+  at_metric_t *breaker_opened;
+  at_metric_t *calls;
+} at_provider_metrics_t;
+
+/* Registers the families in registry (handles owned by it). AT_INVALID
+ * (logged) when one could not be (its name taken): that one stays NULL. */
+int at_provider_metrics_register (at_provider_metrics_t *self, at_metrics_t *registry);
+/* The provider counts in these families from now on (the registry must
+ * outlive it); its series are shown at once. Without it a provider counts
+ * nothing. */
+void at_provider_metrics_attach (at_provider_t *self, const at_provider_metrics_t *metrics);
 
 /* --- formats (lib/outbound/provider_formats.c): pure, unit-tested ---------------- */
 

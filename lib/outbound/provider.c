@@ -1,11 +1,12 @@
-/* at_provider: configured providers and their guards (token bucket, circuit
- * breaker). Guards are per provider and per process: one notify worker
- * process limits its own rate. */
+/* at_provider: configured providers, their guards (token bucket, circuit
+ * breaker) and their metrics. Guards are per provider and per process: one
+ * notify worker process limits its own rate. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "at_provider.h"
 #include "at_log.h"
+#include "at_metrics.h"
 #include "at_webhook.h"
 
 #define S_COMP "provider"
@@ -16,7 +17,7 @@ struct at_provider {
   at_provider_conf_t conf;       /* strings owned */
   at_bucket_t bucket;
   at_breaker_t breaker;
-  uint64_t calls, ok, retryable, permanent;
+  at_provider_metrics_t metrics; /* handles into a registry; NULL: none */
 };
 
 /* --- token bucket ------------------------------------------------------- */
@@ -251,6 +252,16 @@ at_provider_bucket (at_provider_t *self)
   return &self->bucket;
 }
 
+/* The breaker's series, after its state changed (or when first attached). */
+static void
+s_breaker_metrics (at_provider_t *self)
+{
+  const char *const labels[] = {self->name};
+  at_metric_set (self->metrics.breaker_open, labels,
+                 self->breaker.state == AT_BREAKER_OPEN ? 1 : 0);
+  at_metric_set (self->metrics.breaker_opened, labels, (double) self->breaker.opened_total);
+}
+
 int
 at_provider_admit (at_provider_t *self, int64_t now_ms, int64_t *wait_ms)
 {
@@ -260,8 +271,10 @@ at_provider_admit (at_provider_t *self, int64_t now_ms, int64_t *wait_ms)
     *wait_ms = wait;
     return AT_BUSY;
   }
-  if (before != self->breaker.state)
+  if (before != self->breaker.state) {
     at_info (S_COMP, "msg=\"circuit breaker half-open, probing\" provider=%s", self->name);
+    s_breaker_metrics (self);
+  }
   wait = at_bucket_take (&self->bucket, now_ms);
   if (wait > 0) {
     if (self->breaker.state == AT_BREAKER_HALF_OPEN)
@@ -276,44 +289,48 @@ at_provider_admit (at_provider_t *self, int64_t now_ms, int64_t *wait_ms)
 void
 at_provider_observe (at_provider_t *self, const at_provider_msg_t *m, int64_t now_ms)
 {
-  self->calls++;
-  if (m->outcome == AT_OK)
-    self->ok++;
-  else if (m->outcome == AT_INVALID)
-    self->permanent++;
-  else
-    self->retryable++;
+  const char *outcome = m->outcome == AT_OK ? "ok"
+                        : m->outcome == AT_INVALID ? "permanent" : "retryable";
+  at_metric_add (self->metrics.calls, (const char *[]) {self->name, outcome}, 1);
   /* A permanent answer is about the message, not the provider's health. */
   bool healthy = m->outcome != AT_AGAIN;
-  if (at_breaker_record (&self->breaker, healthy, now_ms))
-    at_log (self->breaker.state == AT_BREAKER_OPEN ? AT_LOG_WARN : AT_LOG_INFO, S_COMP,
-            "msg=\"circuit breaker %s\" provider=%s breaker_state=%s failures=%ld"
-            " opened_total=%llu last_error=\"%s\"",
-            self->breaker.state == AT_BREAKER_OPEN ? "opened" : "closed", self->name,
-            at_breaker_state_name (self->breaker.state), self->breaker.failures,
-            (unsigned long long) self->breaker.opened_total, m->error);
+  if (!at_breaker_record (&self->breaker, healthy, now_ms))
+    return;
+  s_breaker_metrics (self);
+  at_log (self->breaker.state == AT_BREAKER_OPEN ? AT_LOG_WARN : AT_LOG_INFO, S_COMP,
+          "msg=\"circuit breaker %s\" provider=%s breaker_state=%s failures=%ld"
+          " opened_total=%llu last_error=\"%s\"",
+          self->breaker.state == AT_BREAKER_OPEN ? "opened" : "closed", self->name,
+          at_breaker_state_name (self->breaker.state), self->breaker.failures,
+          (unsigned long long) self->breaker.opened_total, m->error);
 }
 
-size_t
-at_provider_metrics (const at_provider_t *self, char *out, size_t cap)
+/* --- metrics ------------------------------------------------------------ */
+
+int
+at_provider_metrics_register (at_provider_metrics_t *self, at_metrics_t *registry)
 {
-  size_t len = strlen (out);
-  if (len >= cap)
-    return len;
-  int n = snprintf (out + len, cap - len,
-                    "atende_provider_breaker_open{provider=\"%s\"} %d\n"
-                    "atende_provider_breaker_opened_total{provider=\"%s\"} %llu\n"
-                    "atende_provider_calls_total{provider=\"%s\",outcome=\"ok\"} %llu\n"
-                    "atende_provider_calls_total{provider=\"%s\",outcome=\"retryable\"} %llu\n"
-                    "atende_provider_calls_total{provider=\"%s\",outcome=\"permanent\"} %llu\n",
-                    self->name, self->breaker.state == AT_BREAKER_OPEN ? 1 : 0, self->name,
-                    (unsigned long long) self->breaker.opened_total, self->name,
-                    (unsigned long long) self->ok, self->name,
-                    (unsigned long long) self->retryable, self->name,
-                    (unsigned long long) self->permanent);
-  if (n < 0 || (size_t) n >= cap - len) {
-    out[len] = 0;   /* did not fit: leave what was there */
-    return len;
-  }
-  return len + (size_t) n;
+  *self = (at_provider_metrics_t) {
+    .breaker_open = at_metrics_gauge (
+        registry, "atende_provider_breaker_open",
+        "1 while the provider's circuit breaker is open (calls held back), else 0.", "provider"),
+    .breaker_opened = at_metrics_counter (registry, "atende_provider_breaker_opened_total",
+                                          "Times the provider's circuit breaker opened.",
+                                          "provider"),
+    .calls = at_metrics_counter (
+        registry, "atende_provider_calls_total",
+        "Calls to the provider, by outcome: ok, retryable (tried again later) or permanent"
+        " (failed for good).", "provider,outcome"),
+  };
+  return self->breaker_open && self->breaker_opened && self->calls ? AT_OK : AT_INVALID;
+}
+
+void
+at_provider_metrics_attach (at_provider_t *self, const at_provider_metrics_t *metrics)
+{
+  self->metrics = *metrics;
+  static const char *const outcomes[] = {"ok", "retryable", "permanent"};
+  for (size_t i = 0; i < AT_ARRAY_LEN (outcomes); i++)
+    at_metric_touch (self->metrics.calls, (const char *[]) {self->name, outcomes[i]});
+  s_breaker_metrics (self);
 }

@@ -1,9 +1,11 @@
 /* Binary PostgreSQL arrays as statement parameters (lib/store/store_array.c):
  * build one per column with _begin and one _text/_int4/_int8/_bytes per
- * element, pass .data/.len with format 1, then _free. */
+ * element, pass .data/.len with format 1 (after checking .len <= INT32_MAX,
+ * libpq's limit), then _free. */
 #ifndef AT_STORE_ARRAY_H
 #define AT_STORE_ARRAY_H
 
+#include "at_buf.h"
 #include "at_store.h"
 
 /* PostgreSQL type oids of the array elements we send */
@@ -12,11 +14,12 @@
 #define AT_OID_INT4  23
 #define AT_OID_TEXT  25
 
-typedef struct {
-  uint8_t *data;
-  size_t len, cap;
-} at_store_array_t;
+/* The core's buffer (at_buf.h), holding array_recv bytes. */
+typedef at_buf_t at_store_array_t;
 
+/* Starts an array of n elements of type oid in b, which holds nothing yet
+ * (zeroed or freed). No cap but memory: the content is built from our own
+ * batches, and the caller checks its length before use. */
 void at_store_array_begin (at_store_array_t *b, uint32_t oid, size_t n);
 void at_store_array_bytes (at_store_array_t *b, const void *bytes, size_t n);
 void at_store_array_text (at_store_array_t *b, const char *text);

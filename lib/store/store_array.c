@@ -1,42 +1,21 @@
 /* Binary PostgreSQL arrays as statement parameters (array_recv format): a
  * batch of thousands of rows is one parameter per column, one round trip. */
 #include "at_store_array.h"
-#include "at_log.h"
 
 #include <arpa/inet.h>
-#include <stdlib.h>
 #include <string.h>
-
-static void
-s_put (at_store_array_t *b, const void *bytes, size_t n)
-{
-  if (b->len + n > b->cap) {
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + n)
-      cap *= 2;
-    uint8_t *grown = realloc (b->data, cap);
-    if (grown == NULL) {
-      at_error ("store", "msg=\"out of memory\" bytes=%zu", cap);
-      abort ();
-    }
-    b->data = grown;
-    b->cap = cap;
-  }
-  if (n)
-    memcpy (b->data + b->len, bytes, n);
-  b->len += n;
-}
 
 static void
 s_u32 (at_store_array_t *b, uint32_t v)
 {
   uint32_t be = htonl (v);
-  s_put (b, &be, 4);
+  at_buf_put (b, &be, 4);
 }
 
 void
 at_store_array_begin (at_store_array_t *b, uint32_t oid, size_t n)
 {
+  at_buf_init (b, 0);
   s_u32 (b, 1);          /* ndim */
   s_u32 (b, 0);          /* no NULLs */
   s_u32 (b, oid);
@@ -48,7 +27,7 @@ void
 at_store_array_bytes (at_store_array_t *b, const void *bytes, size_t n)
 {
   s_u32 (b, (uint32_t) n);
-  s_put (b, bytes, n);
+  at_buf_put (b, bytes, n);
 }
 
 void
@@ -75,8 +54,7 @@ at_store_array_int8 (at_store_array_t *b, int64_t v)
 void
 at_store_array_free (at_store_array_t *b)
 {
-  free (b->data);
-  memset (b, 0, sizeof *b);
+  at_buf_free (b);
 }
 
 int
@@ -85,14 +63,15 @@ at_store_exec_ids (at_store_t *store, const at_sql_t *sql, const char *const *id
 {
   if (n > INT32_MAX / 64)
     return AT_INVALID;
-  at_store_array_t array = {0};
+  at_store_array_t array;
   at_store_array_begin (&array, AT_OID_TEXT, n);
   for (size_t i = 0; i < n; i++)
     at_store_array_text (&array, ids[i]);
-  const char *values[1] = {(const char *) array.data};
+  const char *values[1] = {array.data};
   int lengths[1] = {(int) array.len};
   int formats[1] = {1};
-  int rc = at_store_exec (store, sql, values, lengths, formats, res);
+  int rc = array.len > INT32_MAX ? AT_INVALID
+           : at_store_exec (store, sql, values, lengths, formats, res);
   at_store_array_free (&array);
   return rc;
 }

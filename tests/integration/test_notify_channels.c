@@ -10,7 +10,8 @@
  *   failed and dead-lettered; quiet hours hold a message until the morning
  *   but not an urgent reply; the frequency cap holds the excess; delivery
  *   reports (delivered, read, failed) update the notification, and a failed
- *   one is sent again on the next channel. */
+ *   one is sent again on the next channel; the worker's /metrics shows the
+ *   providers' counts, each family with its HELP and TYPE. */
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,6 +36,7 @@ static at_publisher_t *s_pub;
 static fake_http_t *s_http;
 static fake_smtp_t *s_smtp;
 static char s_zone_day[32], s_zone_night[32];
+static int s_metrics_port;
 
 /* An Etc/GMT zone where it is now `hour` o'clock (Etc signs are reversed). */
 static void
@@ -426,6 +428,46 @@ s_case_status_reports (void)
                       " 'read'", s_text_id) == 1, "read stays read");
 }
 
+/* The value of the sample starting with `series ` in text; -1 when absent. */
+static long long
+s_sample (const char *text, const char *series)
+{
+  char line[160];
+  snprintf (line, sizeof line, "\n%s ", series);
+  const char *at = strstr (text, line);
+  return at ? strtoll (at + strlen (line), NULL, 10) : -1;
+}
+
+static void
+s_case_metrics (void)
+{
+  char url[64], *body = NULL;
+  snprintf (url, sizeof url, "http://127.0.0.1:%d/metrics", s_metrics_port);
+  IT_CHECK (it_http ("GET", url, NULL, NULL, &body) == 200 && body, "worker /metrics");
+  static const char *const families[][2] = {
+    {"atende_provider_breaker_open", "gauge"},
+    {"atende_provider_breaker_opened_total", "counter"},
+    {"atende_provider_calls_total", "counter"},
+  };
+  for (size_t i = 0; i < AT_ARRAY_LEN (families); i++) {
+    char help[96], type[96];
+    snprintf (help, sizeof help, "# HELP %s ", families[i][0]);
+    snprintf (type, sizeof type, "\n# TYPE %s %s\n", families[i][0], families[i][1]);
+    const char *first = strstr (body, families[i][0]), *t = strstr (body, type);
+    IT_CHECK (first && first - body >= 7 && strncmp (first - 7, help, 7) == 0,
+              "%s: HELP before any sample", families[i][0]);
+    IT_CHECK (t && !strstr (t + 1, type), "%s: one TYPE line", families[i][0]);
+  }
+  IT_CHECK (s_sample (body, "atende_provider_breaker_opened_total{provider=\"twilio\"}") >= 1
+            && s_sample (body, "atende_provider_breaker_open{provider=\"twilio\"}") == 0
+            && s_sample (body, "atende_provider_calls_total{provider=\"twilio\","
+                               "outcome=\"retryable\"}") >= 3
+            && s_sample (body, "atende_provider_calls_total{provider=\"smtp\","
+                               "outcome=\"permanent\"}") >= 1,
+            "provider counts: %s", body);
+  free (body);
+}
+
 static pid_t
 s_spawn (const char *name, const char *const *args, int http_port, int smtp_port)
 {
@@ -439,8 +481,9 @@ s_spawn (const char *name, const char *const *args, int http_port, int smtp_port
   snprintf (e[6], sizeof e[6], "ATENDE_TWILIO_API_URL=http://127.0.0.1:%d/twilio", http_port);
   snprintf (e[7], sizeof e[7], "ATENDE_SMTP_URL=smtp://127.0.0.1:%d", smtp_port);
   snprintf (e[8], sizeof e[8], "ATENDE_STORE_TIMEZONE=%s", s_zone_day);
+  snprintf (e[9], sizeof e[9], "ATENDE_WORKER_METRICS_PORT=%d", s_metrics_port);
   const char *env[] = {
-    e[0], e[1], e[2], e[3], e[4], e[5], e[6], e[7], e[8],
+    e[0], e[1], e[2], e[3], e[4], e[5], e[6], e[7], e[8], e[9],
     "ATENDE_BROKER_METRICS_PORT=0", "ATENDE_WEBHOOK_SECRET=" S_SECRET,
     "ATENDE_PROVIDER_ROUTES=whatsapp=whatsapp,sms=twilio+webhook2,email=smtp,*=webhook",
     "ATENDE_WHATSAPP_PHONE_NUMBER_ID=1234567890", "ATENDE_WHATSAPP_TOKEN=EAAtoken",
@@ -463,6 +506,7 @@ main (void)
   at_strlcpy (s_db, it_db_create ("notify_channels", true), sizeof s_db);
   snprintf (s_endpoint, sizeof s_endpoint, "tcp://127.0.0.1:%d", it_free_port ());
   int http_port = it_free_port (), smtp_port = it_free_port ();
+  s_metrics_port = it_free_port ();
   s_http = fake_http_start (http_port);
   s_smtp = fake_smtp_start (smtp_port);
   IT_CHECK (s_http && s_smtp, "fakes");
@@ -489,6 +533,7 @@ main (void)
   s_case_quiet_hours ();
   s_case_frequency_cap ();
   s_case_status_reports ();
+  s_case_metrics ();
 
   it_stop (worker, SIGTERM, 10000);
   it_stop (broker, SIGTERM, 10000);

@@ -1,6 +1,7 @@
 /* Providers without a network: how answers are classified, Retry-After,
  * backoff, the request bodies each provider gets (the email read back by
- * the inbound reader), and the guards (token bucket, circuit breaker). */
+ * the inbound reader), the guards (token bucket, circuit breaker) and the
+ * providers' metric families. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -308,12 +309,70 @@ test_provider_config (void **state)
   c.token = "secret";
   at_provider_t *p = at_provider_new ("twilio", AT_PROVIDER_TWILIO, &c);
   assert_non_null (p);
-  char metrics[1024] = "";
-  at_provider_metrics (p, metrics, sizeof metrics);
-  assert_non_null (strstr (metrics, "atende_provider_breaker_open{provider=\"twilio\"} 0\n"));
   at_provider_destroy (&p);
   assert_null (p);
   at_provider_destroy (&p);
+}
+
+/* The families in a registry, counted where the provider counts: calls by
+ * outcome, the breaker opening (gauge and counter), half-open again. */
+static void
+test_provider_metrics (void **state)
+{
+  (void) state;
+  at_metrics_t *registry = at_metrics_new ();
+  at_provider_metrics_t families;
+  assert_int_equal (at_provider_metrics_register (&families, registry), AT_OK);
+  at_provider_conf_t c = {.url = "https://api.twilio.com", .account = "AC1", .from = "+1",
+                          .token = "secret", .breaker_failures = 3,
+                          .breaker_cooldown_ms = 1000};
+  at_provider_t *twilio = at_provider_new ("twilio", AT_PROVIDER_TWILIO, &c);
+  c = (at_provider_conf_t) {.url = "http://127.0.0.1:1/hooks",
+                            .secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"};
+  at_provider_t *hook = at_provider_new ("webhook", AT_PROVIDER_WEBHOOK, &c);
+  assert_true (twilio && hook);
+  at_provider_metrics_attach (twilio, &families);
+  at_provider_metrics_attach (hook, &families);
+  at_provider_msg_t m = s_msg ();
+  int outcomes[] = {AT_OK, AT_AGAIN, AT_AGAIN, AT_AGAIN};
+  for (size_t i = 0; i < AT_ARRAY_LEN (outcomes); i++) {
+    m.outcome = outcomes[i];
+    at_provider_observe (twilio, &m, 100);
+  }
+  m.outcome = AT_INVALID;
+  at_provider_observe (hook, &m, 100);
+  char *text = at_metrics_render (registry);
+  assert_string_equal (text,
+    "# HELP atende_provider_breaker_open 1 while the provider's circuit breaker is open"
+    " (calls held back), else 0.\n"
+    "# TYPE atende_provider_breaker_open gauge\n"
+    "atende_provider_breaker_open{provider=\"twilio\"} 1\n"
+    "atende_provider_breaker_open{provider=\"webhook\"} 0\n"
+    "# HELP atende_provider_breaker_opened_total Times the provider's circuit breaker opened.\n"
+    "# TYPE atende_provider_breaker_opened_total counter\n"
+    "atende_provider_breaker_opened_total{provider=\"twilio\"} 1\n"
+    "atende_provider_breaker_opened_total{provider=\"webhook\"} 0\n"
+    "# HELP atende_provider_calls_total Calls to the provider, by outcome: ok, retryable"
+    " (tried again later) or permanent (failed for good).\n"
+    "# TYPE atende_provider_calls_total counter\n"
+    "atende_provider_calls_total{provider=\"twilio\",outcome=\"ok\"} 1\n"
+    "atende_provider_calls_total{provider=\"twilio\",outcome=\"retryable\"} 3\n"
+    "atende_provider_calls_total{provider=\"twilio\",outcome=\"permanent\"} 0\n"
+    "atende_provider_calls_total{provider=\"webhook\",outcome=\"ok\"} 0\n"
+    "atende_provider_calls_total{provider=\"webhook\",outcome=\"retryable\"} 0\n"
+    "atende_provider_calls_total{provider=\"webhook\",outcome=\"permanent\"} 1\n");
+  free (text);
+  int64_t wait;
+  assert_int_equal (at_provider_admit (twilio, 1200, &wait), AT_OK);   /* half-open probe */
+  text = at_metrics_render (registry);
+  assert_non_null (strstr (text, "atende_provider_breaker_open{provider=\"twilio\"} 0\n"));
+  assert_non_null (strstr (text, "atende_provider_breaker_opened_total{provider=\"twilio\"} 1\n"));
+  free (text);
+  at_provider_metrics_t again;                 /* the families are registered once */
+  assert_int_equal (at_provider_metrics_register (&again, registry), AT_INVALID);
+  at_provider_destroy (&twilio);
+  at_provider_destroy (&hook);
+  at_metrics_destroy (&registry);
 }
 
 int
@@ -326,6 +385,7 @@ main (void)
     cmocka_unit_test (test_smtp_message),    cmocka_unit_test (test_smtp_subject),
     cmocka_unit_test (test_bucket),
     cmocka_unit_test (test_breaker),         cmocka_unit_test (test_provider_config),
+    cmocka_unit_test (test_provider_metrics),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -51,7 +51,7 @@ s_setup (wrk_ctx_t *ctx, void **stage_state)
     free (st);
     return AT_ERROR;
   }
-  st->providers = wrk_providers_new (cfg);
+  st->providers = wrk_providers_new (cfg, wrk_ctx_metrics (ctx));
   if (!st->providers) {
     at_error (WRK_NOTIFY_COMP, "msg=\"notify cannot start: providers not configured\"");
     free (st);
@@ -106,13 +106,6 @@ s_release (wrk_msg_t *m)
   m->state = NULL;
 }
 
-static size_t
-s_metrics (void *stage_state, char *out, size_t cap)
-{
-  wrk_notify_state_t *st = stage_state;
-  return st ? wrk_providers_metrics (st->providers, out, cap) : strlen (out);
-}
-
 const wrk_stage_t wrk_stage_notify = {
   .name = AT_STAGE_NOTIFY,
   .setup = s_setup,
@@ -120,5 +113,4 @@ const wrk_stage_t wrk_stage_notify = {
   .prepare = s_prepare,
   .handle = s_handle,
   .release = s_release,
-  .metrics = s_metrics,
 };

@@ -30,9 +30,10 @@ int wrk_notify_status_handle (wrk_ctx_t *ctx, wrk_msg_t *m);
 typedef struct wrk_providers wrk_providers_t;
 
 /* Parses cfg->provider_routes and creates each provider it names (webhook,
- * webhook2, whatsapp, twilio, smtp). NULL (logged) on a bad route or a
- * provider whose settings are missing. */
-wrk_providers_t *wrk_providers_new (const at_config_t *cfg);
+ * webhook2, whatsapp, twilio, smtp), counting in the provider families of
+ * metrics (at_provider_metrics_register; NULL: no metrics). NULL (logged) on
+ * a bad route or a provider whose settings are missing. */
+wrk_providers_t *wrk_providers_new (const at_config_t *cfg, at_metrics_t *metrics);
 void wrk_providers_destroy (wrk_providers_t **self_p);
 /* The providers of channel in failover order ("*" applies to channels not
  * listed); returns how many (0: the channel cannot be sent to). */
@@ -41,8 +42,6 @@ size_t wrk_providers_route (wrk_providers_t *self, const char *channel, at_provi
 at_sender_t *wrk_providers_sender (wrk_providers_t *self);
 /* Logs one line per provider with its breaker state and counters. */
 void wrk_providers_log (wrk_providers_t *self);
-/* Appends every provider's breaker and call counters (Prometheus lines). */
-size_t wrk_providers_metrics (wrk_providers_t *self, char *out, size_t cap);
 
 /* The notify stage's per-thread state. */
 typedef struct {

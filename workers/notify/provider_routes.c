@@ -123,8 +123,18 @@ s_route_parse (wrk_providers_t *self, const at_config_t *cfg, const at_list_item
   return AT_OK;
 }
 
+/* Every provider counts in the families of metrics (shown from the start). */
+static void
+s_metrics_attach (wrk_providers_t *self, at_metrics_t *metrics)
+{
+  at_provider_metrics_t families;
+  at_provider_metrics_register (&families, metrics);
+  for (size_t i = 0; i < self->nproviders; i++)
+    at_provider_metrics_attach (self->providers[i], &families);
+}
+
 wrk_providers_t *
-wrk_providers_new (const at_config_t *cfg)
+wrk_providers_new (const at_config_t *cfg, at_metrics_t *metrics)
 {
   wrk_providers_t *self = at_calloc (1, sizeof *self);
   for (size_t i = 0; i < cfg->provider_routes.n; i++)
@@ -135,6 +145,8 @@ wrk_providers_new (const at_config_t *cfg)
   self->sender = at_sender_new (cfg->webhook_concurrency);
   if (!self->sender)
     goto bad;
+  if (metrics)
+    s_metrics_attach (self, metrics);
   return self;
 bad:
   at_error (WRK_NOTIFY_COMP, "msg=\"ATENDE_PROVIDER_ROUTES is not usable: channel=p1+p2,...,"
@@ -178,15 +190,6 @@ at_sender_t *
 wrk_providers_sender (wrk_providers_t *self)
 {
   return self->sender;
-}
-
-size_t
-wrk_providers_metrics (wrk_providers_t *self, char *out, size_t cap)
-{
-  size_t len = strlen (out);
-  for (size_t i = 0; i < self->nproviders; i++)
-    len = at_provider_metrics (self->providers[i], out, cap);
-  return len;
 }
 
 void
