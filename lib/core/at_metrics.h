@@ -17,9 +17,7 @@
  * rendered in the order they were made; a family without labels has its one
  * series from the start. Values print as integers unless the family was given
  * decimals (at_metric_decimals); histogram sums with six.
- *
- * Code that still writes its own exposition lines can hand them over as a
- * text block (at_metrics_text), rendered verbatim in its place.
+
  *
  * at_metrics_http serves a registry on /metrics, with /healthz and /readyz,
  * from libmicrohttpd's thread. */
@@ -35,7 +33,6 @@
 #define AT_METRICS_LABELS_MAX 8          /* label names per family */
 #define AT_METRICS_BOUNDS_MAX 32         /* histogram bucket bounds */
 #define AT_METRICS_SERIES_MAX 1024       /* series per family; more are dropped */
-#define AT_METRICS_TEXT_MAX (16 * 1024)  /* bytes of one text block */
 #define AT_METRICS_RENDER_CAP (1024 * 1024)
 
 typedef struct at_metrics at_metrics_t;
@@ -55,9 +52,6 @@ at_metric_t *at_metrics_gauge (at_metrics_t *self, const char *name, const char 
                                const char *labels);
 at_metric_t *at_metrics_histogram (at_metrics_t *self, const char *name, const char *help,
                                    const char *labels, const double *bounds, size_t n_bounds);
-/* A block of lines written elsewhere, rendered verbatim where it was
- * registered (empty until at_metric_set_text). */
-at_metric_t *at_metrics_text (at_metrics_t *self);
 
 /* Prints the family's values (counter or gauge) with this many decimals
  * (0..9; 0, the default, prints integers). */
@@ -80,13 +74,10 @@ int at_metric_set_histogram (at_metric_t *m, const char *const *values, const ui
 /* Any family: makes the series exist (at zero) so it is rendered before the
  * first update. */
 int at_metric_touch (at_metric_t *m, const char *const *values);
-/* Text block: replaces its text. Longer than AT_METRICS_TEXT_MAX: cut after
- * the last whole line that fits. */
-int at_metric_set_text (at_metric_t *m, const char *text);
 
 /* Removes the family's series (one without labels keeps its one, at zero). */
 void at_metric_clear (at_metric_t *m);
-/* at_metric_clear on every family, text blocks emptied. */
+/* at_metric_clear on every family. */
 void at_metrics_clear (at_metrics_t *self);
 
 /* Appends the whole registry as Prometheus text (format 0.0.4) to out, whole

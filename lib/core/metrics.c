@@ -11,9 +11,9 @@
 
 #define S_COMP "metrics"
 
-typedef enum { S_COUNTER, S_GAUGE, S_HISTOGRAM, S_TEXT } s_kind_t;
+typedef enum { S_COUNTER, S_GAUGE, S_HISTOGRAM } s_kind_t;
 
-static const char *const s_kind_names[] = {"counter", "gauge", "histogram", "text"};
+static const char *const s_kind_names[] = {"counter", "gauge", "histogram"};
 
 typedef struct {
   char **values;          /* one per label name */
@@ -27,7 +27,7 @@ typedef struct {
 struct at_metric {
   at_metrics_t *owner;
   s_kind_t kind;
-  char *name;             /* NULL for a text block */
+  char *name;
   char *help;
   char *labels[AT_METRICS_LABELS_MAX];
   size_t n_labels;
@@ -36,7 +36,6 @@ struct at_metric {
   int decimals;
   s_series_t **series;    /* in the order they were made */
   size_t n_series, cap_series;
-  char *text;             /* text block */
 };
 
 struct at_metrics {
@@ -168,12 +167,10 @@ s_series (at_metric_t *m, const char *const *values, int *rc)
 static void
 s_clear_locked (at_metric_t *m)
 {
-  free (m->text);
-  m->text = NULL;
   for (size_t k = 0; k < m->n_series; k++)
     s_series_free (m->series[k], m->n_labels);
   m->n_series = 0;
-  if (m->kind != S_TEXT && m->n_labels == 0) {
+  if (m->n_labels == 0) {
     int rc;
     s_series (m, NULL, &rc);
   }
@@ -200,7 +197,6 @@ s_family_free (at_metric_t *m)
   free (m->bounds);
   free (m->name);
   free (m->help);
-  free (m->text);
   free (m);
 }
 
@@ -237,7 +233,7 @@ s_register (at_metrics_t *self, s_kind_t kind, const char *name, const char *hel
   bool ok = s_labels_parse (m, labels)
             && (kind != S_HISTOGRAM || s_bounds_ok (bounds, n_bounds));
   pthread_mutex_lock (&self->lock);
-  ok = ok && (kind == S_TEXT || (s_name_ok (name, true) && !s_name_taken (self, name)));
+  ok = ok && s_name_ok (name, true) && !s_name_taken (self, name);
   if (ok) {
     m->name = name ? at_strdup (name) : NULL;
     m->help = at_strdup (help ? help : "");
@@ -281,12 +277,6 @@ at_metrics_histogram (at_metrics_t *self, const char *name, const char *help,
   return s_register (self, S_HISTOGRAM, name, help, labels, bounds, n_bounds);
 }
 
-at_metric_t *
-at_metrics_text (at_metrics_t *self)
-{
-  return s_register (self, S_TEXT, NULL, NULL, NULL, NULL, 0);
-}
-
 void
 at_metric_decimals (at_metric_t *m, int decimals)
 {
@@ -304,7 +294,7 @@ typedef enum { S_ADD, S_SET, S_OBSERVE, S_TOUCH } s_op_t;
 static int
 s_update (at_metric_t *m, const char *const *values, s_op_t op, double v)
 {
-  if (m == NULL || m->kind == S_TEXT || isnan (v))
+  if (m == NULL || isnan (v))
     return AT_INVALID;
   bool histogram = m->kind == S_HISTOGRAM;
   if ((op == S_OBSERVE) != histogram && op != S_TOUCH)
@@ -376,30 +366,6 @@ at_metric_set_histogram (at_metric_t *m, const char *const *values, const uint64
   }
   pthread_mutex_unlock (&m->owner->lock);
   return rc;
-}
-
-int
-at_metric_set_text (at_metric_t *m, const char *text)
-{
-  if (m == NULL || m->kind != S_TEXT || text == NULL)
-    return AT_INVALID;
-  size_t len = strlen (text);
-  if (len > AT_METRICS_TEXT_MAX) {
-    len = AT_METRICS_TEXT_MAX;
-    while (len > 0 && text[len - 1] != '\n')
-      len--;
-  }
-  bool newline = len > 0 && text[len - 1] != '\n';
-  char *copy = at_malloc (len + 2);
-  memcpy (copy, text, len);
-  if (newline)
-    copy[len++] = '\n';
-  copy[len] = '\0';
-  pthread_mutex_lock (&m->owner->lock);
-  free (m->text);
-  m->text = copy;
-  pthread_mutex_unlock (&m->owner->lock);
-  return AT_OK;
 }
 
 void
@@ -510,11 +476,6 @@ static void
 s_render_family (at_buf_t *out, const at_metric_t *m)
 {
   size_t start = out->len;
-  if (m->kind == S_TEXT) {
-    at_buf_puts (out, m->text ? m->text : "");
-    s_whole (out, start);
-    return;
-  }
   if (m->help[0] != '\0') {
     at_buf_printf (out, "# HELP %s ", m->name);
     s_put_escaped (out, m->help, false);
