@@ -2,8 +2,8 @@
 #include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include "api_channels.h"
+#include "at_buf.h"
 #include "at_channel.h"
 #include "at_log.h"
 #include "at_text.h"
@@ -37,67 +37,39 @@ api_channel_refuse (api_request_t *req, int status, const char *detail)
   api_reply_problem (req, &p);
 }
 
-const char *
-api_channel_query (const api_request_t *req, const char *name)
-{
-  if (!req->conn)
-    return NULL;
-  return MHD_lookup_connection_value (req->conn, MHD_GET_ARGUMENT_KIND, name);
-}
-
-bool
-api_channel_content_is (const api_request_t *req, const char *type)
-{
-  size_t n = strlen (type);
-  const char *ct = req->content_type;
-  if (!ct || strncasecmp (ct, type, n) != 0)
-    return false;
-  return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
-}
-
 /* --- the public URL */
 
-typedef struct {
-  char *out;
-  size_t cap;
-  size_t len;
-  bool first;
-  bool overflow;
-} s_url_t;
-
+/* Appends text, percent-encoding all but RFC 3986's unreserved characters
+ * when encode is set. */
 static void
-s_url_put (s_url_t *u, const char *text, bool encode)
+s_url_put (at_buf_t *u, const char *text, bool encode)
 {
-  static const char hex[] = "0123456789ABCDEF";
   for (const unsigned char *c = (const unsigned char *) text; c && *c; c++) {
     bool plain = !encode || (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z')
                  || (*c >= '0' && *c <= '9') || strchr ("-._~", *c);
-    size_t need = plain ? 1 : 3;
-    if (u->len + need >= u->cap) {
-      u->overflow = true;
-      return;
-    }
     if (plain)
-      u->out[u->len++] = (char) *c;
-    else {
-      u->out[u->len++] = '%';
-      u->out[u->len++] = hex[*c >> 4];
-      u->out[u->len++] = hex[*c & 15];
-    }
+      at_buf_putc (u, (char) *c);
+    else
+      at_buf_printf (u, "%%%02X", *c);
   }
-  u->out[u->len] = '\0';
 }
+
+/* The query arguments as MHD hands them over, one by one. */
+typedef struct {
+  at_buf_t *url;
+  bool first;
+} s_query_t;
 
 static enum MHD_Result
 s_url_arg (void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
-  s_url_t *u = cls;
-  s_url_put (u, u->first ? "?" : "&", false);
-  u->first = false;
-  s_url_put (u, key, true);
+  s_query_t *q = cls;
+  s_url_put (q->url, q->first ? "?" : "&", false);
+  q->first = false;
+  s_url_put (q->url, key, true);
   if (value) {
-    s_url_put (u, "=", false);
-    s_url_put (u, value, true);
+    s_url_put (q->url, "=", false);
+    s_url_put (q->url, value, true);
   }
   return MHD_YES;
 }
@@ -111,16 +83,13 @@ api_channel_public_url (const api_request_t *req, char *out, size_t cap)
     return AT_INVALID;
   while (base_len > 0 && base[base_len - 1] == '/')
     base_len--;   /* "https://x/" + "/v1/..." */
-  s_url_t u = { out, cap, 0, true, false };
-  out[0] = '\0';
-  if (base_len + 1 >= cap)
-    return AT_INVALID;
-  memcpy (out, base, base_len);
-  u.len = base_len;
-  out[u.len] = '\0';
+  at_buf_t u;
+  at_buf_fixed (&u, out, cap);
+  at_buf_put (&u, base, base_len);
   s_url_put (&u, req->path, false);
+  s_query_t q = { &u, true };
   if (req->conn)
-    MHD_get_connection_values (req->conn, MHD_GET_ARGUMENT_KIND, s_url_arg, &u);
+    MHD_get_connection_values (req->conn, MHD_GET_ARGUMENT_KIND, s_url_arg, &q);
   return u.overflow ? AT_INVALID : AT_OK;
 }
 

@@ -110,11 +110,11 @@ api_channel_mailgun_post (api_request_t *req)
   at_form_t *form = NULL;
   const char *body = req->body ? req->body : "";
   int rc = AT_INVALID;
-  if (api_channel_content_is (req, "multipart/form-data")) {
+  if (api_content_is (req, "multipart/form-data")) {
     if (at_form_boundary (req->content_type, boundary, sizeof boundary) == AT_OK)
       rc = at_form_parse_multipart (body, req->body_len, boundary, &form, reason, sizeof reason);
   }
-  else if (api_channel_content_is (req, "application/x-www-form-urlencoded"))
+  else if (api_content_is (req, "application/x-www-form-urlencoded"))
     rc = at_form_parse (body, req->body_len, &form, reason, sizeof reason);
   else {
     api_channel_refuse (req, 415, "the body must be application/x-www-form-urlencoded or "

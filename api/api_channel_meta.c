@@ -15,9 +15,9 @@
 void
 api_channel_meta_verify (api_request_t *req)
 {
-  const char *mode = api_channel_query (req, "hub.mode");
-  const char *token = api_channel_query (req, "hub.verify_token");
-  const char *challenge = api_channel_query (req, "hub.challenge");
+  const char *mode = api_query (req, "hub.mode");
+  const char *token = api_query (req, "hub.verify_token");
+  const char *challenge = api_query (req, "hub.challenge");
   const char *want = req->cfg->whatsapp_verify_token;
   size_t n = token ? strlen (token) : 0;
   bool ok = mode && strcmp (mode, "subscribe") == 0 && want && want[0] && n == strlen (want)

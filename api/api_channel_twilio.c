@@ -91,7 +91,7 @@ api_channel_twilio_post (api_request_t *req)
   char url[AT_SIG_URL_MAX + 1], secret[AT_SIG_SECRET_MAX], reason[160];
   at_form_t *form = NULL;
   const char *body = req->body ? req->body : "";
-  bool json = api_channel_content_is (req, "application/json");
+  bool json = api_content_is (req, "application/json");
   int parsed = json ? s_json_fields (body, req->body_len, &form, reason, sizeof reason)
                     : at_form_parse (body, req->body_len, &form, reason, sizeof reason);
   const char *header = api_header (req, "X-Twilio-Signature");
@@ -118,7 +118,7 @@ api_channel_twilio_post (api_request_t *req)
     api_reply_problem (req, &p);
     goto out;
   }
-  if (!json && !api_channel_content_is (req, "application/x-www-form-urlencoded")) {
+  if (!json && !api_content_is (req, "application/x-www-form-urlencoded")) {
     api_channel_refuse (req, 415, "the body must be application/x-www-form-urlencoded or "
                         "application/json");
     goto out;

@@ -48,7 +48,7 @@ s_post (api_request_t *req, const char *channel, const char *handle_field, const
   const char *handle, *text, *name, *subject = NULL, *id;
   if (!s_verify (req))
     return;
-  if (!api_channel_content_is (req, "application/json")) {
+  if (!api_content_is (req, "application/json")) {
     api_channel_refuse (req, 415, "the body must be application/json");
     return;
   }

@@ -10,7 +10,9 @@
  *   POST /v1/channels/chat        the store's web chat (own JSON, Standard Webhooks)
  *   POST /v1/channels/form        the store's contact form (same)
  *
- * A bad or missing signature gets 401 and nothing is stored or published. */
+ * A bad or missing signature gets 401 and nothing is stored or published.
+ * The doors call api_channel_common.c and the request, answer and thread
+ * files below it (api_internal.h), never each other. */
 #ifndef API_CHANNELS_H
 #define API_CHANNELS_H
 
@@ -46,14 +48,10 @@ int api_channel_publish_status (api_request_t *req, const char *provider,
 void api_channel_unauthorized (api_request_t *req, const char *detail);
 /* A 400/415/503 problem in one line. */
 void api_channel_refuse (api_request_t *req, int status, const char *detail);
-/* A query argument (decoded), NULL when absent. */
-const char *api_channel_query (const api_request_t *req, const char *name);
 /* The URL the provider called: public_url_base + path + "?" + the query
  * arguments re-encoded (RFC 3986 unreserved characters kept). AT_INVALID
  * when public_url_base is not set or the URL is longer than cap. */
 int api_channel_public_url (const api_request_t *req, char *out, size_t cap);
-/* True when the request's Content-Type is `type` (parameters ignored). */
-bool api_channel_content_is (const api_request_t *req, const char *type);
 
 /* Handlers */
 void api_channel_meta_verify (api_request_t *req);     /* GET, all three Meta paths */

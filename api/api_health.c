@@ -1,6 +1,7 @@
 /* api_health: GET /healthz (the process runs), GET /readyz (its store
  * answers), GET /metrics (Prometheus text). */
 #include "api_internal.h"
+#include "api_metrics.h"
 #include "at_json.h"
 #include "at_store_query.h"
 
@@ -18,10 +19,7 @@ api_ready_get (api_request_t *req)
     return;     /* 503 answered */
   int rc = at_query_ping (store);
   if (rc != AT_OK) {
-    api_problem_t p;
-    api_problem (&p, 503, NULL, "the store does not answer");
-    api_reply_problem (req, &p);
-    req->retry_after_s = 1;
+    api_reply_unavailable (req, 1, "the store does not answer");
     return;
   }
   api_reply_json (req, 200, json_pack ("{s:s}", "status", "ready"));

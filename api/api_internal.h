@@ -1,6 +1,7 @@
-/* api_internal: what the api's files share: the request being answered, the
- * route table, reply helpers, the per-thread store and publisher, metrics,
- * and the request-body validators (pure functions, fuzzed). */
+/* api_internal: what the api's handlers share: the request being answered,
+ * the answers, the request's fields, the per-thread store and publisher, the
+ * bus messages, and the request-body validators (pure functions, fuzzed).
+ * The router (api_router.h) and metrics (api_metrics.h) are not theirs. */
 #ifndef API_INTERNAL_H
 #define API_INTERNAL_H
 
@@ -38,6 +39,7 @@ typedef struct {
   const char *name;           /* route label in metrics */
   api_handler_fn *handler;
   int body;                   /* API_BODY_*: 415 when a JSON body comes without application/json */
+  bool path_secret;           /* the {} holds a credential: logged as "-", never the path */
 } api_route_t;
 
 struct api_request {
@@ -51,9 +53,8 @@ struct api_request {
   const api_route_t *route;         /* NULL: no route matched */
   int route_status;                 /* 0, 404 or 405 from routing */
   char allow[32];                   /* methods of the path, for a 405 */
-  char *body;                       /* owned, NUL-terminated */
+  const char *body;                 /* the body for the handler: NUL-terminated, "" when none */
   size_t body_len;
-  size_t body_cap;                  /* allocated, <= api_max_body_bytes + 1 */
   bool body_too_large;
   int64_t start_us;                 /* monotonic */
   int status;                       /* of the answer */
@@ -64,38 +65,45 @@ struct api_request {
   void *conn;                       /* the MHD connection (api_header) */
 };
 
-/* --- router (api_router.c) */
-/* Finds the route for method and path: sets req->route and req->param, or
- * req->route_status to 404 (no path) / 405 (path, other method). */
-void api_route_match (api_request_t *req);
-/* The route table, for metrics: count and the i-th route's name. */
-size_t api_route_count (void);
-const char *api_route_name (size_t i);
-size_t api_route_index (const api_route_t *route);   /* count() when NULL */
+/* The files of the api call each other in layers, lowest first (a file
+ * calls only files of lower layers; tests/check_circles.sh checks it):
+ *   api_answer.c   api_metrics.c   api_envelope.c     call no other
+ *   api_request.c  (answer)        api_thread.c       (answer, metrics)
+ *   handlers: one file per resource, api_channel_common.c and the
+ *             providers' doors above it   (the files above)
+ *   api_router.c   the route table: the handlers
+ *   api_server.c   MHD, the life of a request: router, request, answer, metrics */
 
-/* --- answers (api_reply.c) */
+/* --- answers (api_answer.c) */
+/* Fills a problem; returns AT_INVALID so validators can `return api_problem (...)`. */
+int api_problem (api_problem_t *p, int status, const char *field, const char *fmt, ...)
+    __attribute__ ((format (printf, 4, 5)));
 void api_reply_json (api_request_t *req, int status, json_t *body);   /* steals body */
 void api_reply_problem (api_request_t *req, const api_problem_t *problem);
 void api_reply_text (api_request_t *req, int status, const char *type, char *text); /* steals */
+/* 503 + Retry-After (at least 1 s), detail saying what is unavailable. */
+void api_reply_unavailable (api_request_t *req, int retry_after_s, const char *detail);
 /* 503 + Retry-After: 1 after a store failure (logged where it happened). */
 void api_reply_store_failed (api_request_t *req);
+
+/* --- the request (api_request.c) */
+/* A request header (case-insensitive name), borrowed from MHD; NULL when absent. */
+const char *api_header (const api_request_t *req, const char *name);
+/* A query argument (decoded), borrowed from MHD; NULL when absent. */
+const char *api_query (const api_request_t *req, const char *name);
+/* True when the request's Content-Type is `type` (parameters ignored). */
+bool api_content_is (const api_request_t *req, const char *type);
 /* The request id when it can be a bus trace id (a UUID), else NULL. */
 const char *api_trace_id (const api_request_t *req);
 /* Parses a path parameter as a positive id (ticket ids); false otherwise. */
 bool api_param_id (const api_request_t *req, int64_t *id_out);
-/* Fills a problem; returns AT_INVALID so validators can `return api_problem (...)`. */
-int api_problem (api_problem_t *p, int status, const char *field, const char *fmt, ...)
-    __attribute__ ((format (printf, 4, 5)));
 /* Parses the body as a JSON object or fills a 400 problem. */
 json_t *api_body_object (const char *body, size_t len, api_problem_t *p);
 /* Required / optional strings of 1..max_len characters (bytes). */
 int api_field_string (const json_t *obj, const char *field, size_t max_len, bool required,
                       const char **out, api_problem_t *p);
 
-/* A request header (case-insensitive name), borrowed from MHD; NULL when absent. */
-const char *api_header (const api_request_t *req, const char *name);
-
-/* --- per-thread resources (api_server.c) */
+/* --- per-thread resources (api_thread.c) */
 /* The calling thread's store, connected lazily and reconnected when broken;
  * NULL (and a 503 answer queued on req) when the database is unreachable. */
 at_store_t *api_store (api_request_t *req);
@@ -103,26 +111,19 @@ at_store_t *api_store (api_request_t *req);
  * failure answered on req (503 + Retry-After, 500). */
 int api_publish (api_request_t *req, at_msg_t *msg);
 
-/* --- metrics (api_metrics.c) */
-void api_metrics_init (void);
-void api_metrics_request (size_t route_index, int status, double seconds);
-void api_metrics_publish (double seconds);
-char *api_metrics_render (void);      /* Prometheus text, malloc'd */
-
-/* --- time (api_time.c) */
-/* Strict RFC 3339 date-time ("2026-11-22T18:00:00Z", "...,.123-03:00") into
- * unix microseconds; AT_INVALID otherwise. */
-int api_rfc3339_parse (const char *text, int64_t *us_out);
-/* Strict calendar date YYYY-MM-DD. */
-bool api_date_valid (const char *text);
+/* --- bus messages more than one door publishes (api_envelope.c) */
+struct Atende__InboundMessage;
+struct Atende__OrderEvent;
+/* The ingest bus message for a checked InboundMessage (key "<channel>:<handle>");
+ * NULL when a field is too long for the envelope. Shared by every inbound door. */
+at_msg_t *api_inbound_msg (const struct Atende__InboundMessage *in, const char *trace_id);
+/* The notify bus message for a checked OrderEvent (key "order:<order_id>");
+ * NULL when the order id is too long for the envelope. */
+at_msg_t *api_order_event_msg (const struct Atende__OrderEvent *ev, const char *trace_id);
 
 /* --- body validators: build the bus message or fill the problem (pure). */
 int api_inbound_parse (const char *body, size_t len, const char *trace_id, at_msg_t **out,
                        api_problem_t *p);
-struct Atende__InboundMessage;
-/* The ingest bus message for a checked InboundMessage (key "<channel>:<handle>");
- * NULL when a field is too long for the envelope. Shared by every inbound door. */
-at_msg_t *api_inbound_msg (const struct Atende__InboundMessage *in, const char *trace_id);
 int api_order_event_parse (const char *order_id, const char *body, size_t len,
                            const char *trace_id, at_msg_t **out, api_problem_t *p);
 int api_reply_parse (int64_t ticket_id, const char *body, size_t len, const char *trace_id,

@@ -4,6 +4,7 @@
 #include "api_internal.h"
 #include "at_json.h"
 #include "at_store_query.h"
+#include "at_time.h"
 
 /* A measure, or null when there was nothing to measure. */
 static json_t *
@@ -40,7 +41,7 @@ api_kpis_get (api_request_t *req)
   api_problem_t p;
   at_kpis_t kpis;
   int64_t since_us = 0;
-  if (req->query_since && api_rfc3339_parse (req->query_since, &since_us) != AT_OK) {
+  if (req->query_since && at_rfc3339_parse (req->query_since, &since_us) != AT_OK) {
     api_problem (&p, 400, "since", "since must be an RFC 3339 date-time");
     api_reply_problem (req, &p);
     return;

@@ -30,20 +30,6 @@ s_language_ok (const char *tag)
   return true;
 }
 
-at_msg_t *
-api_inbound_msg (const Atende__InboundMessage *in, const char *trace_id)
-{
-  char key[AT_KEY_LEN];
-  size_t len = atende__inbound_message__get_packed_size (in);
-  uint8_t *payload = at_malloc (len + 1);
-  atende__inbound_message__pack (in, payload);
-  snprintf (key, sizeof key, "%s:%s", in->channel, in->handle);
-  at_msg_t *msg = at_msg_new (AT_STAGE_INGEST, AT_TYPE_INBOUND_MESSAGE, key, trace_id, payload,
-                              len);
-  free (payload);
-  return msg;
-}
-
 int
 api_inbound_parse (const char *body, size_t len, const char *trace_id, at_msg_t **out,
                    api_problem_t *p)

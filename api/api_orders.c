@@ -1,10 +1,12 @@
 /* api_orders: POST /v1/orders/{id}/events, an order's status change from
  * the store's services, published to notify (proactive order updates). */
-#include <stdlib.h>
 #include <string.h>
 #include "api_internal.h"
 #include "at_channel.h"
 #include "at_json.h"
+#include "at_order.h"
+#include "at_time.h"
+#include "at_url.h"
 #include "domain.pb-c.h"
 
 #define S_ORDER_ID_MAX 128
@@ -12,20 +14,6 @@
 #define S_TIME_MAX 40
 #define S_NAME_MAX 256
 #define S_URL_MAX 2048
-
-static const char *const s_statuses[] = {
-  "placed", "confirmed", "packed", "shipped", "in_transit", "out_for_delivery",
-  "delivered", "delayed", "failed_attempt", "cancelled", "returned",
-};
-
-static bool
-s_status_known (const char *status)
-{
-  for (size_t i = 0; i < AT_ARRAY_LEN (s_statuses); i++)
-    if (strcmp (s_statuses[i], status) == 0)
-      return true;
-  return false;
-}
 
 /* The order id is a path segment: printable ASCII without spaces. */
 static bool
@@ -38,12 +26,6 @@ s_order_id_ok (const char *id)
     if ((unsigned char) id[i] <= 32 || (unsigned char) id[i] >= 127)
       return false;
   return true;
-}
-
-static bool
-s_url_ok (const char *url)
-{
-  return strncmp (url, "https://", 8) == 0 || strncmp (url, "http://", 7) == 0;
 }
 
 /* customer: {channel, handle, name?}; handle normalised into handle_out. */
@@ -71,19 +53,6 @@ s_customer (json_t *obj, const char **channel, char *handle_out, size_t cap, con
   return AT_OK;
 }
 
-static at_msg_t *
-s_order_msg (const Atende__OrderEvent *ev, const char *trace_id)
-{
-  char key[AT_KEY_LEN];
-  size_t len = atende__order_event__get_packed_size (ev);
-  uint8_t *payload = at_malloc (len + 1);
-  atende__order_event__pack (ev, payload);
-  snprintf (key, sizeof key, "order:%s", ev->order_id);
-  at_msg_t *msg = at_msg_new (AT_STAGE_NOTIFY, AT_TYPE_ORDER_EVENT, key, trace_id, payload, len);
-  free (payload);
-  return msg;
-}
-
 int
 api_order_event_parse (const char *order_id, const char *body, size_t len,
                        const char *trace_id, at_msg_t **out, api_problem_t *p)
@@ -103,19 +72,19 @@ api_order_event_parse (const char *order_id, const char *body, size_t len,
       || api_field_string (obj, "expected_delivery", 10, false, &expected, p)
       || api_field_string (obj, "tracking_url", S_URL_MAX, false, &tracking, p))
     goto out;
-  if (!s_status_known (status)) {
+  if (!at_order_status_known (status)) {
     api_problem (p, 422, "status", "unknown order status");
     goto out;
   }
-  if (occurred && api_rfc3339_parse (occurred, &occurred_us) != AT_OK) {
+  if (occurred && at_rfc3339_parse (occurred, &occurred_us) != AT_OK) {
     api_problem (p, 422, "occurred_at", "not an RFC 3339 date-time");
     goto out;
   }
-  if (expected && !api_date_valid (expected)) {
+  if (expected && at_date_parse (expected, NULL, NULL, NULL) != AT_OK) {
     api_problem (p, 422, "expected_delivery", "not a date YYYY-MM-DD");
     goto out;
   }
-  if (tracking && !s_url_ok (tracking)) {
+  if (tracking && !at_url_is_web (tracking)) {
     api_problem (p, 422, "tracking_url", "not an http(s) URL");
     goto out;
   }
@@ -135,7 +104,7 @@ api_order_event_parse (const char *order_id, const char *body, size_t len,
   ev.customer_name = (char *) (name ? name : "");
   ev.expected_delivery = (char *) (expected ? expected : "");
   ev.tracking_url = (char *) (tracking ? tracking : "");
-  *out = s_order_msg (&ev, trace_id);
+  *out = api_order_event_msg (&ev, trace_id);
   rc = *out ? AT_OK : api_problem (p, 404, NULL, "not a valid order id");
 out:
   json_decref (obj);

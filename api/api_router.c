@@ -1,46 +1,48 @@
 /* api_router: the route table (method, path pattern, handler) and matching.
  * A pattern's "{}" matches one non-empty path segment, copied into
- * req->param. */
+ * req->param. Calls the handlers; nothing below calls it. */
+#include <stdio.h>
 #include <string.h>
-#include "api_internal.h"
+#include "api_router.h"
 #include "api_channels.h"
 #include "api_dlq.h"
 #include "api_templates.h"
 #include "api_customers.h"
 
 static const api_route_t s_routes[] = {
-  { "POST", "/v1/messages",             "messages",        api_messages_post,        API_BODY_JSON },
-  { "GET",  "/v1/messages/{}",          "message",         api_messages_get,         API_BODY_NONE },
-  { "POST", "/v1/orders/{}/events",     "order_events",    api_orders_event_post,    API_BODY_JSON },
-  { "GET",  "/v1/tickets/{}",           "ticket",          api_tickets_get,          API_BODY_NONE },
-  { "POST", "/v1/tickets/{}/replies",   "ticket_replies",  api_tickets_reply_post,   API_BODY_JSON },
-  { "POST", "/v1/tickets/{}/resolve",   "ticket_resolve",  api_tickets_resolve_post, API_BODY_JSON_OPTIONAL },
-  { "POST", "/v1/surveys/{}",           "survey",          api_surveys_post,         API_BODY_JSON },
-  { "GET",  "/v1/kpis",                 "kpis",            api_kpis_get,             API_BODY_NONE },
-  { "GET",  "/healthz",                 "healthz",         api_health_get,           API_BODY_NONE },
-  { "GET",  "/readyz",                  "readyz",          api_ready_get,            API_BODY_NONE },
-  { "GET",  "/metrics",                 "metrics",         api_metrics_get,          API_BODY_NONE },
-  { "GET",  "/v1/templates",            "templates",       api_templates_list,       API_BODY_NONE },
-  { "GET",  "/v1/templates/{}/{}",      "template",        api_templates_get,        API_BODY_NONE },
-  { "PUT",  "/v1/templates/{}/{}",      "template_put",    api_templates_put,        API_BODY_JSON },
-  { "DELETE", "/v1/templates/{}/{}",    "template_delete", api_templates_delete,     API_BODY_NONE },
-  { "POST", "/v1/webhooks/shopify",     "shopify",         api_shopify_post,         API_BODY_NONE },
-  { "GET",  "/v1/dlq",                  "dlq",             api_dlq_list,             API_BODY_NONE },
-  { "GET",  "/v1/dlq/{}",               "dlq_entry",       api_dlq_get,              API_BODY_NONE },
-  { "POST", "/v1/dlq/{}/replay",        "dlq_replay",      api_dlq_replay,           API_BODY_JSON_OPTIONAL },
-  { "GET",  "/v1/channels/whatsapp",    "channel_whatsapp_verify",  api_channel_meta_verify,     API_BODY_NONE },
-  { "POST", "/v1/channels/whatsapp",    "channel_whatsapp",         api_channel_whatsapp_post,   API_BODY_NONE },
-  { "GET",  "/v1/channels/messenger",   "channel_messenger_verify", api_channel_meta_verify,     API_BODY_NONE },
-  { "POST", "/v1/channels/messenger",   "channel_messenger",        api_channel_messenger_post,  API_BODY_NONE },
-  { "GET",  "/v1/channels/instagram",   "channel_instagram_verify", api_channel_meta_verify,     API_BODY_NONE },
-  { "POST", "/v1/channels/instagram",   "channel_instagram",        api_channel_instagram_post,  API_BODY_NONE },
-  { "POST", "/v1/channels/twilio",      "channel_twilio",           api_channel_twilio_post,     API_BODY_NONE },
-  { "POST", "/v1/channels/mailgun",     "channel_mailgun",          api_channel_mailgun_post,    API_BODY_NONE },
-  { "POST", "/v1/channels/chat",        "channel_chat",             api_channel_chat_post,       API_BODY_NONE },
-  { "POST", "/v1/channels/form",        "channel_form",             api_channel_form_post,       API_BODY_NONE },
-  { "POST", "/v1/channels/email",       "channel_email",            api_email_post,              API_BODY_NONE },
-  { "GET",  "/v1/customers/{}",         "customer",                 api_customers_get,           API_BODY_NONE },
-  { "POST", "/v1/customers/{}/merge",   "customer_merge",           api_customers_merge_post,    API_BODY_JSON },
+  /* method   path                      metrics name                handler                     body                    secret {} */
+  { "POST",   "/v1/messages",           "messages",                 api_messages_post,          API_BODY_JSON,          false },
+  { "GET",    "/v1/messages/{}",        "message",                  api_messages_get,           API_BODY_NONE,          false },
+  { "POST",   "/v1/orders/{}/events",   "order_events",             api_orders_event_post,      API_BODY_JSON,          false },
+  { "GET",    "/v1/tickets/{}",         "ticket",                   api_tickets_get,            API_BODY_NONE,          false },
+  { "POST",   "/v1/tickets/{}/replies", "ticket_replies",           api_tickets_reply_post,     API_BODY_JSON,          false },
+  { "POST",   "/v1/tickets/{}/resolve", "ticket_resolve",           api_tickets_resolve_post,   API_BODY_JSON_OPTIONAL, false },
+  { "POST",   "/v1/surveys/{}",         "survey",                   api_surveys_post,           API_BODY_JSON,          true },
+  { "GET",    "/v1/kpis",               "kpis",                     api_kpis_get,               API_BODY_NONE,          false },
+  { "GET",    "/healthz",               "healthz",                  api_health_get,             API_BODY_NONE,          false },
+  { "GET",    "/readyz",                "readyz",                   api_ready_get,              API_BODY_NONE,          false },
+  { "GET",    "/metrics",               "metrics",                  api_metrics_get,            API_BODY_NONE,          false },
+  { "GET",    "/v1/templates",          "templates",                api_templates_list,         API_BODY_NONE,          false },
+  { "GET",    "/v1/templates/{}/{}",    "template",                 api_templates_get,          API_BODY_NONE,          false },
+  { "PUT",    "/v1/templates/{}/{}",    "template_put",             api_templates_put,          API_BODY_JSON,          false },
+  { "DELETE", "/v1/templates/{}/{}",    "template_delete",          api_templates_delete,       API_BODY_NONE,          false },
+  { "POST",   "/v1/webhooks/shopify",   "shopify",                  api_shopify_post,           API_BODY_NONE,          false },
+  { "GET",    "/v1/dlq",                "dlq",                      api_dlq_list,               API_BODY_NONE,          false },
+  { "GET",    "/v1/dlq/{}",             "dlq_entry",                api_dlq_get,                API_BODY_NONE,          false },
+  { "POST",   "/v1/dlq/{}/replay",      "dlq_replay",               api_dlq_replay,             API_BODY_JSON_OPTIONAL, false },
+  { "GET",    "/v1/channels/whatsapp",  "channel_whatsapp_verify",  api_channel_meta_verify,    API_BODY_NONE,          false },
+  { "POST",   "/v1/channels/whatsapp",  "channel_whatsapp",         api_channel_whatsapp_post,  API_BODY_NONE,          false },
+  { "GET",    "/v1/channels/messenger", "channel_messenger_verify", api_channel_meta_verify,    API_BODY_NONE,          false },
+  { "POST",   "/v1/channels/messenger", "channel_messenger",        api_channel_messenger_post, API_BODY_NONE,          false },
+  { "GET",    "/v1/channels/instagram", "channel_instagram_verify", api_channel_meta_verify,    API_BODY_NONE,          false },
+  { "POST",   "/v1/channels/instagram", "channel_instagram",        api_channel_instagram_post, API_BODY_NONE,          false },
+  { "POST",   "/v1/channels/twilio",    "channel_twilio",           api_channel_twilio_post,    API_BODY_NONE,          false },
+  { "POST",   "/v1/channels/mailgun",   "channel_mailgun",          api_channel_mailgun_post,   API_BODY_NONE,          false },
+  { "POST",   "/v1/channels/chat",      "channel_chat",             api_channel_chat_post,      API_BODY_NONE,          false },
+  { "POST",   "/v1/channels/form",      "channel_form",             api_channel_form_post,      API_BODY_NONE,          false },
+  { "POST",   "/v1/channels/email",     "channel_email",            api_email_post,             API_BODY_NONE,          false },
+  { "GET",    "/v1/customers/{}",       "customer",                 api_customers_get,          API_BODY_NONE,          false },
+  { "POST",   "/v1/customers/{}/merge", "customer_merge",           api_customers_merge_post,   API_BODY_JSON,          false },
 };
 
 /* Copies seg[0..len) into out; false when too long. (MHD has already
@@ -102,24 +104,4 @@ api_route_match (api_request_t *req)
   }
   if (path_known)
     req->route_status = 405;
-}
-
-size_t
-api_route_count (void)
-{
-  return AT_ARRAY_LEN (s_routes);
-}
-
-const char *
-api_route_name (size_t i)
-{
-  return i < AT_ARRAY_LEN (s_routes) ? s_routes[i].name : "unmatched";
-}
-
-size_t
-api_route_index (const api_route_t *route)
-{
-  if (!route)
-    return AT_ARRAY_LEN (s_routes);
-  return (size_t) (route - s_routes);
 }

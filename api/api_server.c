@@ -1,5 +1,4 @@
-/* api_server: the HTTP server (libmicrohttpd), the life of one request and
- * the per-thread store and publisher.
+/* api_server: the HTTP server (libmicrohttpd) and the life of one request.
  *
  * Threading: MHD's internal epoll with a pool of cfg->api_threads threads.
  * Handlers block (a PostgreSQL query, a publish waiting for the broker's
@@ -10,9 +9,12 @@
  * api_threads and never set up per request. Thread-per-connection would
  * open a database connection and a ZeroMQ socket per HTTP connection,
  * unbounded under load. In-flight requests are thus capped at api_threads:
- * scale out with more api processes. */
+ * scale out with more api processes (the per-thread store and publisher are
+ * api_thread.c).
+ *
+ * The top of the api's files: calls the router, the request's accessors,
+ * the answers and metrics; nothing calls back into it. */
 #include <arpa/inet.h>
-#include <assert.h>
 #include <limits.h>
 #include <microhttpd.h>
 #include <pthread.h>
@@ -21,117 +23,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include "api.h"
 #include "api_internal.h"
+#include "api_metrics.h"
+#include "api_router.h"
+#include "at_buf.h"
 #include "at_log.h"
 
 #define S_CONNECTION_LIMIT 4096
 #define S_CONNECTION_TIMEOUT_S 30
 
-typedef struct {
-  at_store_t *store;
-  at_publisher_t *publisher;
-} s_thread_t;
-
 /* Requests begun and not yet completed: SIGTERM waits for them. */
 static atomic_int s_in_flight;
 
-static pthread_key_t s_thread_key;
-static pthread_once_t s_thread_once = PTHREAD_ONCE_INIT;
-
-static void
-s_thread_free (void *arg)
-{
-  s_thread_t *t = arg;
-  at_publisher_destroy (&t->publisher);
-  at_store_destroy (&t->store);
-  free (t);
-}
-
-static void
-s_thread_key_create (void)
-{
-  int rc = pthread_key_create (&s_thread_key, s_thread_free);
-  assert (rc == 0);
-  (void) rc;
-}
-
-static s_thread_t *
-s_thread (void)
-{
-  pthread_once (&s_thread_once, s_thread_key_create);
-  s_thread_t *t = pthread_getspecific (s_thread_key);
-  if (!t) {
-    t = at_calloc (1, sizeof *t);
-    pthread_setspecific (s_thread_key, t);
-  }
-  return t;
-}
-
-static void
-s_unavailable (api_request_t *req, int retry_after_s, const char *detail)
-{
-  api_problem_t p;
-  api_problem (&p, 503, NULL, "%s", detail);
-  api_reply_problem (req, &p);
-  req->retry_after_s = retry_after_s < 1 ? 1 : retry_after_s;
-}
-
-at_store_t *
-api_store (api_request_t *req)
-{
-  s_thread_t *t = s_thread ();
-  if (t->store && !at_store_ok (t->store) && at_store_reconnect (t->store) != AT_OK)
-    at_store_destroy (&t->store);
-  if (!t->store)
-    t->store = at_store_new (req->cfg->database_url, "api");
-  if (!t->store)
-    s_unavailable (req, 1, "the database cannot be reached");
-  return t->store;
-}
-
-int
-api_publish (api_request_t *req, at_msg_t *msg)
-{
-  s_thread_t *t = s_thread ();
-  int retry_after_ms = 0;
-  if (!t->publisher)
-    t->publisher = at_publisher_new (req->cfg);
-  if (!t->publisher) {
-    s_unavailable (req, 1, "the bus cannot be reached");
-    return AT_AGAIN;
-  }
-  int64_t start = at_mono_us ();
-  int rc = at_publisher_send (t->publisher, &msg, 1, &retry_after_ms);
-  if (rc == AT_OK) {
-    api_metrics_publish ((double) (at_mono_us () - start) / 1e6);
-    return AT_OK;
-  }
-  if (rc == AT_BUSY)
-    s_unavailable (req, (retry_after_ms + 999) / 1000, "the pipeline is busy, retry later");
-  else if (rc == AT_AGAIN)
-    s_unavailable (req, 1, "the broker did not confirm in time, retry later");
-  else {
-    api_problem_t p;
-    at_error ("api", "msg=\"broker refused a message\" rc=%d message_id=%s request_id=%s", rc,
-              msg->id, req->request_id);
-    api_problem (&p, 500, NULL, "the broker refused the message");
-    api_reply_problem (req, &p);
-  }
-  return rc;
-}
-
 /* --- one request */
-
-const char *
-api_header (const api_request_t *req, const char *name)
-{
-  if (!req || !req->conn || !name)
-    return NULL;
-  return MHD_lookup_connection_value (req->conn, MHD_HEADER_KIND, name);
-}
 
 static bool
 s_request_id_ok (const char *id)
@@ -147,84 +53,64 @@ s_request_id_ok (const char *id)
   return n > 0;
 }
 
-static bool
-s_is_json (const char *content_type)
-{
-  static const char json[] = "application/json";
-  if (!content_type || strncasecmp (content_type, json, sizeof json - 1) != 0)
-    return false;
-  char next = content_type[sizeof json - 1];
-  return next == '\0' || next == ';' || next == ' ';
-}
+/* A request and, the server's own, its body as it arrives. */
+typedef struct {
+  api_request_t req;
+  at_buf_t body;          /* capped at api_max_body_bytes */
+} s_request_t;
 
-static api_request_t *
+static s_request_t *
 s_request_new (const at_config_t *cfg, struct MHD_Connection *conn, const char *method,
                const char *url)
 {
-  api_request_t *req = at_calloc (1, sizeof *req);
+  s_request_t *r = at_calloc (1, sizeof *r);
+  api_request_t *req = &r->req;
   atomic_fetch_add (&s_in_flight, 1);
+  at_buf_init (&r->body, (size_t) cfg->api_max_body_bytes);
   req->cfg = cfg;
   req->method = method;
   req->path = url;
+  req->body = "";
   req->start_us = at_mono_us ();
   req->conn = conn;
-  req->content_type = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, "Content-Type");
-  req->query_since = MHD_lookup_connection_value (conn, MHD_GET_ARGUMENT_KIND, "since");
-  const char *rid = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, "X-Request-Id");
+  req->content_type = api_header (req, "Content-Type");
+  req->query_since = api_query (req, "since");
+  const char *rid = api_header (req, "X-Request-Id");
   if (rid && s_request_id_ok (rid))
     at_strlcpy (req->request_id, rid, sizeof req->request_id);
   else
     at_uuid_v7 (req->request_id);
   api_route_match (req);
-  const char *length = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, "Content-Length");
+  const char *length = api_header (req, "Content-Length");
   long declared = 0;
   if (length && at_parse_long (length, 0, LONG_MAX, &declared) == AT_OK
       && declared > cfg->api_max_body_bytes)
     req->body_too_large = true;
-  return req;
+  return r;
 }
 
 static void
-s_request_destroy (api_request_t **req_p)
+s_request_destroy (s_request_t **r_p)
 {
-  if (!*req_p)
+  if (!*r_p)
     return;
-  free ((*req_p)->body);
-  free ((*req_p)->reply);
-  free (*req_p);
-  *req_p = NULL;
+  at_buf_free (&(*r_p)->body);
+  free ((*r_p)->req.reply);
+  free (*r_p);
+  *r_p = NULL;
 }
 
 /* Appends a chunk of the body, or drops it (and the body so far) above the cap. */
 static void
-s_request_body (api_request_t *req, const char *data, size_t size)
+s_request_body (s_request_t *r, const char *data, size_t size)
 {
-  size_t cap = (size_t) req->cfg->api_max_body_bytes;
-  if (req->body_too_large)
+  if (r->req.body_too_large)
     return;
-  if (size > cap - req->body_len) {
-    req->body_too_large = true;
-    free (req->body);
-    req->body = NULL;
-    req->body_cap = 0;
-    req->body_len = 0;
-    return;
+  at_buf_put (&r->body, data, size);
+  if (r->body.overflow) {
+    r->req.body_too_large = true;
+    at_buf_free (&r->body);
   }
-  if (req->body_len + size + 1 > req->body_cap) {
-    size_t grown = req->body_cap ? req->body_cap * 2 : 16 * 1024;
-    while (grown < req->body_len + size + 1)
-      grown *= 2;
-    req->body_cap = grown < cap + 1 ? grown : cap + 1;
-    char *body = realloc (req->body, req->body_cap);
-    if (!body) {
-      at_error ("api", "msg=\"out of memory\" bytes=%zu", req->body_cap);
-      abort ();
-    }
-    req->body = body;
-  }
-  memcpy (req->body + req->body_len, data, size);
-  req->body_len += size;
-  req->body[req->body_len] = '\0';
 }
 
 /* Decides the answer: routing, size and media type first, then the handler. */
@@ -240,7 +126,7 @@ s_dispatch (api_request_t *req)
     api_problem (&p, 413, NULL, "the body exceeds %ld bytes", req->cfg->api_max_body_bytes);
   else if ((req->route->body == API_BODY_JSON
             || (req->route->body == API_BODY_JSON_OPTIONAL && req->body_len > 0))
-           && !s_is_json (req->content_type))
+           && !api_content_is (req, "application/json"))
     api_problem (&p, 415, NULL, "the body must be application/json");
   else {
     req->route->handler (req);
@@ -254,9 +140,12 @@ s_dispatch (api_request_t *req)
 }
 
 static enum MHD_Result
-s_answer (api_request_t *req, struct MHD_Connection *conn)
+s_answer (s_request_t *r, struct MHD_Connection *conn)
 {
   char number[16];
+  api_request_t *req = &r->req;
+  req->body = r->body.data ? r->body.data : "";
+  req->body_len = r->body.len;
   s_dispatch (req);
   size_t len = strlen (req->reply);
   struct MHD_Response *resp =
@@ -284,35 +173,43 @@ s_access (void *cls, struct MHD_Connection *conn, const char *url, const char *m
           const char *version, const char *upload_data, size_t *upload_data_size,
           void **con_cls)
 {
-  api_request_t *req = *con_cls;
-  if (!req) {
-    req = s_request_new (cls, conn, method, url);
-    *con_cls = req;
+  s_request_t *r = *con_cls;
+  if (!r) {
+    r = s_request_new (cls, conn, method, url);
+    *con_cls = r;
     /* A declared body over the cap is refused before it is read. */
-    if (req->body_too_large && req->route)
-      return s_answer (req, conn);
+    if (r->req.body_too_large && r->req.route)
+      return s_answer (r, conn);
     return MHD_YES;
   }
-  if (req->status) {
+  if (r->req.status) {
     *upload_data_size = 0;   /* answered early: the rest of the body is dropped */
     return MHD_YES;
   }
   if (*upload_data_size > 0) {
-    s_request_body (req, upload_data, *upload_data_size);
+    s_request_body (r, upload_data, *upload_data_size);
     *upload_data_size = 0;
     return MHD_YES;
   }
-  return s_answer (req, conn);
+  return s_answer (r, conn);
 }
 
-/* The path, safe for a key=value log line. */
+/* The path, safe for a key=value log line; a route's secret segment (a
+ * survey link's token is a credential) stays out of the log as "-". */
 static void
-s_log_path (const char *path, char *out, size_t cap)
+s_log_path (const api_request_t *req, char *out, size_t cap)
 {
   size_t o = 0;
+  bool secret = req->route && req->route->path_secret;
+  const char *path = secret ? req->route->pattern : req->path;
   for (; path && *path && o + 1 < cap; path++) {
     unsigned char c = (unsigned char) *path;
-    out[o++] = (c > 32 && c < 127 && c != '"' && c != '\\') ? (char) c : '?';
+    if (secret && path[0] == '{' && path[1] == '}') {
+      out[o++] = '-';
+      path++;
+    }
+    else
+      out[o++] = (c > 32 && c < 127 && c != '"' && c != '\\') ? (char) c : '?';
   }
   out[o] = '\0';
 }
@@ -321,22 +218,19 @@ static void
 s_completed (void *cls, struct MHD_Connection *conn, void **con_cls,
              enum MHD_RequestTerminationCode toe)
 {
-  api_request_t *req = *con_cls;
+  s_request_t *r = *con_cls;
   char path[160];
-  if (!req)
+  if (!r)
     return;
+  const api_request_t *req = &r->req;
   double seconds = (double) (at_mono_us () - req->start_us) / 1e6;
-  /* A survey link's token is a credential: it stays out of the log. */
-  if (req->route && req->route->handler == api_surveys_post)
-    at_strlcpy (path, "/v1/surveys/-", sizeof path);
-  else
-    s_log_path (req->path, path, sizeof path);
+  s_log_path (req, path, sizeof path);
   at_info ("api", "msg=request method=%s path=%s status=%d ms=%.3f request_id=%s%s",
            req->method, path, req->status, seconds * 1000, req->request_id,
            toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
   if (req->status)
-    api_metrics_request (api_route_index (req->route), req->status, seconds);
-  s_request_destroy (&req);
+    api_metrics_request (req->route ? req->route->name : "unmatched", req->status, seconds);
+  s_request_destroy (&r);
   *con_cls = NULL;
   atomic_fetch_sub (&s_in_flight, 1);
 }

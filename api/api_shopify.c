@@ -17,6 +17,8 @@
 #include "at_crypto.h"
 #include "at_json.h"
 #include "at_log.h"
+#include "at_time.h"
+#include "at_url.h"
 #include "domain.pb-c.h"
 
 #define S_SECRET_MAX 256
@@ -135,14 +137,13 @@ s_event (const api_request_t *req, const char *topic, const json_t *o, s_event_t
   const char *tracking = s_text (o, "tracking_url", buf, sizeof buf);
   if (!tracking)
     tracking = json_string_value (json_array_get (json_object_get (o, "tracking_urls"), 0));
-  if (tracking && strlen (tracking) < sizeof e->tracking
-      && (strncmp (tracking, "https://", 8) == 0 || strncmp (tracking, "http://", 7) == 0))
+  if (tracking && strlen (tracking) < sizeof e->tracking && at_url_is_web (tracking))
     at_strlcpy (e->tracking, tracking, sizeof e->tracking);
   const char *eta = s_text (o, "estimated_delivery_at", buf, sizeof buf);
   if (eta && strlen (eta) >= 10) {
     memcpy (e->expected, eta, 10);
     e->expected[10] = 0;
-    if (!api_date_valid (e->expected))
+    if (at_date_parse (e->expected, NULL, NULL, NULL) != AT_OK)
       e->expected[0] = 0;
   }
   const char *fields[] = {"cancelled_at", "updated_at", "processed_at", "created_at"};
@@ -156,7 +157,6 @@ static at_msg_t *
 s_msg (const s_event_t *e, const char *status, int64_t occurred_us, const char *trace_id)
 {
   Atende__OrderEvent ev = ATENDE__ORDER_EVENT__INIT;
-  char key[AT_KEY_LEN];
   ev.order_id = (char *) e->order_id;
   ev.status = (char *) status;
   ev.occurred_us = occurred_us;
@@ -166,13 +166,7 @@ s_msg (const s_event_t *e, const char *status, int64_t occurred_us, const char *
   ev.customer_name = (char *) e->name;
   ev.expected_delivery = (char *) e->expected;
   ev.tracking_url = (char *) e->tracking;
-  size_t len = atende__order_event__get_packed_size (&ev);
-  uint8_t *payload = at_malloc (len + 1);
-  atende__order_event__pack (&ev, payload);
-  snprintf (key, sizeof key, "order:%s", e->order_id);
-  at_msg_t *msg = at_msg_new (AT_STAGE_NOTIFY, AT_TYPE_ORDER_EVENT, key, trace_id, payload, len);
-  free (payload);
-  return msg;
+  return api_order_event_msg (&ev, trace_id);
 }
 
 /* 401 unless signed by the shop's secret; nothing else is looked at before. */
@@ -215,7 +209,7 @@ api_shopify_post (api_request_t *req)
   }
   if (s_event (req, topic, o, e, &p) != AT_OK)
     goto problem;
-  if (e->when[0] && api_rfc3339_parse (e->when, &occurred_us) != AT_OK)
+  if (e->when[0] && at_rfc3339_parse (e->when, &occurred_us) != AT_OK)
     occurred_us = at_now_us ();
   if (!(msg = s_msg (e, status, occurred_us, api_trace_id (req)))) {
     api_problem (&p, 422, "id", "the order id does not fit");

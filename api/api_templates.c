@@ -11,10 +11,25 @@
 #include <string.h>
 #include "api_templates.h"
 #include "at_template.h"
+#include "at_buf.h"
+#include "at_order.h"
 #include "at_log.h"
 
 #define S_PREFIX "/v1/templates/"
 #define S_LIST_MAX 1000
+
+/* 404 naming the events there are: the customer-facing order statuses. */
+static int
+s_event_unknown (const char *event, api_problem_t *p)
+{
+  char known[160];
+  at_buf_t b;
+  at_buf_fixed (&b, known, sizeof known);
+  for (size_t i = 0; at_order_status_name (i); i++)
+    if (at_template_event_known (at_order_status_name (i)))
+      at_buf_printf (&b, " %s", at_order_status_name (i));
+  return api_problem (p, 404, "event", "no template event \"%s\": one of%s", event, known);
+}
 
 /* event and locale from the path; a 404 problem when they are not ones we know. */
 static int
@@ -31,9 +46,7 @@ s_path (const api_request_t *req, char event[AT_TEMPLATE_EVENT_LEN],
   event[n] = 0;
   at_strlcpy (locale, slash + 1, AT_TEMPLATE_LOCALE_LEN);
   if (!at_template_event_known (event))
-    return api_problem (p, 404, "event", "no template event \"%s\": one of placed confirmed"
-                        " shipped in_transit out_for_delivery delivered delayed failed_attempt"
-                        " cancelled returned", event);
+    return s_event_unknown (event, p);
   if (!at_template_locale_known (locale))
     return api_problem (p, 404, "locale", "no template locale \"%s\": pt-BR, en or es", locale);
   return AT_OK;

@@ -1,39 +1,32 @@
 /* jansson helpers: capped writer, strict request parsing, problem documents. */
 #include "at_json.h"
+#include "at_buf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-  char *buf;
-  size_t len, cap;
-  bool overflow;
-} s_sink_t;
-
+/* jansson's dump callback: each chunk into the capped buffer; -1 stops it. */
 static int
 s_sink (const char *chunk, size_t size, void *data)
 {
-  s_sink_t *sink = data;
-  if (sink->len + size + 1 > sink->cap) {
-    sink->overflow = true;
-    return -1;
-  }
-  memcpy (sink->buf + sink->len, chunk, size);
-  sink->len += size;
-  return 0;
+  at_buf_t *b = data;
+  at_buf_put (b, chunk, size);
+  return b->overflow ? -1 : 0;
 }
 
 char *
 at_json_dump (const json_t *value, size_t cap)
 {
-  s_sink_t sink = {at_malloc (cap + 1), 0, cap + 1, false};
-  if (json_dump_callback (value, s_sink, &sink, JSON_COMPACT | JSON_ENCODE_ANY) != 0) {
-    free (sink.buf);
+  at_buf_t b;
+  if (cap == 0)
+    return NULL;       /* no JSON text is empty */
+  at_buf_init (&b, cap);
+  if (json_dump_callback (value, s_sink, &b, JSON_COMPACT | JSON_ENCODE_ANY) != 0) {
+    at_buf_free (&b);
     return NULL;
   }
-  sink.buf[sink.len] = '\0';
-  return sink.buf;
+  return at_buf_take (&b);
 }
 
 json_t *

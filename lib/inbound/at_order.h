@@ -49,6 +49,9 @@ typedef enum {
 
 /* True for the eleven statuses of OrderEvent. */
 bool at_order_status_known (const char *status);
+/* The i-th of them (placed confirmed packed shipped in_transit out_for_delivery
+ * delivered delayed failed_attempt cancelled returned); NULL past the last. */
+const char *at_order_status_name (size_t i);
 /* The rank of a regular status; -1 for delayed, failed_attempt and unknown. */
 int at_order_status_rank (const char *status);
 /* Whether customers are told about this status (all but packed). */

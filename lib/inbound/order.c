@@ -5,33 +5,41 @@
 #include <inttypes.h>
 #include "at_order.h"
 
-/* Regular statuses in rank order; rank = index + 1. */
-static const char *const s_ranked[] = {
-  "placed", "confirmed", "packed", "shipped", "in_transit",
-  "out_for_delivery", "delivered", "returned"
+/* The eleven statuses of OrderEvent, the one list of them: a regular
+ * status's rank orders the order's life (placed 1 ... delivered 7,
+ * returned 8, cancelled above everything: nothing applies after it);
+ * delayed and failed_attempt have none and keep the order's rank. */
+static const struct {
+  const char *name;
+  int rank;
+} s_statuses[] = {
+  {"placed", 1}, {"confirmed", 2}, {"packed", 3}, {"shipped", 4}, {"in_transit", 5},
+  {"out_for_delivery", 6}, {"delivered", 7}, {"delayed", -1}, {"failed_attempt", -1},
+  {"cancelled", 9}, {"returned", 8},
 };
 #define S_RANK_DELIVERED 7
-#define S_RANK_CANCELLED 9   /* above everything: nothing applies after it */
+
+const char *
+at_order_status_name (size_t i)
+{
+  return i < AT_ARRAY_LEN (s_statuses) ? s_statuses[i].name : NULL;
+}
 
 bool
 at_order_status_known (const char *status)
 {
-  if (!status)
-    return false;
-  return at_order_status_rank (status) > 0 || strcmp (status, "delayed") == 0
-         || strcmp (status, "failed_attempt") == 0;
+  for (size_t i = 0; status && i < AT_ARRAY_LEN (s_statuses); i++)
+    if (strcmp (status, s_statuses[i].name) == 0)
+      return true;
+  return false;
 }
 
 int
 at_order_status_rank (const char *status)
 {
-  if (!status)
-    return -1;
-  for (size_t i = 0; i < AT_ARRAY_LEN (s_ranked); i++)
-    if (strcmp (status, s_ranked[i]) == 0)
-      return (int) i + 1;
-  if (strcmp (status, "cancelled") == 0)
-    return S_RANK_CANCELLED;
+  for (size_t i = 0; status && i < AT_ARRAY_LEN (s_statuses); i++)
+    if (strcmp (status, s_statuses[i].name) == 0)
+      return s_statuses[i].rank;
   return -1;
 }
 

@@ -1,9 +1,12 @@
 /* Message templates: checking before save and rendering (pure functions). */
 #include <stdio.h>
 #include <string.h>
+#include <unistr.h>
 #include "at_template.h"
+#include "at_buf.h"
 #include "at_order.h"
 #include "at_text.h"
+#include "at_time.h"
 
 static const char *const s_vars[] = {
   "first_name", "order_id", "tracking_url", "expected_date", "new_expected_date"
@@ -80,7 +83,7 @@ at_template_check (const char *body, char unknown_var[AT_TEMPLATE_VAR_MAX], char
       size_t n = (size_t) (end - p - 1);
       if (s_var_index (p + 1, n) < 0) {
         size_t keep = n < AT_TEMPLATE_VAR_MAX - 1 ? n : AT_TEMPLATE_VAR_MAX - 1;
-        while (keep > 0 && keep < n && ((unsigned char) p[1 + keep] & 0xc0) == 0x80)
+        while (keep > 0 && u8_check ((const uint8_t *) p + 1, keep) != NULL)
           keep--;                                /* cut on a character boundary */
         memcpy (unknown_var, p + 1, keep);
         unknown_var[keep] = 0;
@@ -97,38 +100,14 @@ at_template_check (const char *body, char unknown_var[AT_TEMPLATE_VAR_MAX], char
 int
 at_template_date (const char *iso_date, const char *locale, char *out, size_t cap)
 {
-  static const int days[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   int y, m, d;
-  char extra;
-  if (!iso_date || strlen (iso_date) != 10 || iso_date[4] != '-' || iso_date[7] != '-'
-      || sscanf (iso_date, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3 || y < 1970 || y > 9999
-      || m < 1 || m > 12 || d < 1 || d > days[m - 1])
-    return AT_INVALID;
-  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  if (m == 2 && d == 29 && !leap)
+  /* a date a customer is told about: none before 1970 */
+  if (at_date_parse (iso_date, &y, &m, &d) != AT_OK || y < 1970)
     return AT_INVALID;
   int n = locale && strcmp (locale, "en") == 0
             ? snprintf (out, cap, "%s %d, %d", s_months_en[m - 1], d, y)
             : snprintf (out, cap, "%02d/%02d/%04d", d, m, y);
   return n > 0 && (size_t) n < cap ? AT_OK : AT_INVALID;
-}
-
-typedef struct {
-  char *out;
-  size_t cap, len;
-  bool overflow;
-} s_buf_t;
-
-static void
-s_put (s_buf_t *b, const char *s, size_t n)
-{
-  if (b->overflow || b->len + n >= b->cap) {
-    b->overflow = true;
-    return;
-  }
-  memcpy (b->out + b->len, s, n);
-  b->len += n;
-  b->out[b->len] = 0;
 }
 
 /* The values of the five placeholders, in s_vars order; dates formatted. */
@@ -154,11 +133,10 @@ at_template_render (const char *body, const char *locale, const at_template_vars
   char dates[2][48];
   const char *values[5];
   s_values (vars, locale, dates, values);
-  s_buf_t b = {out, cap, 0, cap == 0};
+  at_buf_t b;
+  at_buf_fixed (&b, out, cap);
   size_t section_start = 0;
   bool in_section = false, section_empty = false;
-  if (cap > 0)
-    out[0] = 0;
   for (const char *p = body; p && *p && !b.overflow; p++) {
     if (*p == '[') {
       in_section = true;
@@ -166,23 +144,23 @@ at_template_render (const char *body, const char *locale, const at_template_vars
       section_start = b.len;
     } else if (*p == ']') {
       if (in_section && section_empty) {
-        b.len = section_start;
-        b.out[b.len] = 0;
+        b.len = section_start;        /* the part goes: cut back to where it began */
+        b.data[b.len] = 0;
       }
       in_section = false;
     } else if (*p == '{') {
       const char *end = strchr (p, '}');
       int i = end ? s_var_index (p + 1, (size_t) (end - p - 1)) : -1;
       if (i < 0) {
-        s_put (&b, p, 1);
+        at_buf_putc (&b, *p);
         continue;
       }
       if (!*values[i])
         section_empty = true;
-      s_put (&b, values[i], strlen (values[i]));
+      at_buf_puts (&b, values[i]);
       p = end;
     } else
-      s_put (&b, p, 1);
+      at_buf_putc (&b, *p);
   }
-  return b.overflow ? AT_INVALID : AT_OK;
+  return b.overflow || cap == 0 ? AT_INVALID : AT_OK;
 }

@@ -10,6 +10,7 @@
 #include "at_config.h"
 #include "at_json.h"
 #include "at_msg.h"
+#include "at_time.h"
 
 static void
 test_config_env_and_flags (void **state)
@@ -134,6 +135,65 @@ test_problem_document (void **state)
   assert_null (at_json_parse_object ("[1]", 3, reason, sizeof reason));
 }
 
+static void
+test_json_dump_cap (void **state)
+{
+  json_t *doc = json_pack ("{s:s}", "a", "bcd");      /* {"a":"bcd"}: 11 bytes */
+  char *text = at_json_dump (doc, 11);
+  assert_non_null (text);
+  assert_string_equal (text, "{\"a\":\"bcd\"}");
+  free (text);
+  assert_null (at_json_dump (doc, 10));
+  assert_null (at_json_dump (doc, 0));
+  json_decref (doc);
+}
+
+static void
+test_rfc3339 (void **state)
+{
+  int64_t us = 0;
+  assert_int_equal (at_rfc3339_parse ("1970-01-01T00:00:00Z", &us), AT_OK);
+  assert_int_equal (us, 0);
+  assert_int_equal (at_rfc3339_parse ("2026-11-22T18:00:00.123456789+00:00", &us), AT_OK);
+  assert_int_equal (us, 1795370400123456LL);
+  assert_int_equal (at_rfc3339_parse ("2026-11-22t15:00:00-03:00", &us), AT_OK);
+  assert_int_equal (us, 1795370400000000LL);
+  assert_int_equal (at_rfc3339_parse ("2026-11-22 18:00:60.5Z", &us), AT_OK);
+  assert_int_equal (us, 1795370459500000LL);      /* a leap second: the second before */
+  assert_int_equal (at_rfc3339_parse ("1969-12-31T23:59:59Z", &us), AT_OK);
+  assert_int_equal (us, -1000000LL);
+  const char *bad[] = { "", "2026-11-22", "2026-11-22T18:00:00", "2026-13-01T00:00:00Z",
+                        "2026-02-29T00:00:00Z", "2026-11-22T18:00:00.Z", "2026-11-22T18:00Z",
+                        "2026-11-22T18:00:00+3:00", "2026-11-22T18:00:00Zjunk", "yesterday",
+                        "2026-11-22T24:00:00Z", "2026-11-22T18:00:00+24:00",
+                        "2026-11-22T18:00:00.1234567890123456789012Z" };
+  us = 7;
+  for (size_t i = 0; i < AT_ARRAY_LEN (bad); i++)
+    assert_int_equal (at_rfc3339_parse (bad[i], &us), AT_INVALID);
+  assert_int_equal (at_rfc3339_parse (NULL, &us), AT_INVALID);
+  assert_int_equal (us, 7);                        /* untouched on refusal */
+}
+
+static void
+test_dates (void **state)
+{
+  int y = 0, m = 0, d = 0;
+  assert_int_equal (at_date_parse ("2024-02-29", &y, &m, &d), AT_OK);
+  assert_int_equal (y, 2024);
+  assert_int_equal (m, 2);
+  assert_int_equal (d, 29);
+  assert_int_equal (at_date_parse ("2000-02-29", NULL, NULL, NULL), AT_OK);
+  assert_int_equal (at_date_parse ("0001-01-01", NULL, NULL, NULL), AT_OK);
+  assert_int_equal (at_date_parse ("9999-12-31", NULL, NULL, NULL), AT_OK);
+  const char *bad[] = { "2025-02-29", "1900-02-29", "2025-04-31", "2025-1-01", "2025-01-1",
+                        "0000-01-01", "2025-00-10", "2025-13-01", "2025-01-00", "2026-+1-05",
+                        " 2026-01-05", "2026-01-05x", "2026/01/05", "", "yesterday" };
+  for (size_t i = 0; i < AT_ARRAY_LEN (bad); i++)
+    assert_int_equal (at_date_parse (bad[i], &y, &m, &d), AT_INVALID);
+  assert_int_equal (at_date_parse (NULL, &y, &m, &d), AT_INVALID);
+  assert_int_equal (y, 2024);                      /* untouched on refusal */
+}
+
 int
 main (void)
 {
@@ -143,6 +203,9 @@ main (void)
     cmocka_unit_test (test_channel_handles),
     cmocka_unit_test (test_msg_round_trip),
     cmocka_unit_test (test_problem_document),
+    cmocka_unit_test (test_json_dump_cap),
+    cmocka_unit_test (test_rfc3339),
+    cmocka_unit_test (test_dates),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

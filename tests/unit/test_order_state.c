@@ -153,6 +153,26 @@ test_unknown_status (void **state)
   assert_int_equal (at_order_decide (&o, NULL, 1, &d, &rank), AT_INVALID);
   assert_false (at_order_status_known ("SHIPPED"));
   assert_true (at_order_status_known ("failed_attempt"));
+  assert_false (at_order_status_known (NULL));
+}
+
+static void
+test_status_list (void **state)
+{
+  const char *want[] = {"placed", "confirmed", "packed", "shipped", "in_transit",
+                        "out_for_delivery", "delivered", "delayed", "failed_attempt",
+                        "cancelled", "returned"};
+  for (size_t i = 0; i < AT_ARRAY_LEN (want); i++) {
+    assert_string_equal (at_order_status_name (i), want[i]);
+    assert_true (at_order_status_known (want[i]));
+  }
+  assert_null (at_order_status_name (AT_ARRAY_LEN (want)));
+  assert_int_equal (at_order_status_rank ("placed"), 1);
+  assert_int_equal (at_order_status_rank ("delivered"), 7);
+  assert_int_equal (at_order_status_rank ("returned"), 8);
+  assert_true (at_order_status_rank ("cancelled") > at_order_status_rank ("returned"));
+  assert_int_equal (at_order_status_rank ("delayed"), -1);
+  assert_int_equal (at_order_status_rank ("lost"), -1);
 }
 
 static void
@@ -208,6 +228,7 @@ main (void)
     cmocka_unit_test (test_new_estimate_applies),
     cmocka_unit_test (test_cancelled),
     cmocka_unit_test (test_unknown_status),
+    cmocka_unit_test (test_status_list),
     cmocka_unit_test (test_customer_facing),
     cmocka_unit_test (test_event_key),
     cmocka_unit_test (test_locale_pick),

@@ -69,6 +69,11 @@ test_too_long_is_refused (void **state)
   char out[20];
   at_template_vars_t v = {"Ana", "A-4", NULL, NULL, NULL};
   assert_int_equal (at_template_render (SHIPPED_EN, "en", &v, out, sizeof out), AT_INVALID);
+  /* "Order A-4." is 10 bytes: it fits 11 (with the NUL), not 10 */
+  assert_int_equal (at_template_render ("Order {order_id}.", "en", &v, out, 11), AT_OK);
+  assert_string_equal (out, "Order A-4.");
+  assert_int_equal (at_template_render ("Order {order_id}.", "en", &v, out, 10), AT_INVALID);
+  assert_int_equal (at_template_render ("", "en", &v, out, 0), AT_INVALID);
 }
 
 static void
@@ -84,6 +89,12 @@ test_check_names_the_unknown_variable (void **state)
   assert_string_equal (var, "Nome");
   assert_int_equal (at_template_check ("{}", var, reason, sizeof reason), AT_INVALID);
   assert_string_equal (var, "");
+  /* a long name is cut to AT_TEMPLATE_VAR_MAX - 1 bytes, never inside a character */
+  char body[AT_TEMPLATE_VAR_MAX + 8] = "{";
+  memset (body + 1, 'a', AT_TEMPLATE_VAR_MAX - 2);
+  strcpy (body + AT_TEMPLATE_VAR_MAX - 1, "\xc3\xa9}");     /* é across the cut */
+  assert_int_equal (at_template_check (body, var, reason, sizeof reason), AT_INVALID);
+  assert_int_equal (strlen (var), AT_TEMPLATE_VAR_MAX - 2);
 }
 
 static void
@@ -115,7 +126,8 @@ test_dates (void **state)
   assert_int_equal (at_template_date ("2026-11-24", "pt-BR", out, sizeof out), AT_OK);
   assert_string_equal (out, "24/11/2026");
   assert_int_equal (at_template_date ("2028-02-29", "en", out, sizeof out), AT_OK);
-  const char *bad[] = {"2027-02-29", "2026-13-05", "2026-1-05", "2026-01-05x", "", NULL};
+  const char *bad[] = {"2027-02-29", "2026-13-05", "2026-1-05", "2026-01-05x", "",
+                       "2026-+1-05", "1969-12-31", NULL};
   for (int i = 0; bad[i]; i++)
     assert_int_equal (at_template_date (bad[i], "en", out, sizeof out), AT_INVALID);
   assert_int_equal (at_template_date (NULL, "en", out, sizeof out), AT_INVALID);

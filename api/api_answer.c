@@ -1,5 +1,6 @@
-/* api_reply: building answers (JSON, problem documents, text) and the small
- * helpers the request validators share. */
+/* api_answer: the answer a request gets: RFC 9457 problem documents (naming
+ * the field), JSON, text, and the 503s with Retry-After. The lowest file of
+ * the api: it calls no other. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,65 +116,17 @@ api_reply_json (api_request_t *req, int status, json_t *body)
   s_set_reply (req, status, "application/json", text);
 }
 
-json_t *
-api_body_object (const char *body, size_t len, api_problem_t *p)
+void
+api_reply_unavailable (api_request_t *req, int retry_after_s, const char *detail)
 {
-  char reason[160] = "";
-  json_t *obj = at_json_parse_object (body ? body : "", body ? len : 0, reason, sizeof reason);
-  if (!obj)
-    api_problem (p, 400, NULL, "the body is not a JSON object: %s", reason);
-  return obj;
-}
-
-int
-api_field_string (const json_t *obj, const char *field, size_t max_len, bool required,
-                  const char **out, api_problem_t *p)
-{
-  const char *value = NULL;
-  int rc = at_json_get_string (obj, field, max_len, &value);
-  if (rc == AT_NOTFOUND) {
-    *out = NULL;
-    if (required)
-      return api_problem (p, 400, field, "field \"%s\" is required", field);
-    return AT_OK;
-  }
-  if (rc != AT_OK) {
-    const json_t *v = json_object_get (obj, field);
-    if (v && json_is_string (v))
-      return api_problem (p, 422, field, "field \"%s\" is longer than %zu bytes", field, max_len);
-    return api_problem (p, 400, field, "field \"%s\" must be a string", field);
-  }
-  if (value[0] == '\0' && !required) {
-    *out = NULL;      /* an empty optional field is an absent one */
-    return AT_OK;
-  }
-  if (value[0] == '\0')
-    return api_problem (p, 422, field, "field \"%s\" must not be empty", field);
-  *out = value;
-  return AT_OK;
+  api_problem_t p;
+  api_problem (&p, 503, NULL, "%s", detail);
+  api_reply_problem (req, &p);
+  req->retry_after_s = retry_after_s < 1 ? 1 : retry_after_s;
 }
 
 void
 api_reply_store_failed (api_request_t *req)
 {
-  api_problem_t p;
-  api_problem (&p, 503, NULL, "the store failed, retry later");
-  api_reply_problem (req, &p);
-  req->retry_after_s = 1;
-}
-
-const char *
-api_trace_id (const api_request_t *req)
-{
-  return at_uuid_valid (req->request_id) ? req->request_id : NULL;
-}
-
-bool
-api_param_id (const api_request_t *req, int64_t *id_out)
-{
-  long id = 0;
-  if (at_parse_long (req->param, 1, INT64_MAX, &id) != AT_OK)
-    return false;
-  *id_out = id;
-  return true;
+  api_reply_unavailable (req, 1, "the store failed, retry later");
 }

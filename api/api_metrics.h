@@ -1,0 +1,14 @@
+/* api_metrics: the api's Prometheus series (api_metrics.c); it calls no
+ * other file of the api: the caller names the route. */
+#ifndef API_METRICS_H
+#define API_METRICS_H
+
+#include <stddef.h>
+
+void api_metrics_init (void);
+/* One answered request: route is the route's name ("unmatched" when none). */
+void api_metrics_request (const char *route, int status, double seconds);
+void api_metrics_publish (double seconds);
+char *api_metrics_render (void);      /* Prometheus text, malloc'd */
+
+#endif
