@@ -88,11 +88,73 @@ s_not_ready (const char *base_env[])
   IT_CHECK (WIFEXITED (status) && WEXITSTATUS (status) == 0, "exit %d", status);
 }
 
+/* 202 only once committed: the row is there the moment we are told */
+static void
+s_check_committed (PGconn *db, s_msg_t *m)
+{
+  char sql[256], path[128];
+  json_t *acc = s_call ("POST", "/v1/messages",
+                        "{\"channel\":\"email\",\"handle\":\"Bia@Example.com\",\"name\":\"Bia\","
+                        "\"text\":\"Quero trocar o tamanho do tênis\",\"provider_message_id\":\"<flow-1@x>\"}",
+                        202);
+  snprintf (m->id, sizeof m->id, "%s", s_str (acc, "id"));
+  IT_CHECK (strcmp (s_str (acc, "status"), "accepted") == 0, "status accepted");
+  json_decref (acc);
+  snprintf (sql, sizeof sql, "SELECT count(*) FROM bus_message WHERE id = '%s' AND stage = 'ingest'"
+            " AND key = 'email:bia@example.com'", m->id);
+  IT_CHECK (it_db_scalar (db, sql) == 1, "accepted message %s not in bus_message", m->id);
+  snprintf (path, sizeof path, "/v1/messages/%s", m->id);
+  json_t *st = s_call ("GET", path, NULL, 200);
+  IT_CHECK (strcmp (s_str (st, "state"), "pending") == 0, "pending");
+  json_decref (st);
+}
+
+/* an ingest worker takes it into a ticket */
+static void
+s_check_ticket (s_msg_t *m)
+{
+  char path[128];
+  IT_CHECK (it_wait_until (s_processed, m, WAIT_MS), "message %s never processed", m->id);
+  snprintf (path, sizeof path, "/v1/tickets/%lld", m->ticket_id);
+  json_t *t = s_call ("GET", path, NULL, 200);
+  json_t *msgs = json_object_get (t, "messages");
+  IT_CHECK (json_integer_value (json_object_get (t, "id")) == m->ticket_id, "ticket id");
+  IT_CHECK (strcmp (s_str (t, "channel"), "email") == 0 && strcmp (s_str (t, "status"), "open") == 0,
+            "ticket channel/status");
+  IT_CHECK (json_array_size (msgs) == 1, "one message");
+  json_t *m0 = json_array_get (msgs, 0);
+  IT_CHECK (strcmp (s_str (m0, "body"), "Quero trocar o tamanho do tênis") == 0
+            && strcmp (s_str (m0, "direction"), "in") == 0
+            && strcmp (s_str (m0, "author"), "customer") == 0
+            && strlen (s_str (m0, "created_at")) == 27, "message view");
+  IT_CHECK (json_is_null (json_object_get (t, "resolved_at")), "not resolved");
+  json_decref (t);
+}
+
+/* agents' actions are accepted and on the bus for route */
+static void
+s_check_actions (PGconn *db, long long ticket_id)
+{
+  char sql[256], path[128];
+  snprintf (path, sizeof path, "/v1/tickets/%lld/replies", ticket_id);
+  json_decref (s_call ("POST", path, "{\"agent\":\"carla\",\"text\":\"Claro! Qual tamanho?\"}", 202));
+  snprintf (path, sizeof path, "/v1/tickets/%lld/resolve", ticket_id);
+  json_decref (s_call ("POST", path, NULL, 202));
+  snprintf (sql, sizeof sql, "SELECT count(*) FROM bus_message WHERE stage = 'route'"
+            " AND key = 'ticket:%lld' AND type IN ('ticket.reply', 'ticket.resolve')", ticket_id);
+  IT_CHECK (it_db_scalar (db, sql) == 2, "reply and resolve on the bus");
+  json_decref (s_call ("POST", "/v1/orders/FLOW-1/events",
+                       "{\"status\":\"placed\",\"event_id\":\"e1\",\"customer\":{\"channel\":\"email\","
+                       "\"handle\":\"bia@example.com\"}}", 202));
+  IT_CHECK (it_db_scalar (db, "SELECT count(*) FROM bus_message WHERE stage = 'notify'"
+                              " AND key = 'order:FLOW-1'") == 1, "order event on the bus");
+}
+
 int
 main (void)
 {
   it_require_pg ();
-  char conninfo[512], db_env[600], bind_env[64], ep_env[64], port_env[64], sql[256], path[128];
+  char conninfo[512], db_env[600], bind_env[64], ep_env[64], port_env[64];
   snprintf (conninfo, sizeof conninfo, "%s", it_db_create ("api_flow", true));
   PGconn *db = it_db_connect (conninfo);
   int broker = it_free_port (), port = it_free_port ();
@@ -109,55 +171,11 @@ main (void)
   pid_t api = it_spawn_atende ("api", api_args, env);
   IT_CHECK (it_wait_until (s_up, s_api, WAIT_MS), "api did not come up");
 
-  /* 202 only once committed: the row is there the moment we are told */
-  json_t *acc = s_call ("POST", "/v1/messages",
-                        "{\"channel\":\"email\",\"handle\":\"Bia@Example.com\",\"name\":\"Bia\","
-                        "\"text\":\"Quero trocar o tamanho do tênis\",\"provider_message_id\":\"<flow-1@x>\"}",
-                        202);
   s_msg_t m = { "", 0 };
-  snprintf (m.id, sizeof m.id, "%s", s_str (acc, "id"));
-  IT_CHECK (strcmp (s_str (acc, "status"), "accepted") == 0, "status accepted");
-  json_decref (acc);
-  snprintf (sql, sizeof sql, "SELECT count(*) FROM bus_message WHERE id = '%s' AND stage = 'ingest'"
-            " AND key = 'email:bia@example.com'", m.id);
-  IT_CHECK (it_db_scalar (db, sql) == 1, "accepted message %s not in bus_message", m.id);
-  snprintf (path, sizeof path, "/v1/messages/%s", m.id);
-  json_t *st = s_call ("GET", path, NULL, 200);
-  IT_CHECK (strcmp (s_str (st, "state"), "pending") == 0, "pending");
-  json_decref (st);
-
-  /* an ingest worker takes it into a ticket */
+  s_check_committed (db, &m);
   pid_t ingest = it_spawn_atende ("ingest", ingest_args, env);
-  IT_CHECK (it_wait_until (s_processed, &m, WAIT_MS), "message %s never processed", m.id);
-  snprintf (path, sizeof path, "/v1/tickets/%lld", m.ticket_id);
-  json_t *t = s_call ("GET", path, NULL, 200);
-  json_t *msgs = json_object_get (t, "messages");
-  IT_CHECK (json_integer_value (json_object_get (t, "id")) == m.ticket_id, "ticket id");
-  IT_CHECK (strcmp (s_str (t, "channel"), "email") == 0 && strcmp (s_str (t, "status"), "open") == 0,
-            "ticket channel/status");
-  IT_CHECK (json_array_size (msgs) == 1, "one message");
-  json_t *m0 = json_array_get (msgs, 0);
-  IT_CHECK (strcmp (s_str (m0, "body"), "Quero trocar o tamanho do tênis") == 0
-            && strcmp (s_str (m0, "direction"), "in") == 0
-            && strcmp (s_str (m0, "author"), "customer") == 0
-            && strlen (s_str (m0, "created_at")) == 27, "message view");
-  IT_CHECK (json_is_null (json_object_get (t, "resolved_at")), "not resolved");
-  json_decref (t);
-
-  /* agents' actions are accepted and on the bus for route */
-  snprintf (path, sizeof path, "/v1/tickets/%lld/replies", m.ticket_id);
-  json_decref (s_call ("POST", path, "{\"agent\":\"carla\",\"text\":\"Claro! Qual tamanho?\"}", 202));
-  snprintf (path, sizeof path, "/v1/tickets/%lld/resolve", m.ticket_id);
-  json_decref (s_call ("POST", path, NULL, 202));
-  snprintf (sql, sizeof sql, "SELECT count(*) FROM bus_message WHERE stage = 'route'"
-            " AND key = 'ticket:%lld' AND type IN ('ticket.reply', 'ticket.resolve')", m.ticket_id);
-  IT_CHECK (it_db_scalar (db, sql) == 2, "reply and resolve on the bus");
-  json_decref (s_call ("POST", "/v1/orders/FLOW-1/events",
-                       "{\"status\":\"placed\",\"event_id\":\"e1\",\"customer\":{\"channel\":\"email\","
-                       "\"handle\":\"bia@example.com\"}}", 202));
-  IT_CHECK (it_db_scalar (db, "SELECT count(*) FROM bus_message WHERE stage = 'notify'"
-                              " AND key = 'order:FLOW-1'") == 1, "order event on the bus");
-
+  s_check_ticket (&m);
+  s_check_actions (db, m.ticket_id);
   s_not_ready (env);
 
   int status = at_proc_stop (api, SIGTERM, 10000);

@@ -124,6 +124,67 @@ s_run (void *(*fn) (void *))
     pthread_join (threads[i], NULL);
 }
 
+/* What the three runs share: the database, the broker and what the
+ * saturation run measured (the batched run subtracts its commits, the
+ * half-load run paces itself at half its rate). */
+typedef struct {
+  PGconn *db;
+  tb_broker_t broker;
+  double rate;                  /* msg/s at saturation */
+  double commits, committed;    /* the broker's commit histogram after it */
+} s_load_t;
+
+/* saturation: one message per Publish, every confirmed message one row */
+static void
+s_saturation (s_load_t *l)
+{
+  int64_t t0 = at_mono_us ();
+  s_run (s_saturate);
+  double seconds = (double) (at_mono_us () - t0) / 1e6;
+  long long rows = it_db_scalar (l->db, "SELECT count(*) FROM bus_message WHERE stage = 'route'");
+  IT_CHECK (rows == N_THREADS * N_SATURATE, "rows %lld != confirmed %d", rows, N_THREADS * N_SATURATE);
+  double published = tb_wait_metric (&l->broker, "atende_bus_published_total{stage=\"route\"}",
+                                     N_THREADS * N_SATURATE, 5000);
+  IT_CHECK (published == N_THREADS * N_SATURATE, "published_total %.0f", published);
+  l->commits = tb_metric (&l->broker, "atende_bus_commit_messages_count");
+  l->committed = tb_metric (&l->broker, "atende_bus_commit_messages_sum");
+  l->rate = N_THREADS * N_SATURATE / seconds;
+  printf ("saturation: publishers=%d messages=%d seconds=%.2f msg_per_s=%.0f commits=%.0f"
+          " messages_per_commit=%.1f\n", N_THREADS, N_THREADS * N_SATURATE, seconds, l->rate,
+          l->commits, l->commits > 0 ? l->committed / l->commits : 0);
+}
+
+/* saturation again, BATCH messages per Publish */
+static void
+s_saturation_batches (s_load_t *l)
+{
+  int64_t t0 = at_mono_us ();
+  s_run (s_saturate_batches);
+  double batch_seconds = (double) (at_mono_us () - t0) / 1e6;
+  long long rows = it_db_scalar (l->db, "SELECT count(*) FROM bus_message WHERE stage = 'ingest'");
+  IT_CHECK (rows == N_THREADS * N_BATCHES * BATCH, "batched rows %lld", rows);
+  tb_wait_metric (&l->broker, "atende_bus_published_total{stage=\"ingest\"}", (double) rows, 5000);
+  double commits2 = tb_metric (&l->broker, "atende_bus_commit_messages_count") - l->commits;
+  double committed2 = tb_metric (&l->broker, "atende_bus_commit_messages_sum") - l->committed;
+  printf ("saturation, %d-message publishes: publishers=%d messages=%lld seconds=%.2f msg_per_s=%.0f"
+          " commits=%.0f messages_per_commit=%.1f\n", BATCH, N_THREADS, rows, batch_seconds,
+          (double) rows / batch_seconds, commits2, commits2 > 0 ? committed2 / commits2 : 0);
+}
+
+/* half load: paced at half the saturation rate, the confirm latencies */
+static void
+s_half_load (s_load_t *l)
+{
+  s_rate_per_thread = l->rate / 2 / N_THREADS;
+  s_run (s_paced);
+  qsort (s_lat, s_n_lat, sizeof s_lat[0], s_cmp);
+  IT_CHECK (s_n_lat > 0, "no half-load publishes");
+  printf ("half load: target_msg_per_s=%.0f publishes=%zu confirm_p50_ms=%.3f confirm_p99_ms=%.3f\n",
+          l->rate / 2, s_n_lat, s_lat[s_n_lat / 2] * 1000, s_lat[(size_t) (s_n_lat * 0.99)] * 1000);
+  long long rows = it_db_scalar (l->db, "SELECT count(*) FROM bus_message WHERE stage = 'notify'");
+  IT_CHECK (rows == (long long) s_n_lat, "half-load rows %lld != confirmed %zu", rows, s_n_lat);
+}
+
 int
 main (void)
 {
@@ -141,54 +202,21 @@ main (void)
   setenv ("ATENDE_TEST_PG", pg_env, 1);
   char conninfo[512];
   at_strlcpy (conninfo, it_db_create ("bus_load", true), sizeof conninfo);
-  PGconn *db = it_db_connect (conninfo);
+  s_load_t l = {.db = it_db_connect (conninfo)};
 
-  tb_broker_t broker = {0};
-  tb_broker_start (&broker, "broker", conninfo, NULL);
-  IT_CHECK (it_wait_until (tb_ready, &broker, 15000), "broker not ready (see broker.log)");
-  setenv ("ATENDE_BROKER_ENDPOINTS", broker.endpoint, 1);
+  tb_broker_start (&l.broker, "broker", conninfo, NULL);
+  IT_CHECK (it_wait_until (tb_ready, &l.broker, 15000), "broker not ready (see broker.log)");
+  setenv ("ATENDE_BROKER_ENDPOINTS", l.broker.endpoint, 1);
   setenv ("ATENDE_PUBLISH_TIMEOUT_MS", "10000", 1);
   s_cfg = at_config_from_env ();
 
-  int64_t t0 = at_mono_us ();
-  s_run (s_saturate);
-  double seconds = (double) (at_mono_us () - t0) / 1e6;
-  long long rows = it_db_scalar (db, "SELECT count(*) FROM bus_message WHERE stage = 'route'");
-  IT_CHECK (rows == N_THREADS * N_SATURATE, "rows %lld != confirmed %d", rows, N_THREADS * N_SATURATE);
-  double published = tb_wait_metric (&broker, "atende_bus_published_total{stage=\"route\"}",
-                                     N_THREADS * N_SATURATE, 5000);
-  IT_CHECK (published == N_THREADS * N_SATURATE, "published_total %.0f", published);
-  double commits = tb_metric (&broker, "atende_bus_commit_messages_count");
-  double committed = tb_metric (&broker, "atende_bus_commit_messages_sum");
-  double rate = N_THREADS * N_SATURATE / seconds;
-  printf ("saturation: publishers=%d messages=%d seconds=%.2f msg_per_s=%.0f commits=%.0f"
-          " messages_per_commit=%.1f\n", N_THREADS, N_THREADS * N_SATURATE, seconds, rate, commits,
-          commits > 0 ? committed / commits : 0);
+  s_saturation (&l);
+  s_saturation_batches (&l);
+  s_half_load (&l);
 
-  t0 = at_mono_us ();
-  s_run (s_saturate_batches);
-  double batch_seconds = (double) (at_mono_us () - t0) / 1e6;
-  rows = it_db_scalar (db, "SELECT count(*) FROM bus_message WHERE stage = 'ingest'");
-  IT_CHECK (rows == N_THREADS * N_BATCHES * BATCH, "batched rows %lld", rows);
-  tb_wait_metric (&broker, "atende_bus_published_total{stage=\"ingest\"}", (double) rows, 5000);
-  double commits2 = tb_metric (&broker, "atende_bus_commit_messages_count") - commits;
-  double committed2 = tb_metric (&broker, "atende_bus_commit_messages_sum") - committed;
-  printf ("saturation, %d-message publishes: publishers=%d messages=%lld seconds=%.2f msg_per_s=%.0f"
-          " commits=%.0f messages_per_commit=%.1f\n", BATCH, N_THREADS, rows, batch_seconds,
-          (double) rows / batch_seconds, commits2, commits2 > 0 ? committed2 / commits2 : 0);
-
-  s_rate_per_thread = rate / 2 / N_THREADS;
-  s_run (s_paced);
-  qsort (s_lat, s_n_lat, sizeof s_lat[0], s_cmp);
-  IT_CHECK (s_n_lat > 0, "no half-load publishes");
-  printf ("half load: target_msg_per_s=%.0f publishes=%zu confirm_p50_ms=%.3f confirm_p99_ms=%.3f\n",
-          rate / 2, s_n_lat, s_lat[s_n_lat / 2] * 1000, s_lat[(size_t) (s_n_lat * 0.99)] * 1000);
-  rows = it_db_scalar (db, "SELECT count(*) FROM bus_message WHERE stage = 'notify'");
-  IT_CHECK (rows == (long long) s_n_lat, "half-load rows %lld != confirmed %zu", rows, s_n_lat);
-
-  IT_CHECK (it_stop (broker.pid, SIGTERM, 10000) == 0, "broker exit status");
+  IT_CHECK (it_stop (l.broker.pid, SIGTERM, 10000) == 0, "broker exit status");
   at_config_destroy (&s_cfg);
-  PQfinish (db);
+  PQfinish (l.db);
   printf ("test_bus_load: ok\n");
   return 0;
 }

@@ -91,6 +91,56 @@ s_publish_n (const at_config_t *cfg, const char *prefix, int n, char ids[][AT_ID
   at_publisher_destroy (&pub);
 }
 
+/* PostgreSQL down: /readyz turns 503, a publish gets Busy with a
+ * retry-after, a worker that took deliveries goes silent. */
+static void
+s_check_down (const at_config_t *cfg, tb_broker_t *broker)
+{
+  s_pg_stop_fast ();
+  IT_CHECK (it_wait_until (tb_not_ready, broker, 10000), "/readyz stayed 200 with PostgreSQL down");
+  at_publisher_t *pub = at_publisher_new (cfg);
+  at_msg_t *m = at_msg_new (AT_STAGE_ROUTE, AT_TYPE_TICKET_MESSAGE, "down", NULL, "d", 1);
+  int retry_after = 0;
+  int rc = at_publisher_send (pub, &m, 1, &retry_after);
+  IT_CHECK (rc == AT_BUSY && retry_after > 0, "publish with PostgreSQL down: rc=%d retry_after=%d",
+            rc, retry_after);
+  at_msg_destroy (&m);
+  at_publisher_destroy (&pub);
+  s_silent_worker (broker);
+}
+
+/* every confirmed message (ids) is delivered exactly once, to worker */
+static void
+s_check_exactly_once (at_store_t *store, void *worker, char ids[][AT_ID_LEN])
+{
+  static int seen[N_BEFORE + N_AFTER];
+  int total = 0;
+  int64_t deadline = at_mono_ms () + 30000;
+  while (total < N_BEFORE + N_AFTER && at_mono_ms () < deadline) {
+    tb_heartbeat (worker);
+    Atende__Bus__Command *cmd = tb_recv_kind (worker, ATENDE__BUS__COMMAND__BODY_DELIVER, 200);
+    if (cmd == NULL)
+      continue;
+    char *done[1024];
+    size_t n = 0;
+    for (size_t i = 0; i < cmd->deliver->n_envelopes; i++) {
+      Atende__Bus__Envelope *e = cmd->deliver->envelopes[i];
+      int k = 0;
+      while (k < N_BEFORE + N_AFTER && strcmp (ids[k], e->id) != 0)
+        k++;
+      IT_CHECK (k < N_BEFORE + N_AFTER, "delivered a message never confirmed: %s", e->id);
+      IT_CHECK (seen[k]++ == 0, "delivered twice: %s", e->id);
+      IT_CHECK (at_store_bus_done (store, e->id, e->attempt) == AT_OK, "done");
+      done[n++] = e->id;
+      total++;
+    }
+    tb_settle (worker, done, n);
+    atende__bus__command__free_unpacked (cmd, NULL);
+  }
+  printf ("pg restart: confirmed=%d delivered=%d\n", N_BEFORE + N_AFTER, total);
+  IT_CHECK (total == N_BEFORE + N_AFTER, "delivered %d of %d", total, N_BEFORE + N_AFTER);
+}
+
 int
 main (void)
 {
@@ -118,52 +168,16 @@ main (void)
   static char ids[N_BEFORE + N_AFTER][AT_ID_LEN];
   s_publish_n (cfg, "before", N_BEFORE, ids);
 
-  s_pg_stop_fast ();
-  IT_CHECK (it_wait_until (tb_not_ready, &broker, 10000), "/readyz stayed 200 with PostgreSQL down");
-  at_publisher_t *pub = at_publisher_new (cfg);
-  at_msg_t *m = at_msg_new (AT_STAGE_ROUTE, AT_TYPE_TICKET_MESSAGE, "down", NULL, "d", 1);
-  int retry_after = 0;
-  int rc = at_publisher_send (pub, &m, 1, &retry_after);
-  IT_CHECK (rc == AT_BUSY && retry_after > 0, "publish with PostgreSQL down: rc=%d retry_after=%d",
-            rc, retry_after);
-  at_msg_destroy (&m);
-  at_publisher_destroy (&pub);
-  s_silent_worker (&broker);
+  s_check_down (cfg, &broker);
 
   IT_CHECK (s_sh ("bash %s start %s >/dev/null", s_pg_sh, s_dir) == 0, "own cluster restart");
   IT_CHECK (it_wait_until (tb_ready, &broker, 20000), "broker not ready after PostgreSQL came back");
   s_publish_n (cfg, "after", N_AFTER, ids + N_BEFORE);
 
-  /* every confirmed message is delivered exactly once */
   at_store_t *store = at_store_new (conninfo, "test");
   void *worker = at_bus_dealer_new (broker.endpoint);
   tb_ready_cmd (worker, AT_STAGE_ROUTE, 64, "pgr-worker");
-  static int seen[N_BEFORE + N_AFTER];
-  int total = 0;
-  int64_t deadline = at_mono_ms () + 30000;
-  while (total < N_BEFORE + N_AFTER && at_mono_ms () < deadline) {
-    tb_heartbeat (worker);
-    Atende__Bus__Command *cmd = tb_recv_kind (worker, ATENDE__BUS__COMMAND__BODY_DELIVER, 200);
-    if (cmd == NULL)
-      continue;
-    char *done[1024];
-    size_t n = 0;
-    for (size_t i = 0; i < cmd->deliver->n_envelopes; i++) {
-      Atende__Bus__Envelope *e = cmd->deliver->envelopes[i];
-      int k = 0;
-      while (k < N_BEFORE + N_AFTER && strcmp (ids[k], e->id) != 0)
-        k++;
-      IT_CHECK (k < N_BEFORE + N_AFTER, "delivered a message never confirmed: %s", e->id);
-      IT_CHECK (seen[k]++ == 0, "delivered twice: %s", e->id);
-      IT_CHECK (at_store_bus_done (store, e->id, e->attempt) == AT_OK, "done");
-      done[n++] = e->id;
-      total++;
-    }
-    tb_settle (worker, done, n);
-    atende__bus__command__free_unpacked (cmd, NULL);
-  }
-  printf ("pg restart: confirmed=%d delivered=%d\n", N_BEFORE + N_AFTER, total);
-  IT_CHECK (total == N_BEFORE + N_AFTER, "delivered %d of %d", total, N_BEFORE + N_AFTER);
+  s_check_exactly_once (store, worker, ids);
   IT_CHECK (it_stop (broker.pid, SIGTERM, 10000) == 0, "broker exit status");
   at_bus_socket_close (&worker);
   at_store_destroy (&store);

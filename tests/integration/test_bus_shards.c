@@ -77,22 +77,11 @@ s_consume (void *sockets[N_WORKERS][2], at_store_t *store, int want, int timeout
   return got;
 }
 
-int
-main (void)
+/* publish in batches that span both shards: each row in the shard of its
+ * key, each broker publishing its own (per_shard: how many each owns) */
+static void
+s_check_published (const at_config_t *cfg, PGconn *db, int per_shard[2])
 {
-  it_require_pg ();
-  char conninfo[512];
-  at_strlcpy (conninfo, it_db_create ("bus_shards", true), sizeof conninfo);
-  PGconn *db = it_db_connect (conninfo);
-  s_start (0, conninfo, "broker0");
-  s_start (1, conninfo, "broker1");
-  char endpoints[160];
-  snprintf (endpoints, sizeof endpoints, "%s,%s", s_brokers[0].endpoint, s_brokers[1].endpoint);
-  setenv ("ATENDE_BROKER_ENDPOINTS", endpoints, 1);
-  setenv ("ATENDE_PUBLISH_TIMEOUT_MS", "3000", 1);
-  at_config_t *cfg = at_config_from_env ();
-
-  /* publish in batches that span both shards */
   at_publisher_t *pub = at_publisher_new (cfg);
   for (int i = 0; i < N_MESSAGES; i += 20) {
     at_msg_t *batch[20];
@@ -108,7 +97,6 @@ main (void)
   at_publisher_destroy (&pub);
   long long rows = it_db_scalar (db, "SELECT count(*) FROM bus_message");
   IT_CHECK (rows == N_MESSAGES, "rows %lld", rows);
-  int per_shard[2] = {0, 0};
   for (int i = 0; i < N_MESSAGES; i++) {
     char sql[160];
     snprintf (sql, sizeof sql, "SELECT shard FROM bus_message WHERE id = '%.36s'", s_ids[i]);
@@ -120,8 +108,14 @@ main (void)
   for (int b = 0; b < 2; b++)
     IT_CHECK (tb_wait_metric (&s_brokers[b], "atende_bus_published_total{stage=\"ingest\"}",
                               per_shard[b], 5000) == per_shard[b], "broker %d published", b);
+}
 
-  /* broker 1 dies before delivering; its replacement sweeps only shard 1 */
+/* broker 1 dies before delivering; its replacement sweeps only shard 1:
+ * the workers get every message once, each from the broker of its key
+ * (they settle through *store_p, which the caller closes) */
+static void
+s_check_failover (const char *conninfo, PGconn *db, const int per_shard[2], at_store_t **store_p)
+{
   it_stop (s_brokers[1].pid, SIGKILL, 5000);
   s_start (1, conninfo, "broker1b");
 
@@ -131,8 +125,8 @@ main (void)
       sockets[w][b] = at_bus_dealer_new (s_brokers[b].endpoint);
       tb_ready_cmd (sockets[w][b], AT_STAGE_INGEST, 16, "shard-worker");
     }
-  at_store_t *store = at_store_new (conninfo, "test");
-  int got = s_consume (sockets, store, N_MESSAGES, 30000);
+  *store_p = at_store_new (conninfo, "test");
+  int got = s_consume (sockets, *store_p, N_MESSAGES, 30000);
   printf ("shards: published=%d shard0=%d shard1=%d delivered=%d\n", N_MESSAGES, per_shard[0],
           per_shard[1], got);
   IT_CHECK (got == N_MESSAGES, "delivered %d of %d", got, N_MESSAGES);
@@ -140,6 +134,28 @@ main (void)
   for (int w = 0; w < N_WORKERS; w++)
     for (int b = 0; b < 2; b++)
       at_bus_socket_close (&sockets[w][b]);
+}
+
+int
+main (void)
+{
+  it_require_pg ();
+  char conninfo[512];
+  at_strlcpy (conninfo, it_db_create ("bus_shards", true), sizeof conninfo);
+  PGconn *db = it_db_connect (conninfo);
+  s_start (0, conninfo, "broker0");
+  s_start (1, conninfo, "broker1");
+  char endpoints[160];
+  snprintf (endpoints, sizeof endpoints, "%s,%s", s_brokers[0].endpoint, s_brokers[1].endpoint);
+  setenv ("ATENDE_BROKER_ENDPOINTS", endpoints, 1);
+  setenv ("ATENDE_PUBLISH_TIMEOUT_MS", "3000", 1);
+  at_config_t *cfg = at_config_from_env ();
+
+  int per_shard[2] = {0, 0};
+  s_check_published (cfg, db, per_shard);
+  at_store_t *store = NULL;
+  s_check_failover (conninfo, db, per_shard, &store);
+
   for (int b = 0; b < 2; b++)
     IT_CHECK (it_stop (s_brokers[b].pid, SIGTERM, 10000) == 0, "broker %d exit", b);
   at_store_destroy (&store);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 static PGconn *s_db;
+static const uint8_t s_payload[] = {0, 1, 2, 0, 255};
 
 static long long
 s_count (const char *fmt, const char *id)
@@ -90,22 +91,15 @@ s_case_runs (at_store_t *store)
     at_msg_destroy (&k[i]);
 }
 
-int
-main (void)
+/* insert a batch, with binary payloads (NUL bytes included) */
+static void
+s_case_insert (at_store_t *store, at_msg_t *m[4])
 {
-  it_require_pg ();
-  const char *conninfo = it_db_create ("bus_store", true);
-  s_db = it_db_connect (conninfo);
-  at_store_t *store = at_store_new (conninfo, "test");
-  IT_CHECK (store != NULL, "store");
-
-  /* insert a batch, with binary payloads (NUL bytes included) */
-  at_msg_t *m[4];
-  const uint8_t payload[] = {0, 1, 2, 0, 255};
   for (int i = 0; i < 4; i++) {
     char key[16];
     snprintf (key, sizeof key, "k%d", i);
-    m[i] = at_msg_new (AT_STAGE_NOTIFY, AT_TYPE_NOTIFICATION_SEND, key, NULL, payload, sizeof payload);
+    m[i] = at_msg_new (AT_STAGE_NOTIFY, AT_TYPE_NOTIFICATION_SEND, key, NULL, s_payload,
+                       sizeof s_payload);
   }
   m[3]->not_before_us = at_now_us () + 3600LL * 1000000;   /* an hour from now */
   size_t inserted = 0;
@@ -114,8 +108,12 @@ main (void)
             "a repeated insert must be harmless, inserted %zu", inserted);
   IT_CHECK (s_count ("SELECT count(*) FROM bus_message WHERE id = '%s' AND payload = '\\x00010200ff'",
                      m[0]->id) == 1, "payload stored byte for byte");
+}
 
-  /* the sweep sees the three due messages, not the future one */
+/* the sweep sees the three due messages, not the future one */
+static void
+s_case_due (at_store_t *store, at_msg_t *m[4])
+{
   s_seen_t seen = {0};
   IT_CHECK (at_store_bus_ready_ids (store, AT_STAGE_NOTIFY, 0, 10, 1, s_on_id, &seen) == AT_OK, "ready");
   IT_CHECK (seen.n == 3, "due messages: %zu", seen.n);
@@ -124,60 +122,99 @@ main (void)
   const char *ids[] = {m[0]->id, m[1]->id};
   IT_CHECK (at_store_bus_fetch (store, ids, 2, s_on_msg, &seen) == AT_OK && seen.n_msgs == 2, "fetch");
   for (size_t i = 0; i < seen.n_msgs; i++) {
-    IT_CHECK (seen.msgs[i]->payload_len == sizeof payload
-              && memcmp (seen.msgs[i]->payload, payload, sizeof payload) == 0, "payload round trip");
+    IT_CHECK (seen.msgs[i]->payload_len == sizeof s_payload
+              && memcmp (seen.msgs[i]->payload, s_payload, sizeof s_payload) == 0,
+              "payload round trip");
     IT_CHECK (seen.msgs[i]->attempt == 1, "attempt 1");
     IT_CHECK (strcmp (seen.msgs[i]->trace_id, m[0]->trace_id) == 0
               || strcmp (seen.msgs[i]->trace_id, m[1]->trace_id) == 0, "trace id kept");
     at_msg_destroy (&seen.msgs[i]);
   }
+}
 
-  /* done, fenced by attempt */
-  IT_CHECK (at_store_bus_done (store, m[0]->id, 2) == AT_STALE, "done at a wrong attempt");
-  IT_CHECK (at_store_bus_done (store, m[0]->id, 1) == AT_OK, "done");
-  IT_CHECK (at_store_bus_done (store, m[0]->id, 1) == AT_STALE, "done twice");
+/* done, fenced by attempt */
+static void
+s_case_done (at_store_t *store, const at_msg_t *m)
+{
+  IT_CHECK (at_store_bus_done (store, m->id, 2) == AT_STALE, "done at a wrong attempt");
+  IT_CHECK (at_store_bus_done (store, m->id, 1) == AT_OK, "done");
+  IT_CHECK (at_store_bus_done (store, m->id, 1) == AT_STALE, "done twice");
+}
 
-  /* retry: attempt + 1, later, with the reason; the old attempt is fenced */
-  IT_CHECK (at_store_bus_retry (store, m[1]->id, 1, 60000, "provider said 503") == AT_OK, "retry");
+/* retry: attempt + 1, later, with the reason; the old attempt is fenced */
+static void
+s_case_retry (at_store_t *store, const at_msg_t *m)
+{
+  IT_CHECK (at_store_bus_retry (store, m->id, 1, 60000, "provider said 503") == AT_OK, "retry");
   IT_CHECK (s_count ("SELECT count(*) FROM bus_message WHERE id = '%s' AND attempt = 2"
                      " AND not_before > now () + interval '50 seconds'"
-                     " AND last_error = 'provider said 503'", m[1]->id) == 1, "retry row");
-  IT_CHECK (at_store_bus_retry (store, m[1]->id, 1, 0, NULL) == AT_STALE, "retry at old attempt");
-  IT_CHECK (at_store_bus_done (store, m[1]->id, 1) == AT_STALE, "done at old attempt");
+                     " AND last_error = 'provider said 503'", m->id) == 1, "retry row");
+  IT_CHECK (at_store_bus_retry (store, m->id, 1, 0, NULL) == AT_STALE, "retry at old attempt");
+  IT_CHECK (at_store_bus_done (store, m->id, 1) == AT_STALE, "done at old attempt");
+}
 
-  /* lease bump */
-  IT_CHECK (at_store_bus_bump (store, m[2]->id, 1) == AT_OK, "bump");
-  IT_CHECK (at_store_bus_bump (store, m[2]->id, 1) == AT_STALE, "bump at old attempt");
+/* lease bump */
+static void
+s_case_bump (at_store_t *store, const at_msg_t *m)
+{
+  IT_CHECK (at_store_bus_bump (store, m->id, 1) == AT_OK, "bump");
+  IT_CHECK (at_store_bus_bump (store, m->id, 1) == AT_STALE, "bump at old attempt");
+}
 
-  /* dead letter: the row moves with its reason, in one statement */
-  IT_CHECK (at_store_bus_dead (store, m[2]->id, 1, "late") == AT_STALE, "dead at old attempt");
-  IT_CHECK (at_store_bus_dead (store, m[2]->id, 2, "template missing") == AT_OK, "dead");
-  IT_CHECK (s_count ("SELECT count(*) FROM bus_message WHERE id = '%s'", m[2]->id) == 0, "moved");
+/* dead letter: the row moves with its reason, in one statement */
+static void
+s_case_dead (at_store_t *store, at_msg_t **m_p)
+{
+  const at_msg_t *m = *m_p;
+  IT_CHECK (at_store_bus_dead (store, m->id, 1, "late") == AT_STALE, "dead at old attempt");
+  IT_CHECK (at_store_bus_dead (store, m->id, 2, "template missing") == AT_OK, "dead");
+  IT_CHECK (s_count ("SELECT count(*) FROM bus_message WHERE id = '%s'", m->id) == 0, "moved");
   IT_CHECK (s_count ("SELECT count(*) FROM bus_dead WHERE id = '%s' AND attempt = 2"
-                     " AND reason = 'template missing' AND payload = '\\x00010200ff'", m[2]->id) == 1,
+                     " AND reason = 'template missing' AND payload = '\\x00010200ff'", m->id) == 1,
             "dead row");
   /* replayed and dead again: the dead row is refreshed, not lost */
-  IT_CHECK (at_store_bus_insert (store, &m[2], 1, &inserted) == AT_OK && inserted == 1, "replay");
-  IT_CHECK (at_store_bus_dead (store, m[2]->id, 1, "again") == AT_OK, "dead again");
-  IT_CHECK (s_count ("SELECT count(*) FROM bus_dead WHERE id = '%s' AND reason = 'again'", m[2]->id)
+  size_t inserted = 0;
+  IT_CHECK (at_store_bus_insert (store, m_p, 1, &inserted) == AT_OK && inserted == 1, "replay");
+  IT_CHECK (at_store_bus_dead (store, m->id, 1, "again") == AT_OK, "dead again");
+  IT_CHECK (s_count ("SELECT count(*) FROM bus_dead WHERE id = '%s' AND reason = 'again'", m->id)
             == 1, "dead row refreshed");
+}
 
-  /* inside a transaction that rolls back, nothing stays */
+/* inside a transaction that rolls back, nothing stays */
+static void
+s_case_rollback (at_store_t *store, const at_msg_t *m)
+{
   IT_CHECK (at_store_begin (store) == AT_OK, "begin");
-  IT_CHECK (at_store_bus_done (store, m[1]->id, 2) == AT_OK, "done in tx");
+  IT_CHECK (at_store_bus_done (store, m->id, 2) == AT_OK, "done in tx");
   IT_CHECK (at_store_rollback (store) == AT_OK, "rollback");
-  IT_CHECK (s_count ("SELECT count(*) FROM bus_message WHERE id = '%s'", m[1]->id) == 1,
+  IT_CHECK (s_count ("SELECT count(*) FROM bus_message WHERE id = '%s'", m->id) == 1,
             "rolled back");
+}
 
-  /* bad values are refused whole */
+/* A message whose key is not UTF-8. */
+static at_msg_t *
+s_not_utf8 (void)
+{
   at_msg_t *bad = at_msg_new (AT_STAGE_NOTIFY, AT_TYPE_NOTIFICATION_SEND, "k", NULL, "x", 1);
   at_strlcpy (bad->key, "\xff\xfe not utf-8", sizeof bad->key);
-  at_msg_t *pair[] = {m[0], bad};
+  return bad;
+}
+
+/* bad values are refused whole */
+static void
+s_case_refused (at_store_t *store, at_msg_t *good, at_msg_t *bad)
+{
+  at_msg_t *pair[] = {good, bad};
   long long before = it_db_scalar (s_db, "SELECT count(*) FROM bus_message");
   IT_CHECK (at_store_bus_insert (store, pair, 2, NULL) == AT_INVALID, "invalid UTF-8 refused");
   IT_CHECK (it_db_scalar (s_db, "SELECT count(*) FROM bus_message") == before, "nothing half written");
   IT_CHECK (at_store_bus_done (store, "not-a-uuid", 1) == AT_INVALID, "bad id");
+}
 
+/* the depth of each stage */
+static void
+s_case_stats (at_store_t *store)
+{
   at_store_bus_stat_t stats[8];
   size_t n_stats = 0;
   IT_CHECK (at_store_bus_stats (store, 0, 1, 10000, stats, 8, &n_stats) == AT_OK && n_stats == 4,
@@ -190,9 +227,13 @@ main (void)
   for (size_t i = 0; i < n_stats; i++)
     if (strcmp (stats[i].stage, AT_STAGE_NOTIFY) == 0)
       IT_CHECK (stats[i].depth >= 1, "capped depth %lld", (long long) stats[i].depth);
+}
 
-  /* the broker's publish fills the shard of each key; each shard sweeps its own */
-  at_msg_t *sh[6];
+/* the broker's publish fills the shard of each key; each shard sweeps its
+ * own (publishes sh[0..2]; sh[3..5] are for the asynchronous case) */
+static void
+s_case_shards (at_store_t *store, at_msg_t *sh[6])
+{
   for (int i = 0; i < 6; i++) {
     char key[16];
     snprintf (key, sizeof key, "shard-%d", i);
@@ -210,20 +251,33 @@ main (void)
     swept += per.n;
   }
   IT_CHECK (swept == 3, "each row swept by exactly one shard: %zu", swept);
+}
 
-  /* asynchronous publish: send, flush, poll until the COMMIT answers */
-  at_store_t *async = at_store_new (conninfo, "test-async");
-  IT_CHECK (at_store_bus_publish_send (async, sh + 3, 3, 1) == AT_OK, "async send");
-  int async_rc = AT_NOTFOUND;
-  char why[128];
-  int64_t deadline = at_mono_ms () + 10000;
+/* Flushes and polls an asynchronous publish until its COMMIT answers or
+ * deadline passes; true once answered, with its rc and why. */
+static bool
+s_publish_wait (at_store_t *async, int64_t deadline, int *rc, char *why, size_t why_cap)
+{
   bool done = false;
   while (!done && at_mono_ms () < deadline) {
     at_store_bus_publish_flush (async);
     struct pollfd pfd = {PQsocket (at_store_conn (async)), POLLIN, 0};
     poll (&pfd, 1, 100);
-    done = at_store_bus_publish_poll (async, &async_rc, why, sizeof why);
+    done = at_store_bus_publish_poll (async, rc, why, why_cap);
   }
+  return done;
+}
+
+/* asynchronous publish: send, flush, poll until the COMMIT answers */
+static void
+s_case_async (const char *conninfo, at_msg_t *sh[6], at_msg_t *bad)
+{
+  at_store_t *async = at_store_new (conninfo, "test-async");
+  IT_CHECK (at_store_bus_publish_send (async, sh + 3, 3, 1) == AT_OK, "async send");
+  int async_rc = AT_NOTFOUND;
+  char why[128];
+  int64_t deadline = at_mono_ms () + 10000;
+  bool done = s_publish_wait (async, deadline, &async_rc, why, sizeof why);
   IT_CHECK (done && async_rc == AT_OK, "async publish rc=%d %s", async_rc, why);
   IT_CHECK (s_count ("SELECT count(*) FROM bus_message WHERE id = '%s'", sh[5]->id) == 1,
             "async row committed");
@@ -231,18 +285,36 @@ main (void)
   at_msg_t *bad_pair[] = {sh[0], bad};
   IT_CHECK (at_store_bus_publish_send (async, bad_pair, 2, 1) == AT_OK, "async send bad");
   async_rc = AT_NOTFOUND;
-  done = false;
-  while (!done && at_mono_ms () < deadline) {
-    at_store_bus_publish_flush (async);
-    struct pollfd pfd = {PQsocket (at_store_conn (async)), POLLIN, 0};
-    poll (&pfd, 1, 100);
-    done = at_store_bus_publish_poll (async, &async_rc, why, sizeof why);
-  }
+  done = s_publish_wait (async, deadline, &async_rc, why, sizeof why);
   IT_CHECK (done && async_rc == AT_INVALID, "async bad rc=%d why=%s", async_rc, why);
   at_store_destroy (&async);
+}
+
+int
+main (void)
+{
+  it_require_pg ();
+  const char *conninfo = it_db_create ("bus_store", true);
+  s_db = it_db_connect (conninfo);
+  at_store_t *store = at_store_new (conninfo, "test");
+  IT_CHECK (store != NULL, "store");
+
+  at_msg_t *m[4], *sh[6];
+  s_case_insert (store, m);
+  s_case_due (store, m);
+  s_case_done (store, m[0]);
+  s_case_retry (store, m[1]);
+  s_case_bump (store, m[2]);
+  s_case_dead (store, &m[2]);
+  s_case_rollback (store, m[1]);
+  at_msg_t *bad = s_not_utf8 ();
+  s_case_refused (store, m[0], bad);
+  s_case_stats (store);
+  s_case_shards (store, sh);
+  s_case_async (conninfo, sh, bad);
+
   for (int i = 0; i < 6; i++)
     at_msg_destroy (&sh[i]);
-
   at_msg_destroy (&bad);
   for (int i = 0; i < 4; i++)
     at_msg_destroy (&m[i]);

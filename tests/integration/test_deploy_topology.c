@@ -55,6 +55,7 @@ static int s_bus_port[2], s_broker_metrics[2];
 static long s_drain_ms = 10000;
 static demo_receiver_t *s_receiver;
 static int s_serial;                    /* log names */
+static const char *const s_stages[S_STAGES] = { "ingest", "route", "notify", "survey" };
 
 /* The "ready endpoints" of the api Service. */
 static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -360,13 +361,12 @@ s_roll_brokers (pid_t *brokers)
 static void
 s_roll_workers (pid_t workers[S_STAGES][2])
 {
-  static const char *stages[S_STAGES] = { "ingest", "route", "notify", "survey" };
   for (int s = 0; s < S_STAGES; s++)
     for (int k = 0; k < 2; k++) {
       int port = it_free_port ();
-      pid_t fresh = s_worker_start (stages[s], port);
+      pid_t fresh = s_worker_start (s_stages[s], port);
       s_wait_ready (port, "replacement worker");
-      s_terminate (workers[s][k], stages[s]);
+      s_terminate (workers[s][k], s_stages[s]);
       workers[s][k] = fresh;
     }
 }
@@ -434,16 +434,11 @@ s_wait_done (PGconn *db, long accepted)
           demo_receiver_count (s_receiver, NULL), demo_receiver_duplicates (s_receiver));
 }
 
-int
-main (void)
+/* The drain grace the production overlay gives workers (how long a SIGTERM
+ * may take), and the brokers' ports. */
+static void
+s_prepare (void)
 {
-  it_require_pg ();
-  s_find_root ();
-  curl_global_init (CURL_GLOBAL_DEFAULT);
-  snprintf (s_db_url, sizeof s_db_url, "%s", it_db_create ("deploy_topology", true));
-  PGconn *db = it_db_connect (s_db_url);
-  s_receiver = demo_receiver_new (S_SECRET, 0);
-  IT_CHECK (s_receiver != NULL, "receiver");
   s_env_t probe;
   s_role_env (&probe, "worker");
   for (int i = 0; i < probe.n; i++)
@@ -453,9 +448,13 @@ main (void)
     s_bus_port[i] = it_free_port ();
     s_broker_metrics[i] = it_free_port ();
   }
+}
 
-  pid_t brokers[2], workers[S_STAGES][2], apis[S_APIS];
-  static const char *stages[S_STAGES] = { "ingest", "route", "notify", "survey" };
+/* Brokers, then two workers per stage, then the apis, each ready before the
+ * next role starts; the apis are the endpoints clients are given. */
+static void
+s_start_all (pid_t brokers[2], pid_t workers[S_STAGES][2], pid_t apis[S_APIS])
+{
   for (int i = 0; i < 2; i++)
     brokers[i] = s_broker_start (i);
   for (int i = 0; i < 2; i++)
@@ -464,11 +463,11 @@ main (void)
   for (int s = 0; s < S_STAGES; s++)
     for (int k = 0; k < 2; k++) {
       worker_ports[s][k] = it_free_port ();
-      workers[s][k] = s_worker_start (stages[s], worker_ports[s][k]);
+      workers[s][k] = s_worker_start (s_stages[s], worker_ports[s][k]);
     }
   for (int s = 0; s < S_STAGES; s++)
     for (int k = 0; k < 2; k++)
-      s_wait_ready (worker_ports[s][k], stages[s]);
+      s_wait_ready (worker_ports[s][k], s_stages[s]);
   for (int k = 0; k < S_APIS; k++) {
     s_api_ports[k] = it_free_port ();
     apis[k] = s_api_start (s_api_ports[k]);
@@ -476,7 +475,13 @@ main (void)
   for (int k = 0; k < S_APIS; k++)
     s_wait_ready (s_api_ports[k], "api");
   s_api_count = S_APIS;
+}
 
+/* The client posts while brokers, workers and apis are replaced in turn;
+ * returns how many messages it sent. */
+static long
+s_roll_under_load (pid_t brokers[2], pid_t workers[S_STAGES][2], pid_t apis[S_APIS])
+{
   pthread_t client;
   IT_CHECK (pthread_create (&client, NULL, s_client, NULL) == 0, "client thread");
   long warm = 30;
@@ -488,20 +493,52 @@ main (void)
   atomic_store (&s_stop_client, true);
   void *sent = NULL;
   pthread_join (client, &sent);
+  return (long) (intptr_t) sent;
+}
 
+/* No request failed outside Retry-After, every accepted message is in a
+ * ticket exactly once, and every message sent was accepted. */
+static void
+s_check_accounted (PGconn *db, long sent)
+{
   IT_CHECK (atomic_load (&s_failed) == 0, "%ld requests failed outside Retry-After; first: %s",
             atomic_load (&s_failed), s_first_failure);
   s_wait_done (db, atomic_load (&s_accepted));
-  IT_CHECK (atomic_load (&s_accepted) == (long) (intptr_t) sent, "sent %ld, accepted %ld",
-            (long) (intptr_t) sent, atomic_load (&s_accepted));
+  IT_CHECK (atomic_load (&s_accepted) == sent, "sent %ld, accepted %ld",
+            sent, atomic_load (&s_accepted));
+}
 
+/* Every process drains and exits 0: apis, workers, brokers. */
+static void
+s_stop_all (pid_t brokers[2], pid_t workers[S_STAGES][2], pid_t apis[S_APIS])
+{
   for (int k = 0; k < S_APIS; k++)
     s_terminate (apis[k], "api");
   for (int s = 0; s < S_STAGES; s++)
     for (int k = 0; k < 2; k++)
-      s_terminate (workers[s][k], stages[s]);
+      s_terminate (workers[s][k], s_stages[s]);
   for (int i = 0; i < 2; i++)
     s_terminate (brokers[i], "broker");
+}
+
+int
+main (void)
+{
+  it_require_pg ();
+  s_find_root ();
+  curl_global_init (CURL_GLOBAL_DEFAULT);
+  snprintf (s_db_url, sizeof s_db_url, "%s", it_db_create ("deploy_topology", true));
+  PGconn *db = it_db_connect (s_db_url);
+  s_receiver = demo_receiver_new (S_SECRET, 0);
+  IT_CHECK (s_receiver != NULL, "receiver");
+  s_prepare ();
+
+  pid_t brokers[2], workers[S_STAGES][2], apis[S_APIS];
+  s_start_all (brokers, workers, apis);
+  long sent = s_roll_under_load (brokers, workers, apis);
+  s_check_accounted (db, sent);
+  s_stop_all (brokers, workers, apis);
+
   demo_receiver_destroy (&s_receiver);
   PQfinish (db);
   curl_global_cleanup ();

@@ -202,104 +202,145 @@ s_worker (const char *name)
   return it_spawn_atende (name, args, s_env ());
 }
 
-int
-main (void)
+/* What the steps share: the database, the api, a publisher, the ingest
+ * worker of the moment, the message it dead-letters (steps 1 to 3). */
+typedef struct {
+  PGconn *conn;
+  const char *api;
+  at_publisher_t *pub;
+  pid_t worker;
+  at_msg_t *bad;
+} s_flow_t;
+
+/* 1. dead-lettered by a real worker, with reason and history */
+static void
+s_check_dead_lettered (s_flow_t *f)
 {
-  it_require_pg ();
-  at_strlcpy (s_db, it_db_create ("dlq_flow", true), sizeof s_db);
-  snprintf (s_endpoint, sizeof s_endpoint, "tcp://127.0.0.1:%d", it_free_port ());
-  PGconn *conn = it_db_connect (s_db);
-  const char *broker_args[] = {"broker", NULL};
-  pid_t broker = it_spawn_atende ("broker", broker_args, s_env ());
-  int port = it_free_port ();
-  char env_port[64], api[64];
-  snprintf (env_port, sizeof env_port, "--api-port=%d", port);
-  snprintf (api, sizeof api, "http://127.0.0.1:%d", port);
-  const char *api_args[] = {"api", env_port, "--api-address=127.0.0.1", NULL};
-  pid_t api_pid = it_spawn_atende ("api", api_args, s_env ());
-
-  setenv ("ATENDE_BROKER_ENDPOINTS", s_endpoint, 1);
-  at_config_t *cfg = at_config_from_env ();
-  at_publisher_t *pub = at_publisher_new (cfg);
-  IT_CHECK (pub != NULL, "publisher");
-
-  /* 1. dead-lettered by a real worker, with reason and history */
-  at_msg_t *bad = s_garbage (0);
-  s_publish (pub, &bad, 1);
-  pid_t worker = s_worker ("worker_1");
-  s_wait_q (conn, "SELECT count(*) FROM bus_dead WHERE id = '%s'", bad->id, 1);
-  IT_CHECK (s_q (conn, "SELECT count(*) FROM bus_dead WHERE id = '%s' AND attempt = 1 AND"
+  f->bad = s_garbage (0);
+  s_publish (f->pub, &f->bad, 1);
+  f->worker = s_worker ("worker_1");
+  s_wait_q (f->conn, "SELECT count(*) FROM bus_dead WHERE id = '%s'", f->bad->id, 1);
+  IT_CHECK (s_q (f->conn, "SELECT count(*) FROM bus_dead WHERE id = '%s' AND attempt = 1 AND"
                  " jsonb_array_length (errors) = 1 AND errors->0->>'reason' = reason AND"
-                 " (errors->0->>'attempt')::int = 1 AND length (reason) > 0", bad->id) == 1,
+                 " (errors->0->>'attempt')::int = 1 AND length (reason) > 0", f->bad->id) == 1,
             "dead with its reason and a history of one failure");
-  /* 2. list and show */
-  char url[256], *body = NULL;
+}
+
+/* Gives the api up to 5 s to answer /healthz. */
+static void
+s_wait_api (const char *api)
+{
+  char url[256];
   snprintf (url, sizeof url, "%s/healthz", api);
   for (int i = 0; i < 250 && it_http ("GET", url, NULL, NULL, NULL) != 200; i++) {
     struct timespec ts = {0, 20 * 1000 * 1000};
     nanosleep (&ts, NULL);
   }
-  s_check_views (api, bad->id);
-  /* 3. replay twice with no worker; then one more delivery */
-  IT_CHECK (WIFEXITED (it_stop (worker, SIGTERM, 20000)), "worker stops");
-  s_replay_twice (conn, api, bad->id);
-  worker = s_worker ("worker_2");
-  s_wait_q (conn, "SELECT count(*) FROM bus_dead WHERE id = '%s'", bad->id, 1);
-  IT_CHECK (s_q (conn, "SELECT count(*) FROM bus_dead WHERE id = '%s' AND"
-                 " jsonb_array_length (errors) = 2 AND replays = 1", bad->id) == 1,
-            "delivered exactly once more after the replays");
+}
 
-  /* 4. a good message that died earlier: replayed through the API, applied once */
+/* 3. replay twice with no worker; then one more delivery */
+static void
+s_check_replayed (s_flow_t *f)
+{
+  IT_CHECK (WIFEXITED (it_stop (f->worker, SIGTERM, 20000)), "worker stops");
+  s_replay_twice (f->conn, f->api, f->bad->id);
+  f->worker = s_worker ("worker_2");
+  s_wait_q (f->conn, "SELECT count(*) FROM bus_dead WHERE id = '%s'", f->bad->id, 1);
+  IT_CHECK (s_q (f->conn, "SELECT count(*) FROM bus_dead WHERE id = '%s' AND"
+                 " jsonb_array_length (errors) = 2 AND replays = 1", f->bad->id) == 1,
+            "delivered exactly once more after the replays");
+}
+
+/* 4. a good message that died earlier: replayed through the API, applied once */
+static void
+s_check_api_replay (const s_flow_t *f)
+{
+  char url[256], *body = NULL;
   at_msg_t *good = s_inbound ("replayed");
   IT_CHECK (good != NULL, "good message");
   const char *values[6] = {good->id, good->key, good->type, good->trace_id,
                            (const char *) good->payload, "earlier failure"};
   int lengths[6] = {0, 0, 0, 0, (int) good->payload_len, 0};
   int formats[6] = {0, 0, 0, 0, 1, 0};
-  PGresult *res = PQexecParams (conn,
+  PGresult *res = PQexecParams (f->conn,
       "INSERT INTO bus_dead (id, stage, key, type, attempt, created_at, trace_id, payload,"
       " reason, errors) VALUES ($1::uuid, 'ingest', $2, $3, 3, now (), $4, $5, $6,"
       " '[{\"attempt\":3,\"at\":\"2026-11-22T00:00:00Z\",\"reason\":\"earlier failure\"}]')",
       6, NULL, values, lengths, formats, 0);
-  IT_CHECK (PQresultStatus (res) == PGRES_COMMAND_OK, "insert dead: %s", PQerrorMessage (conn));
+  IT_CHECK (PQresultStatus (res) == PGRES_COMMAND_OK, "insert dead: %s", PQerrorMessage (f->conn));
   PQclear (res);
-  snprintf (url, sizeof url, "%s/v1/dlq/%s/replay", api, good->id);
+  snprintf (url, sizeof url, "%s/v1/dlq/%s/replay", f->api, good->id);
   IT_CHECK (it_http ("POST", url, NULL, NULL, &body) == 200 && strstr (body, "pending"),
             "API replay: %s", body);
   free (body);
-  s_wait_q (conn, "SELECT count(*) FROM ticket_message WHERE bus_message_id = '%s'", good->id, 1);
-  s_wait_q (conn, "SELECT count(*) FROM bus_message WHERE id = '%s'", good->id, 0);
+  s_wait_q (f->conn, "SELECT count(*) FROM ticket_message WHERE bus_message_id = '%s'", good->id, 1);
+  s_wait_q (f->conn, "SELECT count(*) FROM bus_message WHERE id = '%s'", good->id, 0);
   IT_CHECK (it_http ("POST", url, NULL, NULL, &body) == 404, "replay of done: %s", body);
   free (body);
-  IT_CHECK (s_q (conn, "SELECT count(*) FROM ticket_message WHERE bus_message_id = '%s'",
+  IT_CHECK (s_q (f->conn, "SELECT count(*) FROM ticket_message WHERE bus_message_id = '%s'",
                  good->id) == 1, "applied exactly once");
+  at_msg_destroy (&good);
+}
 
-  /* 5. bulk replay of a stage */
-  IT_CHECK (WIFEXITED (it_stop (worker, SIGTERM, 20000)), "worker stops");
+/* 5. bulk replay of a stage */
+static void
+s_check_bulk_replay (const s_flow_t *f)
+{
+  IT_CHECK (WIFEXITED (it_stop (f->worker, SIGTERM, 20000)), "worker stops");
   at_msg_t *more[3] = {s_garbage (1), s_garbage (2), s_garbage (3)};
-  s_publish (pub, more, 3);
-  res = PQexec (conn, "WITH d AS (DELETE FROM bus_message WHERE stage = 'ingest' RETURNING *)"
-                " INSERT INTO bus_dead (id, stage, key, type, attempt, created_at, trace_id,"
-                " payload, reason) SELECT id, stage, key, type, attempt, created_at, trace_id,"
-                " payload, 'test' FROM d");
+  s_publish (f->pub, more, 3);
+  PGresult *res = PQexec (f->conn, "WITH d AS (DELETE FROM bus_message WHERE stage = 'ingest'"
+                          " RETURNING *) INSERT INTO bus_dead (id, stage, key, type, attempt,"
+                          " created_at, trace_id, payload, reason) SELECT id, stage, key, type,"
+                          " attempt, created_at, trace_id, payload, 'test' FROM d");
   PQclear (res);
   char *out = NULL;
   IT_CHECK (s_cli (&out, "replay", "--stage", "ingest", "--all") == 0
             && strstr (out, "replayed 4 dead letters"), "bulk replay: %s", out);
   free (out);
-  IT_CHECK (it_db_scalar (conn, "SELECT count(*) FROM bus_dead") == 0
-            && it_db_scalar (conn, "SELECT count(*) FROM bus_message WHERE stage = 'ingest'"
+  IT_CHECK (it_db_scalar (f->conn, "SELECT count(*) FROM bus_dead") == 0
+            && it_db_scalar (f->conn, "SELECT count(*) FROM bus_message WHERE stage = 'ingest'"
                              " AND attempt = 1") == 4, "all four pending again");
-
-  at_msg_destroy (&bad);
-  at_msg_destroy (&good);
   for (int i = 0; i < 3; i++)
     at_msg_destroy (&more[i]);
-  at_publisher_destroy (&pub);
+}
+
+int
+main (void)
+{
+  it_require_pg ();
+  at_strlcpy (s_db, it_db_create ("dlq_flow", true), sizeof s_db);
+  snprintf (s_endpoint, sizeof s_endpoint, "tcp://127.0.0.1:%d", it_free_port ());
+  s_flow_t f = {.conn = it_db_connect (s_db)};
+  const char *broker_args[] = {"broker", NULL};
+  pid_t broker = it_spawn_atende ("broker", broker_args, s_env ());
+  int port = it_free_port ();
+  char env_port[64], api[64];
+  snprintf (env_port, sizeof env_port, "--api-port=%d", port);
+  snprintf (api, sizeof api, "http://127.0.0.1:%d", port);
+  f.api = api;
+  const char *api_args[] = {"api", env_port, "--api-address=127.0.0.1", NULL};
+  pid_t api_pid = it_spawn_atende ("api", api_args, s_env ());
+
+  setenv ("ATENDE_BROKER_ENDPOINTS", s_endpoint, 1);
+  at_config_t *cfg = at_config_from_env ();
+  f.pub = at_publisher_new (cfg);
+  IT_CHECK (f.pub != NULL, "publisher");
+
+  s_check_dead_lettered (&f);
+  /* 2. list and show */
+  s_wait_api (api);
+  s_check_views (api, f.bad->id);
+  s_check_replayed (&f);
+  s_check_api_replay (&f);
+  s_check_bulk_replay (&f);
+
+  at_msg_destroy (&f.bad);
+  at_publisher_destroy (&f.pub);
   at_config_destroy (&cfg);
   it_stop (api_pid, SIGTERM, 10000);
   it_stop (broker, SIGTERM, 10000);
-  PQfinish (conn);
+  PQfinish (f.conn);
   printf ("dlq flow: ok\n");
   return 0;
 }

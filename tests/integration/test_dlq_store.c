@@ -37,22 +37,21 @@ s_q (PGconn *conn, const char *fmt, const char *id)
   return it_db_scalar (conn, sql);
 }
 
-int
-main (void)
+/* inserted with its shard filled */
+static void
+s_check_insert (at_store_t *store, PGconn *conn, at_msg_t **m_p)
 {
-  it_require_pg ();
-  const char *db = it_db_create ("dlq_store", true);
-  PGconn *conn = it_db_connect (db);
-  at_store_t *store = at_store_new (db, "test");
-  IT_CHECK (store != NULL, "store");
-
-  at_msg_t *m = s_msg (1);
   size_t inserted = 0;
-  IT_CHECK (at_store_bus_insert_sharded (store, &m, 1, 4, &inserted) == AT_OK && inserted == 1,
+  IT_CHECK (at_store_bus_insert_sharded (store, m_p, 1, 4, &inserted) == AT_OK && inserted == 1,
             "insert");
-  IT_CHECK (s_q (conn, "SELECT shard FROM bus_message WHERE id = '%s'", m->id)
-            == at_bus_shard_of (m->key, 4), "shard filled");
-  /* 25 failures: the history keeps the last 20 */
+  IT_CHECK (s_q (conn, "SELECT shard FROM bus_message WHERE id = '%s'", (*m_p)->id)
+            == at_bus_shard_of ((*m_p)->key, 4), "shard filled");
+}
+
+/* 25 failures: the history keeps the last 20; dead with it and its reason */
+static void
+s_check_history (at_store_t *store, PGconn *conn, const at_msg_t *m)
+{
   for (uint32_t a = 1; a <= 25; a++) {
     char why[64];
     snprintf (why, sizeof why, "provider answered 503 (try %u)", a);
@@ -67,7 +66,12 @@ main (void)
   IT_CHECK (s_q (conn, "SELECT count(*) FROM bus_dead WHERE id = '%s' AND attempt = 26 AND"
                  " reason = 'gave up: provider down' AND jsonb_array_length (errors) = 20 AND"
                  " errors->19->>'reason' = reason", m->id) == 1, "dead with reason and history");
+}
 
+/* at_dlq_list and at_dlq_get show it; bad limits and ids are refused */
+static void
+s_check_list_get (at_store_t *store, const at_msg_t *m)
+{
   at_dlq_entry_t *entries = NULL;
   size_t n = 0;
   IT_CHECK (at_dlq_list (store, "notify", 10, &entries, &n) == AT_OK && n == 1
@@ -82,7 +86,14 @@ main (void)
             && strstr (e.errors, "try 25"), "get with history");
   at_dlq_entry_clear (&e);
   IT_CHECK (at_dlq_get (store, "x'; DROP TABLE bus_dead; --", &e, &where) == AT_INVALID, "bad id");
+}
 
+/* a replay moves it back at attempt 1 with its history and its shard; a
+ * second changes nothing; once done it is unknown */
+static void
+s_check_replay (at_store_t *store, PGconn *conn, const at_msg_t *m)
+{
+  at_dlq_where_t where;
   IT_CHECK (at_dlq_replay (store, m->id, 4, &where) == AT_OK && where == AT_DLQ_PENDING, "replay");
   IT_CHECK (s_q (conn, "SELECT count(*) FROM bus_message WHERE id = '%s' AND attempt = 1 AND"
                  " replays = 1 AND jsonb_array_length (errors) = 20 AND not_before <= now ()",
@@ -96,8 +107,12 @@ main (void)
   IT_CHECK (at_store_bus_done (store, m->id, 1) == AT_OK, "done");
   IT_CHECK (at_dlq_replay (store, m->id, 4, &where) == AT_NOTFOUND && where == AT_DLQ_UNKNOWN,
             "replay of a done message: unknown");
+}
 
-  /* bulk: 5 dead, replay 3, then the rest */
+/* bulk: 5 dead, replay 3, then the rest */
+static void
+s_check_bulk (at_store_t *store, PGconn *conn)
+{
   at_msg_t *ms[5];
   for (int i = 0; i < 5; i++) {
     ms[i] = s_msg (10 + i);
@@ -114,9 +129,26 @@ main (void)
   IT_CHECK (it_db_scalar (conn, "SELECT count(*) FROM bus_dead") == 0
             && it_db_scalar (conn, "SELECT count(*) FROM bus_message WHERE attempt = 1") == 5,
             "all five pending");
-
   for (int i = 0; i < 5; i++)
     at_msg_destroy (&ms[i]);
+}
+
+int
+main (void)
+{
+  it_require_pg ();
+  const char *db = it_db_create ("dlq_store", true);
+  PGconn *conn = it_db_connect (db);
+  at_store_t *store = at_store_new (db, "test");
+  IT_CHECK (store != NULL, "store");
+
+  at_msg_t *m = s_msg (1);
+  s_check_insert (store, conn, &m);
+  s_check_history (store, conn, m);
+  s_check_list_get (store, m);
+  s_check_replay (store, conn, m);
+  s_check_bulk (store, conn);
+
   at_msg_destroy (&m);
   at_store_destroy (&store);
   PQfinish (conn);

@@ -27,6 +27,7 @@
 
 static char s_db[512], s_endpoint[64];
 static fake_http_t *s_http;
+static const char *const s_worker_args[] = {"worker", "notify", NULL};
 
 static pid_t
 s_spawn (const char *name, const char *const *args, int http_port)
@@ -51,17 +52,10 @@ s_some_sent (void *arg)
   return fake_http_count (s_http) >= *(int *) arg;
 }
 
-int
-main (void)
+/* S_COUNT customers, each with a WhatsApp identity and a notification. */
+static void
+s_seed (PGconn *conn)
 {
-  it_require_pg ();
-  at_strlcpy (s_db, it_db_create ("notify_crash", true), sizeof s_db);
-  snprintf (s_endpoint, sizeof s_endpoint, "tcp://127.0.0.1:%d", it_free_port ());
-  int http_port = it_free_port ();
-  s_http = fake_http_start (http_port);
-  IT_CHECK (s_http != NULL, "fake");
-  fake_http_default (s_http, 200, 15);   /* each call takes 15 ms */
-  PGconn *conn = it_db_connect (s_db);
   PQclear (PQexec (conn, "INSERT INTO customer (id, name) SELECT g, 'C' || g"
                          " FROM generate_series (1, 400) g"));
   PQclear (PQexec (conn, "INSERT INTO identity (customer_id, kind, value) SELECT g, 'whatsapp',"
@@ -71,17 +65,12 @@ main (void)
                          " (5511900000000 + g)::text, 'Seu pedido saiu' FROM generate_series"
                          " (1, 400) g"));
   IT_CHECK (it_db_scalar (conn, "SELECT count(*) FROM notification") == S_COUNT, "notifications");
+}
 
-  const char *broker_args[] = {"broker", NULL};
-  const char *worker_args[] = {"worker", "notify", NULL};
-  pid_t broker = s_spawn ("broker", broker_args, http_port);
-  pid_t worker = s_spawn ("worker_notify_1", worker_args, http_port);
-  setenv ("ATENDE_BROKER_ENDPOINTS", s_endpoint, 1);
-  setenv ("ATENDE_PUBLISH_TIMEOUT_MS", "5000", 1);
-  at_config_t *cfg = at_config_from_env ();
-  at_publisher_t *pub = cfg ? at_publisher_new (cfg) : NULL;
-  IT_CHECK (pub != NULL, "publisher");
-
+/* One notification.send per notification, in one publish. */
+static void
+s_publish_all (PGconn *conn, at_publisher_t *pub)
+{
   PGresult *ids = PQexec (conn, "SELECT id FROM notification ORDER BY id");
   at_msg_t *msgs[S_COUNT];
   for (int i = 0; i < S_COUNT; i++)
@@ -93,16 +82,22 @@ main (void)
   IT_CHECK (rc == AT_OK, "published");
   for (int i = 0; i < S_COUNT; i++)
     at_msg_destroy (&msgs[i]);
+}
 
+/* SIGKILL once a third is sent; the next worker delivers the rest: none
+ * lost, doubles bounded by what was in flight (*worker: the one running). */
+static void
+s_check_sigkill (PGconn *conn, int http_port, pid_t *worker)
+{
   int want = S_COUNT / 3;
   IT_CHECK (it_wait_until (s_some_sent, &want, WAIT_MS), "a third sent before the kill");
-  it_stop (worker, SIGKILL, 1000);
+  it_stop (*worker, SIGKILL, 1000);
   int at_kill = fake_http_count (s_http);
   long long delivered_at_kill = it_db_scalar (conn, "SELECT count(*) FROM notification WHERE"
                                                     " status = 'delivered'");
   long long sending_at_kill = it_db_scalar (conn, "SELECT count(*) FROM notification WHERE"
                                                   " status = 'sending'");
-  worker = s_spawn ("worker_notify_2", worker_args, http_port);
+  *worker = s_spawn ("worker_notify_2", s_worker_args, http_port);
   long long delivered = it_wait_scalar (conn, "SELECT count(*) FROM notification WHERE status"
                                               " = 'delivered'", S_COUNT, WAIT_MS);
   int twice = fake_http_accepted_twice (s_http), distinct = fake_http_accepted_distinct (s_http);
@@ -113,6 +108,32 @@ main (void)
   IT_CHECK (delivered == S_COUNT, "all delivered after the restart: %lld", delivered);
   IT_CHECK (distinct == S_COUNT, "no customer lost: %d", distinct);
   IT_CHECK (twice <= S_CONCURRENCY * 2, "doubles bounded by what was in flight: %d", twice);
+}
+
+int
+main (void)
+{
+  it_require_pg ();
+  at_strlcpy (s_db, it_db_create ("notify_crash", true), sizeof s_db);
+  snprintf (s_endpoint, sizeof s_endpoint, "tcp://127.0.0.1:%d", it_free_port ());
+  int http_port = it_free_port ();
+  s_http = fake_http_start (http_port);
+  IT_CHECK (s_http != NULL, "fake");
+  fake_http_default (s_http, 200, 15);   /* each call takes 15 ms */
+  PGconn *conn = it_db_connect (s_db);
+  s_seed (conn);
+
+  const char *broker_args[] = {"broker", NULL};
+  pid_t broker = s_spawn ("broker", broker_args, http_port);
+  pid_t worker = s_spawn ("worker_notify_1", s_worker_args, http_port);
+  setenv ("ATENDE_BROKER_ENDPOINTS", s_endpoint, 1);
+  setenv ("ATENDE_PUBLISH_TIMEOUT_MS", "5000", 1);
+  at_config_t *cfg = at_config_from_env ();
+  at_publisher_t *pub = cfg ? at_publisher_new (cfg) : NULL;
+  IT_CHECK (pub != NULL, "publisher");
+
+  s_publish_all (conn, pub);
+  s_check_sigkill (conn, http_port, &worker);
 
   it_stop (worker, SIGTERM, 10000);
   it_stop (broker, SIGTERM, 10000);

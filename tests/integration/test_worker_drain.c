@@ -27,6 +27,7 @@
 static char s_db[512];
 static char s_endpoint[64];
 static char s_env_db[600], s_env_bind[96], s_env_eps[96], s_env_metrics[64];
+static const char *const s_worker_args[] = {"worker", "ingest", NULL};
 
 static const char *const *
 s_env (const char *extra)
@@ -119,25 +120,98 @@ s_http_ok (void *arg)
   return it_http ("GET", arg, NULL, NULL, NULL) == 200;
 }
 
+/* What the steps share: the database, the broker's /metrics, the worker
+ * of the moment and its metrics port, what it settled before SIGTERM. */
+typedef struct {
+  PGconn *conn;
+  char broker_metrics[96];
+  int worker_port;
+  pid_t worker;
+  long long settled;
+} s_drain_t;
+
+/* A bad ATENDE_STAGE_MAX_ATTEMPTS is refused with exit code 2. */
+static void
+s_check_bad_setting (void)
+{
+  pid_t bad = it_spawn_atende ("worker_bad", s_worker_args,
+                               s_env ("ATENDE_STAGE_MAX_ATTEMPTS=ingest=0"));
+  int status = it_stop (bad, 0, 20000);
+  IT_CHECK (WIFEXITED (status) && WEXITSTATUS (status) == 2, "bad stage_max_attempts: exit 2");
+}
+
+/* 1. a worker with its metrics endpoint takes the backlog */
+static void
+s_check_takes_backlog (s_drain_t *d)
+{
+  char metrics_env[64], worker_url[96];
+  at_strlcpy (metrics_env, s_env_metrics, sizeof metrics_env);
+  d->worker = it_spawn_atende ("worker_1", s_worker_args, s_env (metrics_env));
+  snprintf (worker_url, sizeof worker_url, "http://127.0.0.1:%d/readyz", d->worker_port);
+  IT_CHECK (it_wait_until (s_http_ok, worker_url, 20000), "worker becomes ready");
+  snprintf (worker_url, sizeof worker_url, "http://127.0.0.1:%d/healthz", d->worker_port);
+  IT_CHECK (it_http ("GET", worker_url, NULL, NULL, NULL) == 200, "healthz");
+  snprintf (worker_url, sizeof worker_url, "http://127.0.0.1:%d/metrics", d->worker_port);
+  d->settled = it_wait_scalar (d->conn, "SELECT 3000 - count(*) FROM bus_message"
+                               " WHERE stage = 'ingest'", 200, WAIT_MS);
+  IT_CHECK (d->settled >= 200, "the worker works: %lld settled", d->settled);
+  IT_CHECK (s_sample (worker_url, "\natende_up ") == 1, "atende_up");
+  IT_CHECK (s_sample (worker_url, "atende_worker_batch_seconds_count{stage=\"ingest\"} ") > 0,
+            "batches counted");
+}
+
+/* 2. SIGTERM in the middle: exit 0, no lease lost */
+static void
+s_check_sigterm (s_drain_t *d)
+{
+  int status = it_stop (d->worker, SIGTERM, 20000);
+  IT_CHECK (WIFEXITED (status) && WEXITSTATUS (status) == 0, "drained worker exits 0 (%d)",
+            status);
+  s_metric_t gone = {d->broker_metrics, "\natende_broker_workers ", 0};
+  IT_CHECK (it_wait_until (s_metric_is, &gone, 20000), "broker saw the worker go");
+  long long redelivered = s_sample (d->broker_metrics,
+                                    "atende_bus_redelivered_total{stage=\"ingest\"} ");
+  long long pending = it_db_scalar (d->conn, "SELECT count(*) FROM bus_message WHERE stage = 'ingest'");
+  printf ("drain: settled before SIGTERM >= %lld, pending after exit %lld, redelivered %lld\n",
+          d->settled, pending, redelivered);
+  IT_CHECK (redelivered == 0, "no lease expired because of the drain: %lld", redelivered);
+  IT_CHECK (pending > 0, "SIGTERM came in the middle of the backlog");
+}
+
+/* 3. a second worker finishes: every message once */
+static void
+s_check_finished (s_drain_t *d)
+{
+  d->worker = it_spawn_atende ("worker_2", s_worker_args, s_env ("ATENDE_LOG_LEVEL=info"));
+  long long rest = it_wait_scalar (d->conn, "SELECT 3000 - count(*) FROM bus_message"
+                                   " WHERE stage = 'ingest'", TOTAL, WAIT_MS);
+  IT_CHECK (rest == TOTAL, "backlog done: %lld", rest);
+  long long applied = it_db_scalar (d->conn, "SELECT count(DISTINCT bus_message_id) FROM"
+                                    " ticket_message WHERE direction = 'in'");
+  long long rows = it_db_scalar (d->conn, "SELECT count(*) FROM ticket_message WHERE direction = 'in'");
+  long long dead = it_db_scalar (d->conn, "SELECT count(*) FROM bus_dead");
+  printf ("drain: applied %lld, dead %lld, rows %lld of %d\n", applied, dead, rows, TOTAL);
+  IT_CHECK (applied == rows, "nothing applied twice");
+  IT_CHECK (applied + dead == TOTAL, "nothing lost: %lld + %lld", applied, dead);
+  IT_CHECK (s_sample (d->broker_metrics, "atende_bus_redelivered_total{stage=\"ingest\"} ") == 0,
+            "still nothing redelivered");
+}
+
 int
 main (void)
 {
   it_require_pg ();
   at_strlcpy (s_db, it_db_create ("worker_drain", true), sizeof s_db);
   snprintf (s_endpoint, sizeof s_endpoint, "tcp://127.0.0.1:%d", it_free_port ());
-  PGconn *conn = it_db_connect (s_db);
+  s_drain_t d = {.conn = it_db_connect (s_db)};
+  s_check_bad_setting ();
 
-  const char *worker_args[] = {"worker", "ingest", NULL};
-  pid_t bad = it_spawn_atende ("worker_bad", worker_args,
-                               s_env ("ATENDE_STAGE_MAX_ATTEMPTS=ingest=0"));
-  int status = it_stop (bad, 0, 20000);
-  IT_CHECK (WIFEXITED (status) && WEXITSTATUS (status) == 2, "bad stage_max_attempts: exit 2");
-
-  int broker_port = it_free_port (), worker_port = it_free_port ();
-  char env_broker[64], broker_metrics[96], worker_url[96];
+  int broker_port = it_free_port ();
+  d.worker_port = it_free_port ();
+  char env_broker[64];
   snprintf (env_broker, sizeof env_broker, "ATENDE_BROKER_METRICS_PORT=%d", broker_port);
-  snprintf (broker_metrics, sizeof broker_metrics, "http://127.0.0.1:%d/metrics", broker_port);
-  snprintf (s_env_metrics, sizeof s_env_metrics, "ATENDE_WORKER_METRICS_PORT=%d", worker_port);
+  snprintf (d.broker_metrics, sizeof d.broker_metrics, "http://127.0.0.1:%d/metrics", broker_port);
+  snprintf (s_env_metrics, sizeof s_env_metrics, "ATENDE_WORKER_METRICS_PORT=%d", d.worker_port);
   const char *broker_args[] = {"broker", NULL};
   pid_t broker = it_spawn_atende ("broker", broker_args, s_env (env_broker));
 
@@ -150,57 +224,17 @@ main (void)
     msgs[i] = s_inbound (i);
   s_publish (pub, msgs, TOTAL);
 
-  /* 1. a worker with its metrics endpoint takes the backlog */
-  char metrics_env[64];
-  at_strlcpy (metrics_env, s_env_metrics, sizeof metrics_env);
-  pid_t worker = it_spawn_atende ("worker_1", worker_args, s_env (metrics_env));
-  snprintf (worker_url, sizeof worker_url, "http://127.0.0.1:%d/readyz", worker_port);
-  IT_CHECK (it_wait_until (s_http_ok, worker_url, 20000), "worker becomes ready");
-  snprintf (worker_url, sizeof worker_url, "http://127.0.0.1:%d/healthz", worker_port);
-  IT_CHECK (it_http ("GET", worker_url, NULL, NULL, NULL) == 200, "healthz");
-  snprintf (worker_url, sizeof worker_url, "http://127.0.0.1:%d/metrics", worker_port);
-  long long left = it_wait_scalar (conn, "SELECT 3000 - count(*) FROM bus_message"
-                                   " WHERE stage = 'ingest'", 200, WAIT_MS);
-  IT_CHECK (left >= 200, "the worker works: %lld settled", left);
-  IT_CHECK (s_sample (worker_url, "\natende_up ") == 1, "atende_up");
-  IT_CHECK (s_sample (worker_url, "atende_worker_batch_seconds_count{stage=\"ingest\"} ") > 0,
-            "batches counted");
+  s_check_takes_backlog (&d);
+  s_check_sigterm (&d);
+  s_check_finished (&d);
 
-  /* 2. SIGTERM in the middle: exit 0, no lease lost */
-  status = it_stop (worker, SIGTERM, 20000);
-  IT_CHECK (WIFEXITED (status) && WEXITSTATUS (status) == 0, "drained worker exits 0 (%d)",
-            status);
-  s_metric_t gone = {broker_metrics, "\natende_broker_workers ", 0};
-  IT_CHECK (it_wait_until (s_metric_is, &gone, 20000), "broker saw the worker go");
-  long long redelivered = s_sample (broker_metrics, "atende_bus_redelivered_total{stage=\"ingest\"} ");
-  long long pending = it_db_scalar (conn, "SELECT count(*) FROM bus_message WHERE stage = 'ingest'");
-  printf ("drain: settled before SIGTERM >= %lld, pending after exit %lld, redelivered %lld\n",
-          left, pending, redelivered);
-  IT_CHECK (redelivered == 0, "no lease expired because of the drain: %lld", redelivered);
-  IT_CHECK (pending > 0, "SIGTERM came in the middle of the backlog");
-
-  /* 3. a second worker finishes: every message once */
-  worker = it_spawn_atende ("worker_2", worker_args, s_env ("ATENDE_LOG_LEVEL=info"));
-  long long rest = it_wait_scalar (conn, "SELECT 3000 - count(*) FROM bus_message"
-                                   " WHERE stage = 'ingest'", TOTAL, WAIT_MS);
-  IT_CHECK (rest == TOTAL, "backlog done: %lld", rest);
-  long long applied = it_db_scalar (conn, "SELECT count(DISTINCT bus_message_id) FROM"
-                                    " ticket_message WHERE direction = 'in'");
-  long long rows = it_db_scalar (conn, "SELECT count(*) FROM ticket_message WHERE direction = 'in'");
-  long long dead = it_db_scalar (conn, "SELECT count(*) FROM bus_dead");
-  printf ("drain: applied %lld, dead %lld, rows %lld of %d\n", applied, dead, rows, TOTAL);
-  IT_CHECK (applied == rows, "nothing applied twice");
-  IT_CHECK (applied + dead == TOTAL, "nothing lost: %lld + %lld", applied, dead);
-  IT_CHECK (s_sample (broker_metrics, "atende_bus_redelivered_total{stage=\"ingest\"} ") == 0,
-            "still nothing redelivered");
-
-  it_stop (worker, SIGTERM, 20000);
+  it_stop (d.worker, SIGTERM, 20000);
   it_stop (broker, SIGTERM, 10000);
   for (int i = 0; i < TOTAL; i++)
     at_msg_destroy (&msgs[i]);
   at_publisher_destroy (&pub);
   at_config_destroy (&cfg);
-  PQfinish (conn);
+  PQfinish (d.conn);
   printf ("worker drain: ok\n");
   return 0;
 }

@@ -26,6 +26,7 @@
 
 static char s_db[512];
 static char s_endpoint[64];
+static const char *const s_worker_args[] = {"worker", "ingest", NULL};
 
 static at_msg_t *
 s_inbound (int i)
@@ -117,18 +118,80 @@ s_exit_code (pid_t pid, int sig)
   return WEXITSTATUS (status);
 }
 
+/* What the steps share: the database, a publisher, the messages (the
+ * inbound backlog, one that does not decode), the worker of the moment. */
+typedef struct {
+  PGconn *conn;
+  at_publisher_t *pub;
+  at_msg_t *msgs[FIRST_BATCH + SECOND_BATCH + 1];
+  at_msg_t *bad;
+  pid_t worker;
+} s_loop_t;
+
+/* An unknown stage is refused before anything starts. */
+static void
+s_check_unknown_stage (void)
+{
+  const char *bad_args[] = {"worker", "ingest,nosuch", NULL};
+  IT_CHECK (s_exit_code (s_spawn ("worker_bad_stage", bad_args), 0) == 2,
+            "unknown stage: exit code 2");
+}
+
+/* 1. A backlog of inbound messages plus one that does not decode. */
+static void
+s_check_applied (s_loop_t *l)
+{
+  for (int i = 0; i < FIRST_BATCH + SECOND_BATCH; i++)
+    l->msgs[i] = s_inbound (i);
+  static const uint8_t garbage[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                    0xff, 0xff, 0xff, 0x01, 'n', 'o', 't', ' ', 'p', 'b'};
+  l->bad = at_msg_new (AT_STAGE_INGEST, AT_TYPE_INBOUND_MESSAGE, "email:bad@example.com",
+                       NULL, garbage, sizeof garbage);
+  IT_CHECK (l->bad != NULL, "bad message");
+  s_publish (l->pub, l->msgs, FIRST_BATCH);
+  s_publish (l->pub, &l->bad, 1);
+  IT_CHECK (it_db_scalar (l->conn, "SELECT count(*) FROM bus_message WHERE stage = 'ingest'")
+                == FIRST_BATCH + 1, "every confirmed publish is a row");
+
+  l->worker = s_spawn ("worker_ingest_1", s_worker_args);
+  s_wait_equals (l->conn, "SELECT count(*) FROM bus_message WHERE stage = 'ingest'", 0);
+  IT_CHECK (it_db_scalar (l->conn, "SELECT count(*) FROM ticket_message WHERE direction = 'in'")
+                == FIRST_BATCH, "one ticket_message per inbound message");
+  IT_CHECK (it_db_scalar (l->conn, "SELECT count(*) FROM bus_message WHERE stage = 'route'")
+                == FIRST_BATCH, "one produced route message per inbound message");
+  char sql[256];
+  snprintf (sql, sizeof sql, "SELECT count(*) FROM bus_dead WHERE id = '%s' AND "
+            "length(reason) > 0 AND stage = 'ingest'", l->bad->id);
+  IT_CHECK (it_db_scalar (l->conn, sql) == 1, "undecodable payload dead-lettered with a reason");
+  IT_CHECK (it_db_scalar (l->conn, "SELECT count(*) FROM bus_dead") == 1, "nothing else is dead");
+}
+
+/* 2. SIGTERM in the middle of a backlog: exit 0 by itself; a new worker
+ *    finishes the rest; every message applied exactly once. */
+static void
+s_check_sigterm_resume (s_loop_t *l)
+{
+  s_publish (l->pub, l->msgs + FIRST_BATCH, SECOND_BATCH);
+  it_wait_scalar (l->conn, "SELECT count(*) FROM ticket_message WHERE direction = 'in'",
+                  FIRST_BATCH + 1, WAIT_MS);
+  IT_CHECK (s_exit_code (l->worker, SIGTERM) == 0, "SIGTERM'd worker exits 0");
+  l->worker = s_spawn ("worker_ingest_2", s_worker_args);
+  s_wait_equals (l->conn, "SELECT count(*) FROM bus_message WHERE stage = 'ingest'", 0);
+  IT_CHECK (it_db_scalar (l->conn, "SELECT count(*) FROM ticket_message WHERE direction = 'in'")
+                == FIRST_BATCH + SECOND_BATCH, "no inbound message lost or applied twice");
+  IT_CHECK (it_db_scalar (l->conn, "SELECT count(*) FROM bus_message WHERE stage = 'route'")
+                == FIRST_BATCH + SECOND_BATCH, "no produced message lost or doubled");
+  IT_CHECK (it_db_scalar (l->conn, "SELECT count(*) FROM bus_dead") == 1, "still one dead");
+}
+
 int
 main (void)
 {
   it_require_pg ();
   at_strlcpy (s_db, it_db_create ("worker_loop", true), sizeof s_db);
   snprintf (s_endpoint, sizeof s_endpoint, "tcp://127.0.0.1:%d", it_free_port ());
-  PGconn *conn = it_db_connect (s_db);
-
-  /* An unknown stage is refused before anything starts. */
-  const char *bad_args[] = {"worker", "ingest,nosuch", NULL};
-  IT_CHECK (s_exit_code (s_spawn ("worker_bad_stage", bad_args), 0) == 2,
-            "unknown stage: exit code 2");
+  s_loop_t l = {.conn = it_db_connect (s_db)};
+  s_check_unknown_stage ();
 
   const char *broker_args[] = {"broker", NULL};
   pid_t broker = s_spawn ("broker", broker_args);
@@ -137,58 +200,20 @@ main (void)
   setenv ("ATENDE_PUBLISH_TIMEOUT_MS", "2000", 1);
   at_config_t *cfg = at_config_from_env ();
   IT_CHECK (cfg != NULL, "config");
-  at_publisher_t *pub = at_publisher_new (cfg);
-  IT_CHECK (pub != NULL, "publisher");
+  l.pub = at_publisher_new (cfg);
+  IT_CHECK (l.pub != NULL, "publisher");
 
-  /* 1. A backlog of inbound messages plus one that does not decode. */
-  at_msg_t *msgs[FIRST_BATCH + SECOND_BATCH + 1];
-  for (int i = 0; i < FIRST_BATCH + SECOND_BATCH; i++)
-    msgs[i] = s_inbound (i);
-  static const uint8_t garbage[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                    0xff, 0xff, 0xff, 0x01, 'n', 'o', 't', ' ', 'p', 'b'};
-  at_msg_t *bad = at_msg_new (AT_STAGE_INGEST, AT_TYPE_INBOUND_MESSAGE, "email:bad@example.com",
-                              NULL, garbage, sizeof garbage);
-  IT_CHECK (bad != NULL, "bad message");
-  s_publish (pub, msgs, FIRST_BATCH);
-  s_publish (pub, &bad, 1);
-  IT_CHECK (it_db_scalar (conn, "SELECT count(*) FROM bus_message WHERE stage = 'ingest'")
-                == FIRST_BATCH + 1, "every confirmed publish is a row");
+  s_check_applied (&l);
+  s_check_sigterm_resume (&l);
 
-  const char *worker_args[] = {"worker", "ingest", NULL};
-  pid_t worker = s_spawn ("worker_ingest_1", worker_args);
-  s_wait_equals (conn, "SELECT count(*) FROM bus_message WHERE stage = 'ingest'", 0);
-  IT_CHECK (it_db_scalar (conn, "SELECT count(*) FROM ticket_message WHERE direction = 'in'")
-                == FIRST_BATCH, "one ticket_message per inbound message");
-  IT_CHECK (it_db_scalar (conn, "SELECT count(*) FROM bus_message WHERE stage = 'route'")
-                == FIRST_BATCH, "one produced route message per inbound message");
-  char sql[256];
-  snprintf (sql, sizeof sql, "SELECT count(*) FROM bus_dead WHERE id = '%s' AND "
-            "length(reason) > 0 AND stage = 'ingest'", bad->id);
-  IT_CHECK (it_db_scalar (conn, sql) == 1, "undecodable payload dead-lettered with a reason");
-  IT_CHECK (it_db_scalar (conn, "SELECT count(*) FROM bus_dead") == 1, "nothing else is dead");
-
-  /* 2. SIGTERM in the middle of a backlog: exit 0 by itself; a new worker
-   *    finishes the rest; every message applied exactly once. */
-  s_publish (pub, msgs + FIRST_BATCH, SECOND_BATCH);
-  it_wait_scalar (conn, "SELECT count(*) FROM ticket_message WHERE direction = 'in'",
-                  FIRST_BATCH + 1, WAIT_MS);
-  IT_CHECK (s_exit_code (worker, SIGTERM) == 0, "SIGTERM'd worker exits 0");
-  worker = s_spawn ("worker_ingest_2", worker_args);
-  s_wait_equals (conn, "SELECT count(*) FROM bus_message WHERE stage = 'ingest'", 0);
-  IT_CHECK (it_db_scalar (conn, "SELECT count(*) FROM ticket_message WHERE direction = 'in'")
-                == FIRST_BATCH + SECOND_BATCH, "no inbound message lost or applied twice");
-  IT_CHECK (it_db_scalar (conn, "SELECT count(*) FROM bus_message WHERE stage = 'route'")
-                == FIRST_BATCH + SECOND_BATCH, "no produced message lost or doubled");
-  IT_CHECK (it_db_scalar (conn, "SELECT count(*) FROM bus_dead") == 1, "still one dead");
-
-  IT_CHECK (s_exit_code (worker, SIGTERM) == 0, "idle worker exits 0 on SIGTERM");
+  IT_CHECK (s_exit_code (l.worker, SIGTERM) == 0, "idle worker exits 0 on SIGTERM");
   it_stop (broker, SIGTERM, 10000);
   for (int i = 0; i < FIRST_BATCH + SECOND_BATCH; i++)
-    at_msg_destroy (&msgs[i]);
-  at_msg_destroy (&bad);
-  at_publisher_destroy (&pub);
+    at_msg_destroy (&l.msgs[i]);
+  at_msg_destroy (&l.bad);
+  at_publisher_destroy (&l.pub);
   at_config_destroy (&cfg);
-  PQfinish (conn);
+  PQfinish (l.conn);
   printf ("worker loop: ok\n");
   return 0;
 }

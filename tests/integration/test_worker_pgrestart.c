@@ -103,10 +103,19 @@ s_status_is (void *arg)
   return it_http ("GET", s->url, NULL, NULL, NULL) == s->want;
 }
 
-int
-main (void)
+/* What the steps share: how to halt the cluster, the worker's probes, a
+ * publisher and the worker. */
+typedef struct {
+  char halt[600];                 /* pg_ctl, as the cluster's owner */
+  char ready[96], health[96];
+  at_publisher_t *pub;
+  pid_t worker;
+} s_wpg_t;
+
+/* The private cluster, started (and stopped at exit), and how to halt it. */
+static void
+s_private_cluster (s_wpg_t *w)
 {
-  it_require_pg ();   /* the suite's fixture is there: so is PostgreSQL */
   snprintf (s_dir, sizeof s_dir, "/tmp/atende-wpg-%ld", (long) getpid ());
   const char *here = __FILE__;   /* <src>/tests/integration/test_worker_pgrestart.c */
   const char *cut = strstr (here, "/integration/");
@@ -115,10 +124,16 @@ main (void)
   atexit (s_cleanup);
   IT_CHECK (s_pg ("start") == 0, "private cluster starts");
   /* pg_ctl for the halt: the same binaries pg.sh found */
-  char halt[600];
-  snprintf (halt, sizeof halt, "runuser -u postgres -- $(ls -d /usr/lib/postgresql/*/bin | tail -1)/pg_ctl");
+  snprintf (w->halt, sizeof w->halt,
+            "runuser -u postgres -- $(ls -d /usr/lib/postgresql/*/bin | tail -1)/pg_ctl");
   if (getuid () != 0)
-    snprintf (halt, sizeof halt, "$(ls -d /usr/lib/postgresql/*/bin | tail -1)/pg_ctl");
+    snprintf (w->halt, sizeof w->halt, "$(ls -d /usr/lib/postgresql/*/bin | tail -1)/pg_ctl");
+}
+
+/* The processes' settings on the private cluster, the worker's probes. */
+static void
+s_settings (s_wpg_t *w)
+{
   snprintf (s_db, sizeof s_db, "host=%s port=5432 user=postgres dbname=postgres", s_dir);
   snprintf (s_endpoint, sizeof s_endpoint, "tcp://127.0.0.1:%d", it_free_port ());
   snprintf (s_env_db, sizeof s_env_db, "ATENDE_DATABASE_URL=%s", s_db);
@@ -126,9 +141,57 @@ main (void)
   snprintf (s_env_eps, sizeof s_env_eps, "ATENDE_BROKER_ENDPOINTS=%s", s_endpoint);
   int port = it_free_port ();
   snprintf (s_env_port, sizeof s_env_port, "ATENDE_WORKER_METRICS_PORT=%d", port);
-  char ready[96], health[96];
-  snprintf (ready, sizeof ready, "http://127.0.0.1:%d/readyz", port);
-  snprintf (health, sizeof health, "http://127.0.0.1:%d/healthz", port);
+  snprintf (w->ready, sizeof w->ready, "http://127.0.0.1:%d/readyz", port);
+  snprintf (w->health, sizeof w->health, "http://127.0.0.1:%d/healthz", port);
+}
+
+/* 1. flowing and ready */
+static void
+s_check_flowing (const s_wpg_t *w, PGconn *conn)
+{
+  s_status_t is_ready = {w->ready, 200};
+  IT_CHECK (it_wait_until (s_status_is, &is_ready, 20000), "ready at start");
+  s_publish (w->pub, 0, N);
+  IT_CHECK (it_wait_scalar (conn, "SELECT count(*) FROM ticket_message", N, WAIT_MS) == N,
+            "first messages applied");
+}
+
+/* 2. PostgreSQL down: not ready, still alive */
+static void
+s_check_down (const s_wpg_t *w)
+{
+  s_status_t not_ready = {w->ready, 503};
+  char cmd[1024];
+  snprintf (cmd, sizeof cmd, "%s -D %s/data -m fast stop >/dev/null 2>&1", w->halt, s_dir);
+  IT_CHECK (system (cmd) == 0, "PostgreSQL stops");
+  IT_CHECK (it_wait_until (s_status_is, &not_ready, 20000), "/readyz 503 while the store is down");
+  IT_CHECK (it_http ("GET", w->health, NULL, NULL, NULL) == 200, "/healthz 200 meanwhile");
+}
+
+/* 3. back: ready again, and it works */
+static void
+s_check_back (const s_wpg_t *w)
+{
+  s_status_t is_ready = {w->ready, 200};
+  IT_CHECK (s_pg ("start") == 0, "PostgreSQL starts again");
+  IT_CHECK (it_wait_until (s_status_is, &is_ready, 30000), "/readyz 200 again");
+  s_publish (w->pub, N, N);
+  PGconn *conn = it_db_connect (s_db);
+  long long applied = it_wait_scalar (conn, "SELECT count(*) FROM ticket_message", 2 * N, WAIT_MS);
+  IT_CHECK (applied == 2 * N, "all applied after the restart: %lld", applied);
+  IT_CHECK (it_db_scalar (conn, "SELECT count(DISTINCT bus_message_id) FROM ticket_message")
+            == 2 * N, "none applied twice");
+  IT_CHECK (kill (w->worker, 0) == 0, "the worker survived");
+  PQfinish (conn);
+}
+
+int
+main (void)
+{
+  it_require_pg ();   /* the suite's fixture is there: so is PostgreSQL */
+  s_wpg_t w = {.pub = NULL};
+  s_private_cluster (&w);
+  s_settings (&w);
 
   const char *migrate_args[] = {"migrate", "--wait", "10", NULL};
   int status = it_stop (it_spawn_atende ("migrate", migrate_args, s_env ()), 0, 30000);
@@ -136,42 +199,20 @@ main (void)
   PGconn *conn = it_db_connect (s_db);
   const char *broker_args[] = {"broker", NULL}, *worker_args[] = {"worker", "ingest", NULL};
   pid_t broker = it_spawn_atende ("broker", broker_args, s_env ());
-  pid_t worker = it_spawn_atende ("worker", worker_args, s_env ());
+  w.worker = it_spawn_atende ("worker", worker_args, s_env ());
   setenv ("ATENDE_BROKER_ENDPOINTS", s_endpoint, 1);
   at_config_t *cfg = at_config_from_env ();
-  at_publisher_t *pub = at_publisher_new (cfg);
+  w.pub = at_publisher_new (cfg);
 
-  /* 1. flowing and ready */
-  s_status_t is_ready = {ready, 200}, not_ready = {ready, 503};
-  IT_CHECK (it_wait_until (s_status_is, &is_ready, 20000), "ready at start");
-  s_publish (pub, 0, N);
-  IT_CHECK (it_wait_scalar (conn, "SELECT count(*) FROM ticket_message", N, WAIT_MS) == N,
-            "first messages applied");
+  s_check_flowing (&w, conn);
   PQfinish (conn);
+  s_check_down (&w);
+  s_check_back (&w);
 
-  /* 2. PostgreSQL down: not ready, still alive */
-  char cmd[1024];
-  snprintf (cmd, sizeof cmd, "%s -D %s/data -m fast stop >/dev/null 2>&1", halt, s_dir);
-  IT_CHECK (system (cmd) == 0, "PostgreSQL stops");
-  IT_CHECK (it_wait_until (s_status_is, &not_ready, 20000), "/readyz 503 while the store is down");
-  IT_CHECK (it_http ("GET", health, NULL, NULL, NULL) == 200, "/healthz 200 meanwhile");
-
-  /* 3. back: ready again, and it works */
-  IT_CHECK (s_pg ("start") == 0, "PostgreSQL starts again");
-  IT_CHECK (it_wait_until (s_status_is, &is_ready, 30000), "/readyz 200 again");
-  s_publish (pub, N, N);
-  conn = it_db_connect (s_db);
-  long long applied = it_wait_scalar (conn, "SELECT count(*) FROM ticket_message", 2 * N, WAIT_MS);
-  IT_CHECK (applied == 2 * N, "all applied after the restart: %lld", applied);
-  IT_CHECK (it_db_scalar (conn, "SELECT count(DISTINCT bus_message_id) FROM ticket_message")
-            == 2 * N, "none applied twice");
-  IT_CHECK (kill (worker, 0) == 0, "the worker survived");
-
-  PQfinish (conn);
-  status = it_stop (worker, SIGTERM, 20000);
+  status = it_stop (w.worker, SIGTERM, 20000);
   IT_CHECK (WIFEXITED (status) && WEXITSTATUS (status) == 0, "worker exits 0");
   it_stop (broker, SIGTERM, 10000);
-  at_publisher_destroy (&pub);
+  at_publisher_destroy (&w.pub);
   at_config_destroy (&cfg);
   printf ("worker pg restart: ok\n");
   return 0;

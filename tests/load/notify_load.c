@@ -210,11 +210,79 @@ s_report (const s_opts_t *o, s_timing_t *t, int64_t wall_us)
   free (lat);
 }
 
+/* The processes' environment: where the database, the broker and the fake
+ * are, and the provider's settings (the first 8 go to this process too). */
+typedef struct {
+  char kv[6][1100];
+  char *ptrs[15];
+} s_env_t;
+
+static void
+s_env_init (s_env_t *e, const s_opts_t *o, int broker, int http)
+{
+  snprintf (e->kv[0], sizeof e->kv[0], "ATENDE_DATABASE_URL=%s", o->db_url);
+  snprintf (e->kv[1], sizeof e->kv[1], "ATENDE_BROKER_BIND=tcp://127.0.0.1:%d", broker);
+  snprintf (e->kv[2], sizeof e->kv[2], "ATENDE_BROKER_ENDPOINTS=tcp://127.0.0.1:%d", broker);
+  snprintf (e->kv[3], sizeof e->kv[3], "ATENDE_WHATSAPP_API_URL=http://127.0.0.1:%d/graph", http);
+  snprintf (e->kv[4], sizeof e->kv[4], "ATENDE_WEBHOOK_CONCURRENCY=%ld", o->concurrency);
+  snprintf (e->kv[5], sizeof e->kv[5], "ATENDE_WORKER_BATCH=%ld", o->batch);
+  char *env[] = {e->kv[0], e->kv[1], e->kv[2], e->kv[3], e->kv[4], e->kv[5],
+                 "ATENDE_BROKER_METRICS_PORT=0", "ATENDE_LOG_LEVEL=warn",
+                 "ATENDE_PROVIDER_ROUTES=*=whatsapp",
+                 "ATENDE_WHATSAPP_PHONE_NUMBER_ID=1234567890", "ATENDE_WHATSAPP_TOKEN=load",
+                 "ATENDE_WHATSAPP_TEMPLATES=*=order_update", "ATENDE_DELAY_CHECKS=external",
+                 "ATENDE_WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", NULL};
+  _Static_assert (sizeof env == sizeof e->ptrs, "s_env_t.ptrs holds the whole list");
+  memcpy (e->ptrs, env, sizeof env);
+}
+
+/* Migrates the database, then starts a broker and o->workers notify
+ * workers into pids; returns how many were started, -1 if the migration
+ * failed. */
+static int
+s_start (char **env, const s_opts_t *o, pid_t *pids)
+{
+  const char *migrate[] = {"migrate", "--wait", "10", NULL};
+  pid_t m = s_spawn (migrate, env, "notify-load-migrate.log");
+  if (m < 0 || at_proc_stop (m, 0, 60000) != 0) {
+    fprintf (stderr, "atende migrate failed, see notify-load-migrate.log\n");
+    return -1;
+  }
+  for (int i = 0; i < 8 && env[i]; i++)
+    putenv (env[i]);
+  const char *broker_args[] = {"broker", NULL}, *worker_args[] = {"worker", "notify", NULL};
+  int np = 0;
+  pids[np++] = s_spawn (broker_args, env, "notify-load-broker.log");
+  for (long i = 0; i < o->workers; i++)
+    pids[np++] = s_spawn (worker_args, env, "notify-load-worker.log");
+  return np;
+}
+
+/* --direct: the notifications written first, their ids in *ids. */
+static int
+s_direct_ids (const s_opts_t *o, long run, char ***ids)
+{
+  PGconn *db = PQconnectdb (o->db_url);
+  if (PQstatus (db) != CONNECTION_OK)
+    return AT_ERROR;
+  *ids = s_direct_prepare (db, run, o->orders);
+  PQfinish (db);
+  return AT_OK;
+}
+
+/* Until the fake has one request per order, 300 s at most. */
+static void
+s_wait_received (s_timing_t *t, long orders)
+{
+  int64_t deadline = at_mono_us () + 300 * 1000000LL;
+  while (__atomic_load_n (&t->received, __ATOMIC_ACQUIRE) < orders && at_mono_us () < deadline)
+    usleep (2000);
+}
+
 int
 main (int argc, char **argv)
 {
   s_opts_t o;
-  char e[8][1100];
   if (s_parse (argc, argv, &o) != AT_OK) {
     fprintf (stderr, "usage: %s --database-url URL [--orders N] [--workers K<=16] [--rate R]"
              " [--concurrency C] [--batch B]\n", argv[0]);
@@ -228,31 +296,12 @@ main (int argc, char **argv)
   if (!fake)
     return 1;
   fake_http_on_request (fake, s_on_request, &t);
-  snprintf (e[0], sizeof e[0], "ATENDE_DATABASE_URL=%s", o.db_url);
-  snprintf (e[1], sizeof e[1], "ATENDE_BROKER_BIND=tcp://127.0.0.1:%d", broker);
-  snprintf (e[2], sizeof e[2], "ATENDE_BROKER_ENDPOINTS=tcp://127.0.0.1:%d", broker);
-  snprintf (e[3], sizeof e[3], "ATENDE_WHATSAPP_API_URL=http://127.0.0.1:%d/graph", http);
-  snprintf (e[4], sizeof e[4], "ATENDE_WEBHOOK_CONCURRENCY=%ld", o.concurrency);
-  snprintf (e[5], sizeof e[5], "ATENDE_WORKER_BATCH=%ld", o.batch);
-  char *env[] = {e[0], e[1], e[2], e[3], e[4], e[5], "ATENDE_BROKER_METRICS_PORT=0",
-                 "ATENDE_LOG_LEVEL=warn", "ATENDE_PROVIDER_ROUTES=*=whatsapp",
-                 "ATENDE_WHATSAPP_PHONE_NUMBER_ID=1234567890", "ATENDE_WHATSAPP_TOKEN=load",
-                 "ATENDE_WHATSAPP_TEMPLATES=*=order_update", "ATENDE_DELAY_CHECKS=external",
-                 "ATENDE_WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", NULL};
-  const char *migrate[] = {"migrate", "--wait", "10", NULL};
-  pid_t m = s_spawn (migrate, env, "notify-load-migrate.log");
-  if (m < 0 || at_proc_stop (m, 0, 60000) != 0) {
-    fprintf (stderr, "atende migrate failed, see notify-load-migrate.log\n");
-    return 1;
-  }
-  for (int i = 0; i < 8 && env[i]; i++)
-    putenv (env[i]);
-  const char *broker_args[] = {"broker", NULL}, *worker_args[] = {"worker", "notify", NULL};
+  s_env_t env;
+  s_env_init (&env, &o, broker, http);
   pid_t pids[17];
-  size_t np = 0;
-  pids[np++] = s_spawn (broker_args, env, "notify-load-broker.log");
-  for (long i = 0; i < o.workers; i++)
-    pids[np++] = s_spawn (worker_args, env, "notify-load-worker.log");
+  int np = s_start (env.ptrs, &o, pids);
+  if (np < 0)
+    return 1;
   at_config_t *cfg = at_config_from_env ();
   at_publisher_t *pub = cfg ? at_publisher_new (cfg) : NULL;
   if (!pub)
@@ -261,20 +310,13 @@ main (int argc, char **argv)
   long run = (long) (at_now_us () / 1000);
   s_phone_base = S_PHONE_ROOT + (long long) (run % 10000) * 1000000000LL;
   char **ids = NULL;
-  if (o.direct) {
-    PGconn *db = PQconnectdb (o.db_url);
-    if (PQstatus (db) != CONNECTION_OK)
-      return 1;
-    ids = s_direct_prepare (db, run, o.orders);
-    PQfinish (db);
-  }
+  if (o.direct && s_direct_ids (&o, run, &ids) != AT_OK)
+    return 1;
   int64_t t0 = at_mono_us ();
   s_publish (pub, &t, run, o.rate, ids);
-  int64_t deadline = at_mono_us () + 300 * 1000000LL;
-  while (__atomic_load_n (&t.received, __ATOMIC_ACQUIRE) < o.orders && at_mono_us () < deadline)
-    usleep (2000);
+  s_wait_received (&t, o.orders);
   s_report (&o, &t, at_mono_us () - t0);
-  for (size_t i = np; i > 0; i--)
+  for (int i = np; i > 0; i--)
     at_proc_stop (pids[i - 1], SIGTERM, 10000);
   at_publisher_destroy (&pub);
   at_config_destroy (&cfg);
