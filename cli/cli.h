@@ -6,4 +6,8 @@
 int cli_migrate (const at_config_t *cfg, int wait_s);
 /* `atende dlq list|show|replay ...` (argv[0] is the verb). Exit code. */
 int cli_dlq (const at_config_t *cfg, int argc, char **argv);
+/* `atende keys create|list|revoke ...` (argv[0] is the verb). Exit code. */
+int cli_keys (const at_config_t *cfg, int argc, char **argv);
+/* `atende users create|list|disable ...` (argv[0] is the verb). Exit code. */
+int cli_users (const at_config_t *cfg, int argc, char **argv);
 #endif
