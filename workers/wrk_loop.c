@@ -386,40 +386,32 @@ s_parse_stages (const char *csv, const wrk_stage_t **stages, size_t *n_out)
     *n_out = WRK_STAGES_MAX;
     return AT_OK;
   }
-  const char *p = csv ? csv : "";
-  while (*p) {
-    size_t len = strcspn (p, ",");
-    const char *word = p;
-    size_t wlen = len;
-    while (wlen > 0 && *word == ' ')
-      word++, wlen--;
-    while (wlen > 0 && word[wlen - 1] == ' ')
-      wlen--;
-    char name[AT_STAGE_LEN] = "";
-    if (wlen < sizeof name)
-      memcpy (name, word, wlen);
-    if (wlen == 0) {
-      fprintf (stderr, "atende worker: empty stage name in '%.64s'\n", csv);
-      return AT_INVALID;
-    }
+  at_list_t list = {0};
+  char why[128];
+  if (at_list_parse (&list, csv, AT_LIST_VALUES, why, sizeof why) != AT_OK) {
+    fprintf (stderr, "atende worker: stages '%.64s': %s\n", csv, why);
+    return AT_INVALID;
+  }
+  int rc = AT_OK;
+  for (size_t k = 0; k < list.n && rc == AT_OK; k++) {
+    const char *name = list.items[k].value;
     const wrk_stage_t *stage = wrk_stage_find (name);
     for (size_t i = 0; stage && i < *n_out; i++)
       if (stages[i] == stage) {
         fprintf (stderr, "atende worker: stage '%s' given twice\n", name);
-        return AT_INVALID;
+        rc = AT_INVALID;
       }
     if (stage == NULL) {
-      fprintf (stderr, "atende worker: unknown stage '%.*s' (use ingest, route, notify, "
-               "survey, a comma list of them, or all)\n", (int) (wlen < 64 ? wlen : 64), word);
-      return AT_INVALID;
+      fprintf (stderr, "atende worker: unknown stage '%.64s' (use ingest, route, notify, "
+               "survey, a comma list of them, or all)\n", name);
+      rc = AT_INVALID;
     }
-    stages[(*n_out)++] = stage;
-    p += len;
-    if (*p == ',' && *++p == '\0') {
-      fprintf (stderr, "atende worker: empty stage name in '%.64s'\n", csv);
-      return AT_INVALID;
-    }
+    else if (rc == AT_OK)
+      stages[(*n_out)++] = stage;
   }
+  at_list_clear (&list);
+  if (rc != AT_OK)
+    return rc;
   if (*n_out == 0) {
     fprintf (stderr, "atende worker: which stages? (ingest, route, notify, survey or all)\n");
     return AT_INVALID;
