@@ -14,6 +14,8 @@ s_problem_title (int status)
 {
   switch (status) {
   case 400: return "Bad request";
+  case 401: return "Unauthorized";
+  case 403: return "Forbidden";
   case 404: return "Not found";
   case 405: return "Method not allowed";
   case 409: return "Conflict";
@@ -30,6 +32,8 @@ s_problem_slug (int status)
 {
   switch (status) {
   case 400: return "bad-request";
+  case 401: return "unauthorized";
+  case 403: return "forbidden";
   case 404: return "not-found";
   case 405: return "method-not-allowed";
   case 409: return "conflict";

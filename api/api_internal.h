@@ -10,6 +10,7 @@
 #include "at_config.h"
 #include "at_msg.h"
 #include "at_store.h"
+#include "at_store_auth.h"
 #include "at_publisher.h"
 
 #define API_PARAM_MAX 256        /* a path parameter ({id}, {token}) */
@@ -33,6 +34,12 @@ typedef struct api_request api_request_t;
 #define API_BODY_JSON_OPTIONAL 2 /* may be empty */
 typedef void (api_handler_fn) (api_request_t *req);
 
+/* What a route needs (api_route_t.scope): one AT_SCOPE_* bit, or one of
+ * these. 0 is no declaration: such a route is refused to all but admin
+ * (fail closed; tests/integration/test_api_auth.c checks none is left). */
+#define API_PUBLIC    (1u << 30)  /* on purpose: checks its own signature or token, or a probe */
+#define API_SIGNED_IN (1u << 31)  /* any valid credential, no scope (who am I, sign out) */
+
 typedef struct {
   const char *method;
   const char *pattern;        /* "/v1/tickets/{}/replies": {} matches one segment */
@@ -40,7 +47,22 @@ typedef struct {
   api_handler_fn *handler;
   int body;                   /* API_BODY_*: 415 when a JSON body comes without application/json */
   bool path_secret;           /* the {} holds a credential: logged as "-", never the path */
+  at_scopes_t scope;          /* what the caller needs: AT_SCOPE_*, API_PUBLIC, API_SIGNED_IN */
 } api_route_t;
+
+/* Who is calling (api_auth.c fills it before the handler runs). */
+typedef enum { API_CALLER_NONE = 0, API_CALLER_KEY, API_CALLER_SESSION } api_caller_kind_t;
+
+typedef struct {
+  api_caller_kind_t kind;
+  at_scopes_t scopes;
+  char actor[AT_AUTH_ACTOR_LEN];          /* audit actor: key:<id> or user:<id> */
+  char agent[AT_AUTH_NAME_MAX + 1];       /* who an agent's action is recorded under:
+                                             the person's name, or key:<id> */
+  char key_id[AT_AUTH_KEY_ID_LEN + 1];    /* API_CALLER_KEY */
+  at_session_check_t session;             /* API_CALLER_SESSION: user, role, email, name */
+  char session_token[AT_AUTH_TOKEN_LEN + 1];  /* the cookie, for sign-out */
+} api_caller_t;
 
 struct api_request {
   const at_config_t *cfg;
@@ -62,15 +84,20 @@ struct api_request {
   const char *reply_type;           /* Content-Type of the answer */
   int retry_after_s;                /* > 0: Retry-After header */
   char location[128];               /* "" or a Location header */
+  char set_cookie[192];             /* "" or a Set-Cookie header */
+  api_caller_t caller;              /* who is calling (kind NONE on public routes) */
+  char peer[AT_AUTH_ADDR_LEN];      /* the client's address, "" when unknown */
   void *conn;                       /* the MHD connection (api_header) */
 };
 
 /* The files of the api call each other in layers, lowest first (a file
  * calls only files of lower layers; tests/check_circles.sh checks it):
- *   api_answer.c   api_metrics.c   api_envelope.c     call no other
+ *   api_answer.c   api_metrics.c   api_envelope.c   api_credential.c   call no other
  *   api_request.c  (answer)        api_thread.c       (answer, metrics)
+ *   api_auth.c     the door: credentials and scopes (the files above)
  *   handlers: one file per resource, api_channel_common.c and the
- *             providers' doors above it   (the files above)
+ *             providers' doors above it   (the files above; they read
+ *             req->caller, which api_auth.c filled)
  *   api_router.c   the route table: the handlers
  *   api_server.c   MHD, the life of a request: router, request, answer, metrics */
 
@@ -85,6 +112,17 @@ void api_reply_text (api_request_t *req, int status, const char *type, char *tex
 void api_reply_unavailable (api_request_t *req, int retry_after_s, const char *detail);
 /* 503 + Retry-After: 1 after a store failure (logged where it happened). */
 void api_reply_store_failed (api_request_t *req);
+
+/* --- credentials in headers, taken apart (api_credential.c; pure) */
+#define API_CREDENTIAL_MAX 512   /* longest key or cookie value looked at */
+/* "Bearer <token>" (scheme in any case, RFC 6750 b64token): the token into
+ * out (NUL-terminated). AT_OK, or AT_INVALID (absent, another scheme,
+ * malformed, longer than cap - 1 or API_CREDENTIAL_MAX). */
+int api_credential_bearer (const char *header, char *out, size_t cap);
+/* The value of cookie `name` in a Cookie header into out. AT_OK,
+ * AT_NOTFOUND (no such cookie), AT_INVALID (empty, too long, not cookie
+ * octets, or the name twice). */
+int api_credential_cookie (const char *header, const char *name, char *out, size_t cap);
 
 /* --- the request (api_request.c) */
 /* A request header (case-insensitive name), borrowed from MHD; NULL when absent. */
@@ -111,6 +149,12 @@ at_store_t *api_store (api_request_t *req);
  * failure answered on req (503 + Retry-After, 500). */
 int api_publish (api_request_t *req, at_msg_t *msg);
 
+/* --- the door (api_auth.c) */
+/* Checks the caller against req->route's need and fills req->caller: true
+ * to go on to the handler; false with the answer queued (401, 403, or 503
+ * when the store failed). */
+bool api_auth_admit (api_request_t *req);
+
 /* --- bus messages more than one door publishes (api_envelope.c) */
 struct Atende__InboundMessage;
 struct Atende__OrderEvent;
@@ -126,10 +170,12 @@ int api_inbound_parse (const char *body, size_t len, const char *trace_id, at_ms
                        api_problem_t *p);
 int api_order_event_parse (const char *order_id, const char *body, size_t len,
                            const char *trace_id, at_msg_t **out, api_problem_t *p);
-int api_reply_parse (int64_t ticket_id, const char *body, size_t len, const char *trace_id,
-                     at_msg_t **out, api_problem_t *p);
-int api_resolve_parse (int64_t ticket_id, const char *body, size_t len, const char *trace_id,
-                       at_msg_t **out, api_problem_t *p);
+/* An agent's action on a ticket is recorded under `agent` (the caller:
+ * req->caller.agent); an "agent" field of the body is ignored. */
+int api_reply_parse (int64_t ticket_id, const char *agent, const char *body, size_t len,
+                     const char *trace_id, at_msg_t **out, api_problem_t *p);
+int api_resolve_parse (int64_t ticket_id, const char *agent, const char *body, size_t len,
+                       const char *trace_id, at_msg_t **out, api_problem_t *p);
 /* kind "csat" (1..5) or "nps" (0..10). */
 int api_survey_answer_parse (const char *survey_id, const char *kind, const char *body,
                              size_t len, const char *trace_id, at_msg_t **out, api_problem_t *p);
@@ -146,5 +192,8 @@ void api_kpis_get (api_request_t *req);
 void api_health_get (api_request_t *req);
 void api_ready_get (api_request_t *req);
 void api_metrics_get (api_request_t *req);
+void api_session_post (api_request_t *req);
+void api_session_get (api_request_t *req);
+void api_session_delete (api_request_t *req);
 
 #endif

@@ -14,7 +14,7 @@ static const double s_buckets[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0
 static pthread_once_t s_once = PTHREAD_ONCE_INIT;
 static struct {
   at_metrics_t *registry;
-  at_metric_t *requests, *duration, *publish, *up, *build;
+  at_metric_t *requests, *duration, *publish, *auth_refused, *up, *build;
 } s_metrics;
 
 /* The values that are there from the start (again after a clear). */
@@ -40,6 +40,11 @@ s_create (void)
   s_metrics.publish = at_metrics_histogram (reg, "atende_publish_confirm_seconds",
                                             "Time from publish to the broker's confirm.", NULL,
                                             s_buckets, AT_ARRAY_LEN (s_buckets));
+  s_metrics.auth_refused = at_metrics_counter (reg, "atende_api_auth_refused_total",
+                                               "Requests refused at the door, by reason (missing,"
+                                               " malformed, unknown, wrong, revoked, expired,"
+                                               " disabled, scope, csrf).",
+                                               "reason");
   s_metrics.up = at_metrics_gauge (reg, "atende_up", "1 while the api process runs.", NULL);
   s_metrics.build = at_metrics_gauge (reg, "atende_build_info", "Version of the running build.",
                                       "version");
@@ -75,6 +80,13 @@ api_metrics_publish (double seconds)
 {
   s_registry ();
   at_metric_observe (s_metrics.publish, NULL, seconds);
+}
+
+void
+api_metrics_auth_refused (const char *reason)
+{
+  s_registry ();
+  at_metric_add (s_metrics.auth_refused, (const char *[]) { reason }, 1);
 }
 
 char *

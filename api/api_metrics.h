@@ -9,6 +9,8 @@ void api_metrics_init (void);
 /* One answered request: route is the route's name ("unmatched" when none). */
 void api_metrics_request (const char *route, int status, double seconds);
 void api_metrics_publish (double seconds);
+/* One request refused at the door (api_auth.c), by reason. */
+void api_metrics_auth_refused (const char *reason);
 char *api_metrics_render (void);      /* Prometheus text, malloc'd */
 
 #endif

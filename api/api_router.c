@@ -10,39 +10,45 @@
 #include "api_customers.h"
 
 static const api_route_t s_routes[] = {
-  /* method   path                      metrics name                handler                     body                    secret {} */
-  { "POST",   "/v1/messages",           "messages",                 api_messages_post,          API_BODY_JSON,          false },
-  { "GET",    "/v1/messages/{}",        "message",                  api_messages_get,           API_BODY_NONE,          false },
-  { "POST",   "/v1/orders/{}/events",   "order_events",             api_orders_event_post,      API_BODY_JSON,          false },
-  { "GET",    "/v1/tickets/{}",         "ticket",                   api_tickets_get,            API_BODY_NONE,          false },
-  { "POST",   "/v1/tickets/{}/replies", "ticket_replies",           api_tickets_reply_post,     API_BODY_JSON,          false },
-  { "POST",   "/v1/tickets/{}/resolve", "ticket_resolve",           api_tickets_resolve_post,   API_BODY_JSON_OPTIONAL, false },
-  { "POST",   "/v1/surveys/{}",         "survey",                   api_surveys_post,           API_BODY_JSON,          true },
-  { "GET",    "/v1/kpis",               "kpis",                     api_kpis_get,               API_BODY_NONE,          false },
-  { "GET",    "/healthz",               "healthz",                  api_health_get,             API_BODY_NONE,          false },
-  { "GET",    "/readyz",                "readyz",                   api_ready_get,              API_BODY_NONE,          false },
-  { "GET",    "/metrics",               "metrics",                  api_metrics_get,            API_BODY_NONE,          false },
-  { "GET",    "/v1/templates",          "templates",                api_templates_list,         API_BODY_NONE,          false },
-  { "GET",    "/v1/templates/{}/{}",    "template",                 api_templates_get,          API_BODY_NONE,          false },
-  { "PUT",    "/v1/templates/{}/{}",    "template_put",             api_templates_put,          API_BODY_JSON,          false },
-  { "DELETE", "/v1/templates/{}/{}",    "template_delete",          api_templates_delete,       API_BODY_NONE,          false },
-  { "POST",   "/v1/webhooks/shopify",   "shopify",                  api_shopify_post,           API_BODY_NONE,          false },
-  { "GET",    "/v1/dlq",                "dlq",                      api_dlq_list,               API_BODY_NONE,          false },
-  { "GET",    "/v1/dlq/{}",             "dlq_entry",                api_dlq_get,                API_BODY_NONE,          false },
-  { "POST",   "/v1/dlq/{}/replay",      "dlq_replay",               api_dlq_replay,             API_BODY_JSON_OPTIONAL, false },
-  { "GET",    "/v1/channels/whatsapp",  "channel_whatsapp_verify",  api_channel_meta_verify,    API_BODY_NONE,          false },
-  { "POST",   "/v1/channels/whatsapp",  "channel_whatsapp",         api_channel_whatsapp_post,  API_BODY_NONE,          false },
-  { "GET",    "/v1/channels/messenger", "channel_messenger_verify", api_channel_meta_verify,    API_BODY_NONE,          false },
-  { "POST",   "/v1/channels/messenger", "channel_messenger",        api_channel_messenger_post, API_BODY_NONE,          false },
-  { "GET",    "/v1/channels/instagram", "channel_instagram_verify", api_channel_meta_verify,    API_BODY_NONE,          false },
-  { "POST",   "/v1/channels/instagram", "channel_instagram",        api_channel_instagram_post, API_BODY_NONE,          false },
-  { "POST",   "/v1/channels/twilio",    "channel_twilio",           api_channel_twilio_post,    API_BODY_NONE,          false },
-  { "POST",   "/v1/channels/mailgun",   "channel_mailgun",          api_channel_mailgun_post,   API_BODY_NONE,          false },
-  { "POST",   "/v1/channels/chat",      "channel_chat",             api_channel_chat_post,      API_BODY_NONE,          false },
-  { "POST",   "/v1/channels/form",      "channel_form",             api_channel_form_post,      API_BODY_NONE,          false },
-  { "POST",   "/v1/channels/email",     "channel_email",            api_email_post,             API_BODY_NONE,          false },
-  { "GET",    "/v1/customers/{}",       "customer",                 api_customers_get,          API_BODY_NONE,          false },
-  { "POST",   "/v1/customers/{}/merge", "customer_merge",           api_customers_merge_post,   API_BODY_JSON,          false },
+  /* The need of each route (the scope column) is the whole of who may call it: API_PUBLIC
+   * on purpose only (a provider's webhook that checks its own signature, a survey link's
+   * token, the probes, signing in); README "Who may call what" is this table in prose. */
+  /* method   path                      metrics name                handler                     body                    secret {}  needs */
+  { "POST",   "/v1/messages",           "messages",                 api_messages_post,          API_BODY_JSON,          false, AT_SCOPE_MESSAGES_WRITE },
+  { "GET",    "/v1/messages/{}",        "message",                  api_messages_get,           API_BODY_NONE,          false, AT_SCOPE_MESSAGES_WRITE },
+  { "POST",   "/v1/orders/{}/events",   "order_events",             api_orders_event_post,      API_BODY_JSON,          false, AT_SCOPE_ORDERS_WRITE },
+  { "GET",    "/v1/tickets/{}",         "ticket",                   api_tickets_get,            API_BODY_NONE,          false, AT_SCOPE_TICKETS_READ },
+  { "POST",   "/v1/tickets/{}/replies", "ticket_replies",           api_tickets_reply_post,     API_BODY_JSON,          false, AT_SCOPE_TICKETS_WRITE },
+  { "POST",   "/v1/tickets/{}/resolve", "ticket_resolve",           api_tickets_resolve_post,   API_BODY_JSON_OPTIONAL, false, AT_SCOPE_TICKETS_WRITE },
+  { "POST",   "/v1/surveys/{}",         "survey",                   api_surveys_post,           API_BODY_JSON,          true,  API_PUBLIC },
+  { "GET",    "/v1/kpis",               "kpis",                     api_kpis_get,               API_BODY_NONE,          false, AT_SCOPE_KPIS_READ },
+  { "GET",    "/healthz",               "healthz",                  api_health_get,             API_BODY_NONE,          false, API_PUBLIC },
+  { "GET",    "/readyz",                "readyz",                   api_ready_get,              API_BODY_NONE,          false, API_PUBLIC },
+  { "GET",    "/metrics",               "metrics",                  api_metrics_get,            API_BODY_NONE,          false, AT_SCOPE_KPIS_READ },
+  { "GET",    "/v1/templates",          "templates",                api_templates_list,         API_BODY_NONE,          false, AT_SCOPE_TEMPLATES_WRITE },
+  { "GET",    "/v1/templates/{}/{}",    "template",                 api_templates_get,          API_BODY_NONE,          false, AT_SCOPE_TEMPLATES_WRITE },
+  { "PUT",    "/v1/templates/{}/{}",    "template_put",             api_templates_put,          API_BODY_JSON,          false, AT_SCOPE_TEMPLATES_WRITE },
+  { "DELETE", "/v1/templates/{}/{}",    "template_delete",          api_templates_delete,       API_BODY_NONE,          false, AT_SCOPE_TEMPLATES_WRITE },
+  { "POST",   "/v1/webhooks/shopify",   "shopify",                  api_shopify_post,           API_BODY_NONE,          false, API_PUBLIC },
+  { "GET",    "/v1/dlq",                "dlq",                      api_dlq_list,               API_BODY_NONE,          false, AT_SCOPE_DLQ_ADMIN },
+  { "GET",    "/v1/dlq/{}",             "dlq_entry",                api_dlq_get,                API_BODY_NONE,          false, AT_SCOPE_DLQ_ADMIN },
+  { "POST",   "/v1/dlq/{}/replay",      "dlq_replay",               api_dlq_replay,             API_BODY_JSON_OPTIONAL, false, AT_SCOPE_DLQ_ADMIN },
+  { "GET",    "/v1/channels/whatsapp",  "channel_whatsapp_verify",  api_channel_meta_verify,    API_BODY_NONE,          false, API_PUBLIC },
+  { "POST",   "/v1/channels/whatsapp",  "channel_whatsapp",         api_channel_whatsapp_post,  API_BODY_NONE,          false, API_PUBLIC },
+  { "GET",    "/v1/channels/messenger", "channel_messenger_verify", api_channel_meta_verify,    API_BODY_NONE,          false, API_PUBLIC },
+  { "POST",   "/v1/channels/messenger", "channel_messenger",        api_channel_messenger_post, API_BODY_NONE,          false, API_PUBLIC },
+  { "GET",    "/v1/channels/instagram", "channel_instagram_verify", api_channel_meta_verify,    API_BODY_NONE,          false, API_PUBLIC },
+  { "POST",   "/v1/channels/instagram", "channel_instagram",        api_channel_instagram_post, API_BODY_NONE,          false, API_PUBLIC },
+  { "POST",   "/v1/channels/twilio",    "channel_twilio",           api_channel_twilio_post,    API_BODY_NONE,          false, API_PUBLIC },
+  { "POST",   "/v1/channels/mailgun",   "channel_mailgun",          api_channel_mailgun_post,   API_BODY_NONE,          false, API_PUBLIC },
+  { "POST",   "/v1/channels/chat",      "channel_chat",             api_channel_chat_post,      API_BODY_NONE,          false, API_PUBLIC },
+  { "POST",   "/v1/channels/form",      "channel_form",             api_channel_form_post,      API_BODY_NONE,          false, API_PUBLIC },
+  { "POST",   "/v1/channels/email",     "channel_email",            api_email_post,             API_BODY_NONE,          false, API_PUBLIC },
+  { "GET",    "/v1/customers/{}",       "customer",                 api_customers_get,          API_BODY_NONE,          false, AT_SCOPE_CUSTOMERS_READ },
+  { "POST",   "/v1/customers/{}/merge", "customer_merge",           api_customers_merge_post,   API_BODY_JSON,          false, AT_SCOPE_CUSTOMERS_WRITE },
+  { "POST",   "/v1/session",            "session",                  api_session_post,           API_BODY_JSON,          false, API_PUBLIC },
+  { "GET",    "/v1/session",            "session_get",              api_session_get,            API_BODY_NONE,          false, API_SIGNED_IN },
+  { "DELETE", "/v1/session",            "session_delete",           api_session_delete,         API_BODY_NONE,          false, API_SIGNED_IN },
 };
 
 /* Copies seg[0..len) into out; false when too long. (MHD has already
@@ -76,6 +82,13 @@ s_match (const char *pattern, const char *path, char *param, size_t cap)
       return false;
   }
   return *p == '\0' && *s == '\0';
+}
+
+const api_route_t *
+api_routes (size_t *n)
+{
+  *n = AT_ARRAY_LEN (s_routes);
+  return s_routes;
 }
 
 void

@@ -9,5 +9,7 @@
  * req->route_status to 404 (no path) / 405 (path, other method, with
  * req->allow listing the path's methods). */
 void api_route_match (api_request_t *req);
+/* The whole route table (*n rows), for the tests that walk it. */
+const api_route_t *api_routes (size_t *n);
 
 #endif

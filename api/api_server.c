@@ -59,6 +59,21 @@ typedef struct {
   at_buf_t body;          /* capped at api_max_body_bytes */
 } s_request_t;
 
+/* The client's address as text ("" when unknown): the audit's and the key's
+ * last use. */
+static void
+s_peer (struct MHD_Connection *conn, char *out, size_t cap)
+{
+  const union MHD_ConnectionInfo *info =
+      MHD_get_connection_info (conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  const struct sockaddr *sa = info ? info->client_addr : NULL;
+  out[0] = '\0';
+  if (sa && sa->sa_family == AF_INET)
+    inet_ntop (AF_INET, &((const struct sockaddr_in *) sa)->sin_addr, out, (socklen_t) cap);
+  else if (sa && sa->sa_family == AF_INET6)
+    inet_ntop (AF_INET6, &((const struct sockaddr_in6 *) sa)->sin6_addr, out, (socklen_t) cap);
+}
+
 static s_request_t *
 s_request_new (const at_config_t *cfg, struct MHD_Connection *conn, const char *method,
                const char *url)
@@ -80,6 +95,7 @@ s_request_new (const at_config_t *cfg, struct MHD_Connection *conn, const char *
     at_strlcpy (req->request_id, rid, sizeof req->request_id);
   else
     at_uuid_v7 (req->request_id);
+  s_peer (conn, req->peer, sizeof req->peer);
   api_route_match (req);
   const char *length = api_header (req, "Content-Length");
   long declared = 0;
@@ -113,11 +129,14 @@ s_request_body (s_request_t *r, const char *data, size_t size)
   }
 }
 
-/* Decides the answer: routing, size and media type first, then the handler. */
+/* Decides the answer: routing, the door (api_auth.c: may have answered
+ * already, before the body), size and media type, then the handler. */
 static void
 s_dispatch (api_request_t *req)
 {
   api_problem_t p;
+  if (req->status)
+    return;
   if (req->route_status == 404)
     api_problem (&p, 404, NULL, "no resource at this path");
   else if (req->route_status == 405)
@@ -163,6 +182,10 @@ s_answer (s_request_t *r, struct MHD_Connection *conn)
     MHD_add_response_header (resp, MHD_HTTP_HEADER_ALLOW, req->allow);
   if (req->location[0])
     MHD_add_response_header (resp, MHD_HTTP_HEADER_LOCATION, req->location);
+  if (req->set_cookie[0])
+    MHD_add_response_header (resp, MHD_HTTP_HEADER_SET_COOKIE, req->set_cookie);
+  if (req->status == 401)
+    MHD_add_response_header (resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"atende\"");
   enum MHD_Result rc = MHD_queue_response (conn, (unsigned int) req->status, resp);
   MHD_destroy_response (resp);
   return rc;
@@ -177,8 +200,9 @@ s_access (void *cls, struct MHD_Connection *conn, const char *url, const char *m
   if (!r) {
     r = s_request_new (cls, conn, method, url);
     *con_cls = r;
-    /* A declared body over the cap is refused before it is read. */
-    if (r->req.body_too_large && r->req.route)
+    /* The door, then a declared body over the cap: refused before the body
+     * is read. */
+    if (r->req.route && (!api_auth_admit (&r->req) || r->req.body_too_large))
       return s_answer (r, conn);
     return MHD_YES;
   }
@@ -225,8 +249,9 @@ s_completed (void *cls, struct MHD_Connection *conn, void **con_cls,
   const api_request_t *req = &r->req;
   double seconds = (double) (at_mono_us () - req->start_us) / 1e6;
   s_log_path (req, path, sizeof path);
-  at_info ("api", "msg=request method=%s path=%s status=%d ms=%.3f request_id=%s%s",
-           req->method, path, req->status, seconds * 1000, req->request_id,
+  at_info ("api", "msg=request method=%s path=%s status=%d ms=%.3f actor=%s request_id=%s%s",
+           req->method, path, req->status, seconds * 1000,
+           req->caller.actor[0] ? req->caller.actor : "-", req->request_id,
            toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
   if (req->status)
     api_metrics_request (req->route ? req->route->name : "unmatched", req->status, seconds);

@@ -1,5 +1,8 @@
 /* api_tickets: GET /v1/tickets/{id} (the ticket and its messages), and the
- * agents' actions on it, published to route: POST .../replies, .../resolve. */
+ * agents' actions on it, published to route: POST .../replies, .../resolve.
+ * An action is recorded under the caller (api_auth.c: the signed-in
+ * person's name, or key:<id> for a machine key); an "agent" field of the
+ * body, which clients sent before the door was locked, is ignored. */
 #include <stdlib.h>
 #include <string.h>
 #include "api_internal.h"
@@ -7,7 +10,6 @@
 #include "at_store_query.h"
 #include "domain.pb-c.h"
 
-#define S_AGENT_MAX 128
 #define S_TEXT_MAX (64 * 1024)
 
 static json_t *
@@ -92,16 +94,15 @@ s_msg (const char *type, int64_t ticket_id, const ProtobufCMessage *pb, const ch
 }
 
 int
-api_reply_parse (int64_t ticket_id, const char *body, size_t len, const char *trace_id,
-                 at_msg_t **out, api_problem_t *p)
+api_reply_parse (int64_t ticket_id, const char *agent, const char *body, size_t len,
+                 const char *trace_id, at_msg_t **out, api_problem_t *p)
 {
-  const char *agent, *text;
+  const char *text;
   int rc = AT_INVALID;
   json_t *obj = api_body_object (body, len, p);
   if (!obj)
     return AT_INVALID;
-  if (api_field_string (obj, "agent", S_AGENT_MAX, true, &agent, p)
-      || api_field_string (obj, "text", S_TEXT_MAX, true, &text, p))
+  if (api_field_string (obj, "text", S_TEXT_MAX, true, &text, p))
     goto out;
   Atende__AgentReply reply = ATENDE__AGENT_REPLY__INIT;
   reply.ticket_id = ticket_id;
@@ -115,28 +116,24 @@ out:
 }
 
 int
-api_resolve_parse (int64_t ticket_id, const char *body, size_t len, const char *trace_id,
-                   at_msg_t **out, api_problem_t *p)
+api_resolve_parse (int64_t ticket_id, const char *agent, const char *body, size_t len,
+                   const char *trace_id, at_msg_t **out, api_problem_t *p)
 {
-  const char *agent = NULL;
   int rc = AT_INVALID;
   json_t *obj = len > 0 ? api_body_object (body, len, p) : json_object ();
   if (!obj)
     return AT_INVALID;
-  if (api_field_string (obj, "agent", S_AGENT_MAX, false, &agent, p))
-    goto out;
   Atende__TicketResolve resolve = ATENDE__TICKET_RESOLVE__INIT;
   resolve.ticket_id = ticket_id;
   resolve.agent = (char *) (agent ? agent : "");
   *out = s_msg (AT_TYPE_TICKET_RESOLVE, ticket_id, &resolve.base, trace_id);
   rc = *out ? AT_OK : AT_ERROR;
-out:
   json_decref (obj);
   return rc;
 }
 
-typedef int (s_parse_fn) (int64_t, const char *, size_t, const char *, at_msg_t **,
-                          api_problem_t *);
+typedef int (s_parse_fn) (int64_t, const char *, const char *, size_t, const char *,
+                          at_msg_t **, api_problem_t *);
 
 /* Validates the body, checks the ticket exists, publishes: 202. */
 static void
@@ -149,7 +146,13 @@ s_action (api_request_t *req, s_parse_fn *parse)
     s_not_found (req);
     return;
   }
-  if (parse (id, req->body, req->body_len, api_trace_id (req), &msg, &p) != AT_OK) {
+  if (!req->caller.agent[0]) {   /* the route needs tickets:write: a caller was found */
+    api_problem (&p, 500, NULL, "no caller to record the action under");
+    api_reply_problem (req, &p);
+    return;
+  }
+  if (parse (id, req->caller.agent, req->body, req->body_len, api_trace_id (req), &msg, &p)
+      != AT_OK) {
     api_reply_problem (req, &p);
     return;
   }

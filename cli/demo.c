@@ -7,6 +7,7 @@
 #include <assert.h>
 #include <stdarg.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -25,6 +26,7 @@
 #include "at_log.h"
 #include "at_proc.h"
 #include "at_store.h"
+#include "at_store_auth.h"
 
 #define S_CHILDREN 6
 #define S_ENV_MAX 16
@@ -142,7 +144,34 @@ s_parse_args (s_demo_t *d, int argc, char **argv)
 }
 
 
-/* Secrets, log directory, receiver, store connection. */
+/* The demo's API key: messages, order events, agents' actions and KPIs, a
+ * day long; kept (mode 0600) in <logdir>/api-key to try the api by hand. */
+static int
+s_api_key (s_demo_t *d)
+{
+  at_auth_key_t key;
+  char path[96];
+  at_scopes_t scopes = AT_SCOPE_MESSAGES_WRITE | AT_SCOPE_ORDERS_WRITE | AT_SCOPE_TICKETS_READ
+                       | AT_SCOPE_TICKETS_WRITE | AT_SCOPE_KPIS_READ;
+  if (at_store_key_create (d->store, "demo", scopes, 1, "cli", &key) != AT_OK) {
+    fprintf (stderr, "demo: cannot create an API key (is the database migrated?)\n");
+    return AT_ERROR;
+  }
+  demo_http_key (key.text);
+  snprintf (path, sizeof path, "%s/api-key", d->logdir);
+  int fd = open (path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+  FILE *f = fd >= 0 ? fdopen (fd, "w") : NULL;
+  if (f) {
+    fprintf (f, "%s\n", key.text);
+    fclose (f);
+  }
+  else if (fd >= 0)
+    close (fd);
+  memset (&key, 0, sizeof key);
+  return AT_OK;
+}
+
+/* Secrets, log directory, receiver, store connection, API key. */
 static int
 s_setup (s_demo_t *d)
 {
@@ -172,6 +201,8 @@ s_setup (s_demo_t *d)
              d->cfg->database_url);
     return AT_ERROR;
   }
+  if (s_api_key (d) != AT_OK)
+    return AT_ERROR;
   return demo_probe_counts (d->store, 0, &d->base);
 }
 
@@ -215,8 +246,9 @@ s_start_children (s_demo_t *d)
     if (d->pids[i] < 0)
       return AT_ERROR;
   }
-  s_say (d, "started broker (tcp://127.0.0.1:%d), 4 workers, api (%s), receiver (%s); logs in %s",
-         broker_port, d->api_base, demo_receiver_url (d->receiver), d->logdir);
+  s_say (d, "started broker (tcp://127.0.0.1:%d), 4 workers, api (%s), receiver (%s); logs in %s,"
+         " the demo's API key in %s/api-key", broker_port, d->api_base,
+         demo_receiver_url (d->receiver), d->logdir, d->logdir);
   return AT_OK;
 }
 
@@ -490,6 +522,8 @@ s_summary (s_demo_t *d, bool complete)
   printf ("result:                   %s\n", complete ? "everything arrived, every signature valid"
                                                     : "INCOMPLETE (see messages above)");
   printf ("logs:                     %s\n", d->logdir);
+  printf ("api key:                  %s/api-key (Authorization: Bearer; a day long)\n",
+          d->logdir);
 }
 
 static int

@@ -10,6 +10,15 @@
 #define S_RESPONSE_MAX (256 * 1024)
 #define S_TRIES 6
 
+/* "Authorization: Bearer <the demo's key>" (demo_http_key), "" before. */
+static char s_auth[AT_AUTH_KEY_LEN + 32];
+
+void
+demo_http_key (const char *key)
+{
+  snprintf (s_auth, sizeof s_auth, "Authorization: Bearer %s", key);
+}
+
 typedef struct {
   demo_req_t *req;
   struct curl_slist *headers;
@@ -46,6 +55,8 @@ s_easy (demo_req_t *req, s_xfer_t *x)
   x->len = 0;
   x->headers = curl_slist_append (NULL, "Content-Type: application/json");
   x->headers = curl_slist_append (x->headers, "Expect:");
+  if (s_auth[0])
+    x->headers = curl_slist_append (x->headers, s_auth);
   curl_easy_setopt (c, CURLOPT_URL, req->url);
   curl_easy_setopt (c, CURLOPT_CUSTOMREQUEST, req->method);
   curl_easy_setopt (c, CURLOPT_HTTPHEADER, x->headers);

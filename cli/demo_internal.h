@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include "at_common.h"
+#include "at_auth.h"
 #include "at_store.h"
 
 /* --- demo_http.c */
@@ -23,6 +24,8 @@ typedef struct {
  * when *stop becomes non-zero. */
 size_t demo_http_run (demo_req_t *reqs, size_t n, int concurrency, volatile sig_atomic_t *stop);
 void demo_req_free (demo_req_t *reqs, size_t n);
+/* The API key every request of the demo sends (Authorization: Bearer). */
+void demo_http_key (const char *key);
 /* One request (status or -1); *response malloc'd when not NULL. */
 long demo_http_one (const char *method, const char *url, const char *body, char **response);
 

@@ -55,6 +55,10 @@
     "api request threads") \
   X(INT, api_max_body_bytes, "ATENDE_API_MAX_BODY_BYTES", "65536", 256, 67108864, \
     "largest request body the api accepts (413 above)") \
+  X(INT, api_key_cache_ms, "ATENDE_API_KEY_CACHE_MS", "30000", 0, 300000, \
+    "how long an api thread trusts a verified API key without asking the database (a revoke takes effect within it; 0: ask every time)") \
+  X(INT, api_session_ttl_s, "ATENDE_API_SESSION_TTL_S", "43200", 60, 7776000, \
+    "how long a person's sign-in (the atende_session cookie) lasts") \
   X(INT, publish_timeout_ms, "ATENDE_PUBLISH_TIMEOUT_MS", "5000", 10, 600000, \
     "how long a publisher waits for the broker's confirm") \
   X(STR, webhook_url, "ATENDE_WEBHOOK_URL", "http://127.0.0.1:8099/hooks", 0, 0, \

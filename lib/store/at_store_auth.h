@@ -133,6 +133,8 @@ typedef struct {
   int64_t user_id;
   at_auth_role_t role;
   uint8_t csrf_hash[AT_AUTH_HASH_LEN];
+  char email[AT_AUTH_EMAIL_MAX + 1];      /* the account's, when found */
+  char name[AT_AUTH_NAME_MAX + 1];
 } at_session_check_t;
 
 /* Looks a token up; an expired session is deleted. last_seen_at is written

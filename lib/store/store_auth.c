@@ -425,8 +425,8 @@ static const at_sql_t SQL_SESSION_INSERT = {"auth_session_insert",
 
 static const at_sql_t SQL_SESSION_LOOKUP = {"auth_session_lookup",
   "SELECT s.user_id, u.role, encode (s.csrf_token_hash, 'hex'), s.expires_at <= now (),"
-  " u.disabled_at IS NOT NULL, s.last_seen_at < now () - make_interval (secs => $2::int)"
-  " FROM user_session s JOIN app_user u ON u.id = s.user_id WHERE s.id = $1", 2};
+  " u.disabled_at IS NOT NULL, s.last_seen_at < now () - make_interval (secs => $2::int),"
+  " u.email, u.name FROM user_session s JOIN app_user u ON u.id = s.user_id WHERE s.id = $1", 2};
 
 static const at_sql_t SQL_SESSION_TOUCH = {"auth_session_touch",
   "UPDATE user_session SET last_seen_at = now ()"
@@ -497,6 +497,8 @@ at_store_session_lookup (at_store_t *store, const char *token, at_session_check_
     (void) at_auth_role_parse (PQgetvalue (res, 0, 1), &out->role);
     expired = strcmp (PQgetvalue (res, 0, 3), "t") == 0;
     stale = strcmp (PQgetvalue (res, 0, 5), "t") == 0;
+    at_strlcpy (out->email, PQgetvalue (res, 0, 6), sizeof out->email);
+    at_strlcpy (out->name, PQgetvalue (res, 0, 7), sizeof out->name);
     out->verdict = expired ? AT_AUTH_EXPIRED
                    : strcmp (PQgetvalue (res, 0, 4), "t") == 0 ? AT_AUTH_DISABLED : AT_AUTH_OK;
   }

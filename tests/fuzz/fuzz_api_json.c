@@ -36,8 +36,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   switch (data[0] % 8) {
   case 0: rc = api_inbound_parse (body, len, NULL, &msg, &p); break;
   case 1: rc = api_order_event_parse ("PED-1", body, len, NULL, &msg, &p); break;
-  case 2: rc = api_reply_parse (42, body, len, NULL, &msg, &p); break;
-  case 3: rc = api_resolve_parse (42, body, len, NULL, &msg, &p); break;
+  case 2: rc = api_reply_parse (42, "ana", body, len, NULL, &msg, &p); break;
+  case 3: rc = api_resolve_parse (42, "ana", body, len, NULL, &msg, &p); break;
   case 4:
     rc = api_survey_answer_parse ("0190e1f2-0000-7000-8000-0000000000a1", "csat", body, len,
                                   NULL, &msg, &p);

@@ -414,6 +414,8 @@ main (void)
   it_require_pg ();
   snprintf (s_db, sizeof s_db, "%s", it_db_create ("auth_store", true));
   s_conn = it_db_connect (s_db);
+  /* this test counts keys from none and calls no api: the harness's key goes */
+  PQclear (PQexec (s_conn, "DELETE FROM api_key"));
   at_store_t *store = at_store_new (s_db, "test");
   IT_CHECK (store != NULL, "store");
   s_bad_input ();

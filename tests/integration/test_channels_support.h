@@ -61,6 +61,7 @@ ch_http (const ch_env_t *e, const char *path, const char *content_type, const ch
     list = curl_slist_append (list, line);
   }
   list = curl_slist_append (list, "Expect:");
+  list = curl_slist_append (list, it_auth_header ());   /* for the protected routes it reads */
   for (size_t i = 0; headers && headers[i]; i++)
     list = curl_slist_append (list, headers[i]);
   curl_easy_setopt (curl, CURLOPT_URL, url);

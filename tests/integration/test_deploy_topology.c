@@ -242,6 +242,7 @@ s_post (int port, const char *body, long *retry_after_s)
   IT_CHECK (c != NULL, "curl_easy_init");
   struct curl_slist *hdrs = curl_slist_append (NULL, "Content-Type: application/json");
   hdrs = curl_slist_append (hdrs, "Expect:");
+  hdrs = curl_slist_append (hdrs, it_auth_header ());
   s_headers_t h = { -1 };
   curl_easy_setopt (c, CURLOPT_URL, url);
   curl_easy_setopt (c, CURLOPT_HTTPHEADER, hdrs);

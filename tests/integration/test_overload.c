@@ -69,6 +69,7 @@ s_post (int customer, long seq, long *retry_after, char id[AT_ID_LEN])
   CURL *c = curl_easy_init ();
   IT_CHECK (c != NULL, "curl");
   struct curl_slist *h = curl_slist_append (NULL, "Content-Type: application/json");
+  h = curl_slist_append (h, it_auth_header ());
   curl_easy_setopt (c, CURLOPT_URL, url);
   curl_easy_setopt (c, CURLOPT_HTTPHEADER, h);
   curl_easy_setopt (c, CURLOPT_POSTFIELDS, body);

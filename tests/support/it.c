@@ -16,12 +16,14 @@
 #include "it.h"
 #include "at_common.h"
 #include "at_proc.h"
+#include "at_store_auth.h"
 
 #define S_CHILDREN_MAX 64
 #define S_HTTP_BODY_MAX (8u << 20)
 #define S_CONNINFO_MAX 1024
 
 static pid_t s_children[S_CHILDREN_MAX];
+static char s_api_key[AT_AUTH_KEY_LEN + 1];   /* it_api_key () */
 static bool s_atexit_done;
 
 static void
@@ -126,6 +128,33 @@ s_quiet_notice (void *arg, const char *message)
 {
 }
 
+/* The test's admin key on a freshly migrated database (it_api_key). */
+static void
+s_make_key (const char *conninfo)
+{
+  at_auth_key_t key;
+  at_store_t *store = at_store_new (conninfo, "it");
+  IT_CHECK (store != NULL, "store on %s", conninfo);
+  int rc = at_store_key_create (store, "integration tests", AT_SCOPE_ADMIN, 0, "it", &key);
+  IT_CHECK (rc == AT_OK, "test key not created: %d", rc);
+  at_strlcpy (s_api_key, key.text, sizeof s_api_key);
+  at_store_destroy (&store);
+}
+
+const char *
+it_api_key (void)
+{
+  return s_api_key;
+}
+
+const char *
+it_auth_header (void)
+{
+  static char line[AT_AUTH_KEY_LEN + 32];
+  snprintf (line, sizeof line, "Authorization: Bearer %s", s_api_key);
+  return line;
+}
+
 const char *
 it_db_create (const char *name, bool migrate)
 {
@@ -155,6 +184,7 @@ it_db_create (const char *name, bool migrate)
     snprintf (logname, sizeof logname, "%s-migrate", name);
     int rc = s_run_wait (logname, argv, env);
     IT_CHECK (rc == 0, "atende migrate on %s exited %d (see %s.log)", name, rc, logname);
+    s_make_key (conninfo);
   }
   return conninfo;
 }
@@ -276,9 +306,27 @@ s_on_body (char *ptr, size_t size, size_t nmemb, void *user)
   return n;
 }
 
+/* The request's headers: content type, extra ones, the key unless !auth. */
+static struct curl_slist *
+s_headers (const char *content_type, const char *const *headers, bool auth)
+{
+  struct curl_slist *hdrs = NULL;
+  char ct[256];
+  if (content_type) {
+    snprintf (ct, sizeof ct, "Content-Type: %s", content_type);
+    hdrs = curl_slist_append (hdrs, ct);
+  }
+  hdrs = curl_slist_append (hdrs, "Expect:");
+  if (auth && s_api_key[0])
+    hdrs = curl_slist_append (hdrs, it_auth_header ());
+  for (size_t i = 0; headers && headers[i]; i++)
+    hdrs = curl_slist_append (hdrs, headers[i]);
+  return hdrs;
+}
+
 long
-it_http (const char *method, const char *url, const char *content_type,
-         const char *body, char **body_out)
+it_http_ex (const char *method, const char *url, const char *content_type, const char *body,
+            const char *const *headers, bool auth, char **body_out, char **headers_out)
 {
   static bool s_curl_ready;
   if (!s_curl_ready) {
@@ -287,16 +335,12 @@ it_http (const char *method, const char *url, const char *content_type,
   }
   if (body_out)
     *body_out = NULL;
+  if (headers_out)
+    *headers_out = NULL;
   CURL *c = curl_easy_init ();
   IT_CHECK (c != NULL, "curl_easy_init");
-  struct curl_slist *hdrs = NULL;
-  char ct[256];
-  if (content_type) {
-    snprintf (ct, sizeof ct, "Content-Type: %s", content_type);
-    hdrs = curl_slist_append (hdrs, ct);
-  }
-  hdrs = curl_slist_append (hdrs, "Expect:");
-  s_body_t b = { 0 };
+  struct curl_slist *hdrs = s_headers (content_type, headers, auth);
+  s_body_t b = { 0 }, h = { 0 };
   curl_easy_setopt (c, CURLOPT_URL, url);
   curl_easy_setopt (c, CURLOPT_CUSTOMREQUEST, method);
   curl_easy_setopt (c, CURLOPT_HTTPHEADER, hdrs);
@@ -304,6 +348,8 @@ it_http (const char *method, const char *url, const char *content_type,
   curl_easy_setopt (c, CURLOPT_TIMEOUT_MS, 30000L);
   curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, s_on_body);
   curl_easy_setopt (c, CURLOPT_WRITEDATA, &b);
+  curl_easy_setopt (c, CURLOPT_HEADERFUNCTION, s_on_body);
+  curl_easy_setopt (c, CURLOPT_HEADERDATA, &h);
   if (body) {
     curl_easy_setopt (c, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt (c, CURLOPT_POSTFIELDSIZE, (long) strlen (body));
@@ -317,7 +363,18 @@ it_http (const char *method, const char *url, const char *content_type,
     *body_out = b.data;
   else
     free (b.data);
+  if (headers_out)
+    *headers_out = h.data;
+  else
+    free (h.data);
   return status;
+}
+
+long
+it_http (const char *method, const char *url, const char *content_type,
+         const char *body, char **body_out)
+{
+  return it_http_ex (method, url, content_type, body, NULL, true, body_out, NULL);
 }
 
 int

@@ -15,7 +15,8 @@
  * is absent. */
 void it_require_pg (void);
 /* Drops and creates database `name` and returns its conninfo (static buffer
- * per call; copy it). Runs `atende migrate` on it when migrate is true. */
+ * per call; copy it). Runs `atende migrate` on it when migrate is true, and
+ * then creates an admin-scoped API key there for it_http (it_api_key). */
 const char *it_db_create (const char *name, bool migrate);
 /* Connects or fails the test. */
 PGconn *it_db_connect (const char *conninfo);
@@ -31,9 +32,20 @@ bool it_wait_until (bool (*cond) (void *arg), void *arg, int timeout_ms);
 /* Polls until `sql` returns a scalar >= want, or timeout; returns last value. */
 long long it_wait_scalar (PGconn *conn, const char *sql, long long want, int timeout_ms);
 /* HTTP over loopback with libcurl; returns the status (or -1) and the body
- * in *body_out (malloc'd, may be NULL). */
+ * in *body_out (malloc'd, may be NULL). Sends the test key (it_api_key) as
+ * Authorization: Bearer when there is one. */
 long it_http (const char *method, const char *url, const char *content_type,
               const char *body, char **body_out);
+/* it_http with extra request headers ("Name: value", NULL-terminated, may
+ * be NULL), the test key only when auth, and the answer's header lines in
+ * *headers_out (malloc'd, may be NULL). */
+long it_http_ex (const char *method, const char *url, const char *content_type, const char *body,
+                 const char *const *headers, bool auth, char **body_out, char **headers_out);
+/* The admin-scoped API key that it_db_create (migrate) made in the last
+ * database it migrated ("" before), and "Authorization: Bearer <it>" for
+ * tests that build their own requests. */
+const char *it_api_key (void);
+const char *it_auth_header (void);
 /* Fails the test with a message (exit 1). */
 #define IT_CHECK(cond, ...) do { if (!(cond)) { it_fail (__FILE__, __LINE__, #cond, __VA_ARGS__); } } while (0)
 void it_fail (const char *file, int line, const char *expr, const char *fmt, ...)

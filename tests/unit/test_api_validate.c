@@ -131,17 +131,51 @@ test_ticket_actions (void **state)
 {
   api_problem_t p;
   at_msg_t *m = NULL;
+  /* the body's agent is not who the reply is recorded under: the caller is */
   const char *reply = "{\"agent\":\"ana\",\"text\":\"Já enviamos.\"}";
-  assert_int_equal (api_reply_parse (7, reply, strlen (reply), NULL, &m, &p), AT_OK);
+  assert_int_equal (api_reply_parse (7, "Bia Souza", reply, strlen (reply), NULL, &m, &p), AT_OK);
   assert_string_equal (m->stage, AT_STAGE_ROUTE);
   assert_string_equal (m->type, AT_TYPE_TICKET_REPLY);
   assert_string_equal (m->key, "ticket:7");
+  Atende__AgentReply *pb = atende__agent_reply__unpack (NULL, m->payload_len, m->payload);
+  assert_non_null (pb);
+  assert_string_equal (pb->agent, "Bia Souza");
+  atende__agent_reply__free_unpacked (pb, NULL);
   at_msg_destroy (&m);
-  assert_int_equal (api_resolve_parse (7, "", 0, NULL, &m, &p), AT_OK);
+  assert_int_equal (api_resolve_parse (7, "key:abcdefghijkl", "", 0, NULL, &m, &p), AT_OK);
   assert_string_equal (m->type, AT_TYPE_TICKET_RESOLVE);
   at_msg_destroy (&m);
-  assert_int_equal (api_reply_parse (7, "{\"agent\":\"ana\"}", 15, NULL, &m, &p), AT_INVALID);
+  assert_int_equal (api_resolve_parse (7, "Bia", "{\"agent\":12}", 12, NULL, &m, &p), AT_OK);
+  at_msg_destroy (&m);
+  assert_int_equal (api_reply_parse (7, "Bia", "{\"agent\":\"ana\"}", 15, NULL, &m, &p), AT_INVALID);
   assert_string_equal (p.field, "text");
+}
+
+/* The credentials' text: Authorization and Cookie taken apart. */
+static void
+test_credentials (void **state)
+{
+  char out[API_CREDENTIAL_MAX + 1];
+  assert_int_equal (api_credential_bearer ("Bearer atd_x_y", out, sizeof out), AT_OK);
+  assert_string_equal (out, "atd_x_y");
+  assert_int_equal (api_credential_bearer ("bearer   tok== ", out, sizeof out), AT_OK);
+  assert_string_equal (out, "tok==");
+  const char *bad[] = { "", "Bearer", "Bearer ", "Basic abc", "Bearerabc", "Bearer a b",
+                        "Bearer =abc", "Bearer a=b", "Bearer a\"" };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    assert_int_equal (api_credential_bearer (bad[i], out, sizeof out), AT_INVALID);
+  assert_int_equal (api_credential_bearer (NULL, out, sizeof out), AT_INVALID);
+  assert_int_equal (api_credential_cookie ("a=1; atende_session=T0k-_; b=2", "atende_session",
+                                           out, sizeof out), AT_OK);
+  assert_string_equal (out, "T0k-_");
+  assert_int_equal (api_credential_cookie ("xatende_session=1", "atende_session", out,
+                                           sizeof out), AT_NOTFOUND);
+  assert_int_equal (api_credential_cookie ("atende_session=1;atende_session=2",
+                                           "atende_session", out, sizeof out), AT_INVALID);
+  assert_int_equal (api_credential_cookie ("atende_session=", "atende_session", out, sizeof out),
+                    AT_INVALID);
+  assert_int_equal (api_credential_cookie ("atende_session=\"q\"", "atende_session", out,
+                                           sizeof out), AT_INVALID);
 }
 
 static void
@@ -206,6 +240,7 @@ main (void)
     cmocka_unit_test (test_inbound_bad),
     cmocka_unit_test (test_order_event),
     cmocka_unit_test (test_ticket_actions),
+    cmocka_unit_test (test_credentials),
     cmocka_unit_test (test_survey_answer),
     cmocka_unit_test (test_router),
   };

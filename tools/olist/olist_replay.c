@@ -10,6 +10,9 @@
  *   ATENDE_DATABASE_URL=<empty database> atende-olist-replay [--data DIR]
  *       [--orders N] [--workers N] [--concurrency N]
  *
+ * The api wants a key: the replay makes one (scope orders:write, a day long,
+ * named olist-replay) in that database and sends it as Authorization: Bearer.
+ *
  * Prints figures as key=value lines. Exit 77 (skipped) without the data. */
 #define _GNU_SOURCE
 #include <curl/curl.h>
@@ -28,6 +31,7 @@
 #include "at_store_order.h"
 #include "at_proc.h"
 #include "at_store.h"
+#include "at_store_auth.h"
 #include "demo_receiver.h"
 #include "notify/orders.h"
 
@@ -357,6 +361,23 @@ s_store (const at_config_t *cfg)
   return store;
 }
 
+/* "Authorization: Bearer <key>" of a new orders:write key (or no header,
+ * and the api answers 401, when the store cannot make one). */
+static const char *
+s_auth_header (at_store_t *store)
+{
+  static char line[AT_AUTH_KEY_LEN + 32];
+  at_auth_key_t key;
+  if (at_store_key_create (store, "olist-replay", AT_SCOPE_ORDERS_WRITE, 1, "olist-replay", &key)
+      != AT_OK) {
+    fprintf (stderr, "olist-replay: cannot create an API key\n");
+    return "X-No-Key: 1";
+  }
+  snprintf (line, sizeof line, "Authorization: Bearer %s", key.text);
+  memset (&key, 0, sizeof key);
+  return line;
+}
+
 static void
 s_run (s_replay_t *r, at_store_t *store, demo_receiver_t *rx, const at_config_t *cfg)
 {
@@ -367,6 +388,7 @@ s_run (s_replay_t *r, at_store_t *store, demo_receiver_t *rx, const at_config_t 
     curl_easy_setopt (r->easy[i], CURLOPT_TIMEOUT, 30L);
   }
   struct curl_slist *h = curl_slist_append (NULL, "Content-Type: application/json");
+  h = curl_slist_append (h, s_auth_header (store));
   for (int i = 0; i < r->concurrency; i++)
     curl_easy_setopt (r->easy[i], CURLOPT_HTTPHEADER, h);
   int64_t t0 = at_mono_us ();
