@@ -127,7 +127,7 @@ api_channel_publish (api_request_t *req, const api_channel_inbound_t *in)
   pb.received_us = in->received_us > 0 ? in->received_us : at_now_us ();
   pb.subject = (char *) (in->subject && s_text_ok (in->subject, S_SUBJECT_MAX) ? in->subject : "");
   pb.language = (char *) "";
-  at_msg_t *msg = api_inbound_msg (&pb, api_trace_id (req));
+  at_msg_t *msg = api_inbound_msg (&pb, req->cfg->bus_key_secret, api_trace_id (req));
   if (!msg) {
     at_warn ("api", "msg=\"inbound message skipped\" reason=\"key too long\" channel=%s "
              "request_id=%s", in->channel, req->request_id);

@@ -89,7 +89,9 @@ s_publish (api_request_t *req, const at_form_t *form)
       at_email_attachment_add (email, f->filename, f->content_type, f->data, f->len);
   }
   if (rc != AT_OK
-      || at_email_to_inbound (email, api_trace_id (req), &msg, reason, sizeof reason) != AT_OK) {
+      || at_email_to_inbound (email, api_trace_id (req), &msg, reason, sizeof reason) != AT_OK
+      || (api_inbound_rekey (msg, req->cfg->bus_key_secret) != AT_OK
+          && snprintf (reason, sizeof reason, "the sender address cannot be keyed") > 0)) {
     at_warn ("api", "msg=\"mailgun email refused\" reason=\"%s\" request_id=%s", reason,
              req->request_id);
     api_channel_refuse (req, 406, reason);

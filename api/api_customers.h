@@ -12,5 +12,9 @@ void api_email_post (api_request_t *req);
 void api_customers_get (api_request_t *req);
 /* POST /v1/customers/{id}/merge {"from": other_id}: atomic merge. */
 void api_customers_merge_post (api_request_t *req);
+/* GET /v1/customers/{id}/export: all personal data (api_privacy.c). */
+void api_customers_export_get (api_request_t *req);
+/* POST /v1/customers/{id}/erase: erasure, audited (api_privacy.c). */
+void api_customers_erase_post (api_request_t *req);
 
 #endif

@@ -3,6 +3,7 @@
  * Webhooks (webhook-id, webhook-timestamp, webhook-signature) over the raw
  * bytes. Checked, parsed (lib/inbound/email.c) and published to ingest; the
  * Message-ID is the dedup key, so a relay's retry creates nothing twice. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -78,7 +79,9 @@ api_email_post (api_request_t *req)
   at_email_t *email = NULL;
   at_msg_t *msg = NULL;
   if (at_email_parse (req->body, req->body_len, &email, reason, sizeof reason) != AT_OK
-      || at_email_to_inbound (email, api_trace_id (req), &msg, reason, sizeof reason) != AT_OK) {
+      || at_email_to_inbound (email, api_trace_id (req), &msg, reason, sizeof reason) != AT_OK
+      || (api_inbound_rekey (msg, req->cfg->bus_key_secret) != AT_OK
+          && snprintf (reason, sizeof reason, "the sender address cannot be keyed") > 0)) {
     s_refuse (req, 422, reason);
     goto out;
   }

@@ -158,16 +158,21 @@ bool api_auth_admit (api_request_t *req);
 /* --- bus messages more than one door publishes (api_envelope.c) */
 struct Atende__InboundMessage;
 struct Atende__OrderEvent;
-/* The ingest bus message for a checked InboundMessage (key "<channel>:<handle>");
+/* The ingest bus message for a checked InboundMessage, keyed by
+ * at_privacy_bus_key (key_secret: ATENDE_BUS_KEY_SECRET), never the raw handle;
  * NULL when a field is too long for the envelope. Shared by every inbound door. */
-at_msg_t *api_inbound_msg (const struct Atende__InboundMessage *in, const char *trace_id);
+at_msg_t *api_inbound_msg (const struct Atende__InboundMessage *in, const char *key_secret,
+                           const char *trace_id);
+/* Re-keys an ingest message built below the api with key "<channel>:<handle>"
+ * (lib/inbound/email.c) the same way. AT_OK or AT_INVALID. */
+int api_inbound_rekey (at_msg_t *msg, const char *key_secret);
 /* The notify bus message for a checked OrderEvent (key "order:<order_id>");
  * NULL when the order id is too long for the envelope. */
 at_msg_t *api_order_event_msg (const struct Atende__OrderEvent *ev, const char *trace_id);
 
 /* --- body validators: build the bus message or fill the problem (pure). */
-int api_inbound_parse (const char *body, size_t len, const char *trace_id, at_msg_t **out,
-                       api_problem_t *p);
+int api_inbound_parse (const char *body, size_t len, const char *key_secret,
+                       const char *trace_id, at_msg_t **out, api_problem_t *p);
 int api_order_event_parse (const char *order_id, const char *body, size_t len,
                            const char *trace_id, at_msg_t **out, api_problem_t *p);
 /* An agent's action on a ticket is recorded under `agent` (the caller:

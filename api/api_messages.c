@@ -31,8 +31,8 @@ s_language_ok (const char *tag)
 }
 
 int
-api_inbound_parse (const char *body, size_t len, const char *trace_id, at_msg_t **out,
-                   api_problem_t *p)
+api_inbound_parse (const char *body, size_t len, const char *key_secret, const char *trace_id,
+                   at_msg_t **out, api_problem_t *p)
 {
   const char *channel, *handle, *text, *provider_id, *name, *subject, *language;
   char normalized[AT_HANDLE_MAX];
@@ -70,7 +70,7 @@ api_inbound_parse (const char *body, size_t len, const char *trace_id, at_msg_t 
   in.received_us = at_now_us ();
   in.subject = (char *) (subject ? subject : "");
   in.language = (char *) (language ? language : "");
-  *out = api_inbound_msg (&in, trace_id);
+  *out = api_inbound_msg (&in, key_secret, trace_id);
   rc = *out ? AT_OK : api_problem (p, 422, "handle", "the handle is too long");
 out:
   json_decref (obj);
@@ -82,7 +82,8 @@ api_messages_post (api_request_t *req)
 {
   api_problem_t p;
   at_msg_t *msg = NULL;
-  if (api_inbound_parse (req->body, req->body_len, api_trace_id (req), &msg, &p) != AT_OK) {
+  if (api_inbound_parse (req->body, req->body_len, req->cfg->bus_key_secret, api_trace_id (req),
+                         &msg, &p) != AT_OK) {
     api_reply_problem (req, &p);
     return;
   }

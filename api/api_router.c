@@ -46,6 +46,8 @@ static const api_route_t s_routes[] = {
   { "POST",   "/v1/channels/email",     "channel_email",            api_email_post,             API_BODY_NONE,          false, API_PUBLIC },
   { "GET",    "/v1/customers/{}",       "customer",                 api_customers_get,          API_BODY_NONE,          false, AT_SCOPE_CUSTOMERS_READ },
   { "POST",   "/v1/customers/{}/merge", "customer_merge",           api_customers_merge_post,   API_BODY_JSON,          false, AT_SCOPE_CUSTOMERS_WRITE },
+  { "GET",    "/v1/customers/{}/export", "customer_export",         api_customers_export_get,   API_BODY_NONE,          false, AT_SCOPE_CUSTOMERS_READ },
+  { "POST",   "/v1/customers/{}/erase", "customer_erase",           api_customers_erase_post,   API_BODY_JSON_OPTIONAL, false, AT_SCOPE_CUSTOMERS_WRITE },
   { "POST",   "/v1/session",            "session",                  api_session_post,           API_BODY_JSON,          false, API_PUBLIC },
   { "GET",    "/v1/session",            "session_get",              api_session_get,            API_BODY_NONE,          false, API_SIGNED_IN },
   { "DELETE", "/v1/session",            "session_delete",           api_session_delete,         API_BODY_NONE,          false, API_SIGNED_IN },

@@ -29,6 +29,8 @@ s_ticket_json (const at_ticket_view_t *t)
     json_object_set_new (jm, "id", json_integer (m->id));
     json_object_set_new (jm, "direction", s_text_or_null (m->direction));
     json_object_set_new (jm, "author", s_text_or_null (m->author));
+    if (m->agent)
+      json_object_set_new (jm, "agent", json_string (m->agent));
     json_object_set_new (jm, "body", s_text_or_null (m->body));
     json_object_set_new (jm, "created_at", s_text_or_null (m->created_at));
     json_array_append_new (messages, jm);

@@ -151,7 +151,9 @@ s_tiny_main (void *arg)
 {
   s_tiny_t *t = arg;
   at_config_t *cfg = at_config_from_env ();
-  void *sock = at_bus_dealer_new (cfg->broker_endpoints.items[0].value);
+  at_bus_curve_t curve;
+  void *sock = at_bus_dealer_new (cfg->broker_endpoints.items[0].value,
+                                  at_bus_curve_of (cfg, &curve));
   wrk_ctx_t ctx = {.cfg = cfg, .stage = &s_tiny_stage, .rng = 11};
   ctx.store = at_store_new (t->db, "bench-tiny");
   if (!sock || !ctx.store || bench_send_ready (sock, AT_STAGE_INGEST, S_TINY_CREDIT) != AT_OK) {

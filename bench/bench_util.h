@@ -88,6 +88,7 @@ bench_percentile (const int64_t *sorted, size_t n, double p)
 
 typedef struct {
   const char *endpoint;
+  const at_bus_curve_t *curve;   /* NULL: plain (the benchmarks' brokers run without CURVE) */
   const char *stage;
   atomic_long received;
   atomic_bool stop;
@@ -142,7 +143,7 @@ static BENCH_UNUSED void *
 bench_consumer_main (void *arg)
 {
   bench_consumer_t *c = arg;
-  void *sock = at_bus_dealer_new (c->endpoint);
+  void *sock = at_bus_dealer_new (c->endpoint, c->curve);
   if (!sock || bench_send_ready (sock, c->stage, 100000) != AT_OK) {
     fprintf (stderr, "bench consumer: cannot reach %s\n", c->endpoint);
     at_bus_socket_close (&sock);

@@ -1,6 +1,7 @@
 /* The broker's entry point: the ROUTER socket, the poll loop and its timers
  * (stats, sweep, heartbeat and lease expiry), the metrics snapshot. */
 #include "brk.h"
+#include "brk_access.h"
 #include "brk_server.h"
 #include "at_log.h"
 #include "at_store_bus.h"
@@ -55,6 +56,27 @@ s_peer_free (void **item_p)
   *item_p = NULL;
 }
 
+/* CURVE on: the ROUTER is a CURVE server; the ZAP handler (bound first, in
+ * brk_run) decides who gets in. */
+static int
+s_router_curve (void *router, const at_config_t *cfg)
+{
+  int one = 1;
+  if (!zmq_has ("curve")) {
+    at_error ("broker", "msg=\"ATENDE_BUS_CURVE_SECRET is set but this libzmq has no CURVE\"");
+    return AT_ERROR;
+  }
+  if (zmq_setsockopt (router, ZMQ_CURVE_SERVER, &one, sizeof one) != 0
+      || zmq_setsockopt (router, ZMQ_CURVE_SECRETKEY, cfg->bus_curve_secret,
+                         strlen (cfg->bus_curve_secret) + 1) != 0
+      || zmq_setsockopt (router, ZMQ_ZAP_DOMAIN, "atende", strlen ("atende")) != 0) {
+    at_error ("broker", "msg=\"cannot make the bus a CURVE server\" error=\"%s\"",
+              zmq_strerror (errno));
+    return AT_ERROR;
+  }
+  return AT_OK;
+}
+
 static void *
 s_router_new (const at_config_t *cfg)
 {
@@ -68,6 +90,10 @@ s_router_new (const at_config_t *cfg)
   zmq_setsockopt (router, ZMQ_SNDHWM, &hwm, sizeof hwm);
   zmq_setsockopt (router, ZMQ_RCVHWM, &hwm, sizeof hwm);
   zmq_setsockopt (router, ZMQ_MAXMSGSIZE, &max_size, sizeof max_size);
+  if (cfg->bus_curve_secret[0] && s_router_curve (router, cfg) != AT_OK) {
+    zmq_close (router);
+    return NULL;
+  }
   if (zmq_bind (router, cfg->broker_bind) != 0) {
     at_error ("broker", "msg=\"cannot bind\" endpoint=\"%s\" error=\"%s\"", cfg->broker_bind,
               zmq_strerror (errno));
@@ -113,6 +139,7 @@ s_destroy (brk_t **self_p)
     zmq_setsockopt (self->router, ZMQ_LINGER, &linger, sizeof linger);
     zmq_close (self->router);
   }
+  brk_zap_destroy (&self->zap);
   brk_metrics_destroy (&self->metrics);
   for (int s = 0; s < BRK_STAGES; s++)
     brk_queue_destroy (&self->stages[s].queue);
@@ -233,9 +260,27 @@ s_drain_start (brk_t *self, int64_t *deadline)
 
 /* ---- the commands: each read from the wire goes to the part that acts on it */
 
-static void
-s_command (brk_t *self, const brk_identity_t *from, const Atende__Bus__Command *cmd)
+/* CURVE on: whether the sender's roles allow the command; a refusal is
+ * rejected like other bad input, counted as forbidden. */
+static bool
+s_allowed (brk_t *self, const brk_identity_t *from, const char *roles,
+           const Atende__Bus__Command *cmd)
 {
+  char reason[200];
+  if (self->zap == NULL || brk_access_check (roles, cmd, reason, sizeof reason) == AT_OK)
+    return true;
+  uint64_t correlation = cmd->body_case == ATENDE__BUS__COMMAND__BODY_PUBLISH && cmd->publish
+                           ? cmd->publish->correlation : 0;
+  brk_wire_reject (self, from, correlation, BRK_REJECT_FORBIDDEN, reason);
+  return false;
+}
+
+static void
+s_command (brk_t *self, const brk_identity_t *from, const char *roles,
+           const Atende__Bus__Command *cmd)
+{
+  if (!s_allowed (self, from, roles, cmd))
+    return;
   brk_peer_t *peer = brk_peer_find (self, from);
   if (peer) {
     peer->last_seen_ms = at_mono_ms ();
@@ -278,26 +323,31 @@ s_commands (brk_t *self)
 {
   for (int i = 0; i < BRK_DRAIN_MAX && !brk_publish_full (self); i++) {
     brk_identity_t from;
-    Atende__Bus__Command *cmd = brk_wire_recv (self, &from);
+    char roles[BRK_ROLES_MAX];
+    Atende__Bus__Command *cmd = brk_wire_recv (self, &from, roles, sizeof roles);
     if (cmd == NULL)
       break;
-    s_command (self, &from, cmd);
+    s_command (self, &from, roles, cmd);
     atende__bus__command__free_unpacked (cmd, NULL);
   }
 }
 
-/* One wait on the ROUTER and the commit connection; reads what is ready. */
+/* One wait on the ROUTER, the commit connection and the ZAP handler; reads
+ * what is ready (handshakes are answered even while reading is paused). */
 static bool
 s_poll (brk_t *self, int64_t wait)
 {
-  zmq_pollitem_t items[2] = {{self->router, 0, ZMQ_POLLIN, 0}, {NULL, -1, 0, 0}};
-  int n = 1;
+  zmq_pollitem_t items[3] = {{self->router, 0, ZMQ_POLLIN, 0}};
+  int n = 1, commit = -1, zap = -1;
   short events = 0;
   int fd = brk_publish_fd (self, &events);
   if (fd >= 0) {
-    items[1].fd = fd;
-    items[1].events = events;
-    n = 2;
+    commit = n++;
+    items[commit] = (zmq_pollitem_t) {NULL, fd, events, 0};
+  }
+  if (self->zap) {
+    zap = n++;
+    items[zap] = (zmq_pollitem_t) {brk_zap_socket (self->zap), 0, ZMQ_POLLIN, 0};
   }
   if (brk_publish_full (self))
     items[0].events = 0;   /* the gathering group is full: wait for the commit */
@@ -306,8 +356,10 @@ s_poll (brk_t *self, int64_t wait)
     at_error ("broker", "msg=\"poll failed\" error=\"%s\"", zmq_strerror (errno));
     return false;
   }
-  if (ready > 0 && n == 2 && items[1].revents)
+  if (ready > 0 && commit >= 0 && items[commit].revents)
     brk_publish_io (self);
+  if (ready > 0 && zap >= 0 && items[zap].revents)
+    self->rejected[BRK_REJECT_DENIED] += brk_zap_serve (self->zap);
   if (self->stats_due && self->commit == NULL)
     s_stats (self);   /* between two groups: every committed row is confirmed */
   if (ready > 0 && items[0].revents)
@@ -389,6 +441,11 @@ brk_run (const at_config_t *cfg)
   }
   s_signals ();
   brk_t *self = s_new (cfg);
+  if (cfg->bus_curve_secret[0]) {
+    self->zap = brk_zap_new (cfg);   /* before the ROUTER: no handshake without it */
+    if (self->zap == NULL)
+      goto out;
+  }
   self->router = s_router_new (cfg);
   if (self->router == NULL)
     goto out;
@@ -400,8 +457,9 @@ brk_run (const at_config_t *cfg)
   if (self->durable && !brk_store_up (self))
     at_warn ("broker", "msg=\"PostgreSQL not reachable yet: publishers are told busy\"");
   at_info ("broker", "msg=\"broker started\" endpoint=\"%s\" metrics_port=%ld queue_cap=%ld"
-           " shard=%ld/%ld durable=%d", cfg->broker_bind, cfg->broker_metrics_port,
-           cfg->broker_queue_cap, cfg->broker_index, cfg->broker_count, self->durable ? 1 : 0);
+           " shard=%ld/%ld durable=%d curve=%d", cfg->broker_bind, cfg->broker_metrics_port,
+           cfg->broker_queue_cap, cfg->broker_index, cfg->broker_count, self->durable ? 1 : 0,
+           self->zap ? 1 : 0);
   s_loop (self);
   at_info ("broker", "msg=\"broker stopping\" workers=%zu in_flight=%zu", self->n_peers,
            brk_in_flight (self));

@@ -18,6 +18,8 @@ typedef enum {
   BRK_REJECT_OVERSIZE,        /* payload above AT_MSG_PAYLOAD_MAX */
   BRK_REJECT_STORE,           /* PostgreSQL refused the rows */
   BRK_REJECT_BUSY,            /* backlog above bus_backlog_max or store down: Busy */
+  BRK_REJECT_FORBIDDEN,       /* CURVE: a command the peer's role may not send (brk_access.h) */
+  BRK_REJECT_DENIED,          /* CURVE: a handshake whose key is not admitted (brk_zap.h) */
   BRK_REJECT_N
 } brk_reject_t;
 

@@ -4,6 +4,8 @@
  * PostgreSQL holds that the broker does not; brk_wire.c: the ROUTER socket,
  * decoding and encoding; brk_store.c: the connections to PostgreSQL).
  * Calls go down that list, never up: tests/check_circles.sh checks it.
+ * Beside them, called only by brk_main.c on a CURVE bus: brk_zap.c (the ZAP
+ * handler, who gets in) and brk_access.c (what each role may send).
  * Everything here belongs to the loop's one thread. */
 #ifndef BRK_SERVER_H
 #define BRK_SERVER_H
@@ -13,6 +15,7 @@
 #include "at_store.h"
 #include "brk_metrics.h"
 #include "brk_queue.h"
+#include "brk_zap.h"
 #include "bus.pb-c.h"
 
 #include <czmq.h>
@@ -23,6 +26,7 @@
 #define BRK_QUEUE_BYTES_MAX (256u * 1024 * 1024)   /* payload bytes held per stage */
 #define BRK_DRAIN_MAX 4096            /* commands read per wake-up */
 #define BRK_CREDIT_MAX 100000
+#define BRK_ROLES_MAX 256             /* a peer's CURVE roles (its ZAP user id) */
 
 typedef struct {
   uint8_t data[BRK_IDENTITY_MAX];
@@ -100,6 +104,7 @@ typedef struct {
 typedef struct {
   const at_config_t *cfg;
   void *router;
+  brk_zap_t *zap;                     /* CURVE on: the ZAP handler; NULL: a plain bus */
   at_store_t *store;                  /* NULL while PostgreSQL is unreachable */
   at_store_t *commit_store;           /* the asynchronous group-commit connection */
   bool durable;                       /* false: benchmark mode, no PostgreSQL at all */
@@ -150,10 +155,12 @@ void brk_wire_busy (brk_t *self, const brk_identity_t *to, uint64_t correlation,
                     uint32_t retry_after_ms, const char *stage);
 void brk_wire_reconnect (brk_t *self, const brk_identity_t *to);
 /* The next command a peer sent, decoded (free with
- * atende__bus__command__free_unpacked), its sender in from; NULL when none
- * is waiting. Frames that are not a v1 command a broker accepts are refused
- * on the way (brk_wire_reject) and skipped. */
-Atende__Bus__Command *brk_wire_recv (brk_t *self, brk_identity_t *from);
+ * atende__bus__command__free_unpacked), its sender in from and, on a CURVE
+ * bus, the roles the ZAP handler gave its key in roles ("" on a plain bus);
+ * NULL when none is waiting. Frames that are not a v1 command a broker
+ * accepts are refused on the way (brk_wire_reject) and skipped. */
+Atende__Bus__Command *brk_wire_recv (brk_t *self, brk_identity_t *from, char *roles,
+                                     size_t roles_cap);
 
 /* brk_publish.c */
 void brk_publish_add (brk_t *self, const brk_identity_t *from, const Atende__Bus__Publish *pub);

@@ -121,8 +121,16 @@ s_frame (brk_t *self, const brk_identity_t *from, const void *data, size_t size)
   return cmd;
 }
 
+/* The ZAP user id of the connection a frame came on ("" when none). */
+static void
+s_roles (zmq_msg_t *frame, char *roles, size_t cap)
+{
+  const char *user = zmq_msg_gets (frame, "User-Id");
+  at_strlcpy (roles, user ? user : "", cap);
+}
+
 Atende__Bus__Command *
-brk_wire_recv (brk_t *self, brk_identity_t *from)
+brk_wire_recv (brk_t *self, brk_identity_t *from, char *roles, size_t roles_cap)
 {
   for (;;) {
     zmq_msg_t part;
@@ -146,8 +154,13 @@ brk_wire_recv (brk_t *self, brk_identity_t *from)
         ;
       brk_wire_reject (self, from, 0, BRK_REJECT_MALFORMED, "a command is one frame");
     }
-    else
+    else {
+      if (self->zap)
+        s_roles (&part, roles, roles_cap);
+      else if (roles_cap > 0)
+        roles[0] = '\0';
       cmd = s_frame (self, from, zmq_msg_data (&part), zmq_msg_size (&part));
+    }
     zmq_msg_close (&part);
     if (cmd)
       return cmd;

@@ -10,4 +10,6 @@ int cli_dlq (const at_config_t *cfg, int argc, char **argv);
 int cli_keys (const at_config_t *cfg, int argc, char **argv);
 /* `atende users create|list|disable ...` (argv[0] is the verb). Exit code. */
 int cli_users (const at_config_t *cfg, int argc, char **argv);
+/* `atende retention run [--limit N]` (argv[0] is the verb). Exit code. */
+int cli_retention (const at_config_t *cfg, int argc, char **argv);
 #endif

@@ -1,15 +1,20 @@
-/* `atende keys`: API keys (lib/store/at_store_auth.h, lib/core/at_auth.h).
+/* `atende keys`: API keys (lib/store/at_store_auth.h, lib/core/at_auth.h),
+ * and the bus's CURVE key pairs (README "Bus security").
  *   atende keys create --name NAME --scopes S1,S2 [--expires-days N]
  *   atende keys list
  *   atende keys revoke ID
+ *   atende keys curve [broker | publisher | worker:STAGE | worker:*]
+ * curve needs no database: it prints a new pair as settings lines.
  * The key is printed once, by create, on stdout; only its hash is stored.
  * Every command that succeeds writes an audit row (actor cli) in the same
  * transaction as its change. Exit codes: 0 done (or nothing to do), 1 unknown
  * key or store failure (nothing written), 2 bad input (nothing written). */
+#include <errno.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zmq.h>
 #include "access.h"
 #include "at_store_auth.h"
 #include "at_text.h"
@@ -19,6 +24,7 @@ static const char *s_usage =
   "usage: atende keys create --name NAME --scopes S1,S2 [--expires-days N]   (N: 1..3650)\n"
   "       atende keys list\n"
   "       atende keys revoke ID\n"
+  "       atende keys curve [broker | publisher | worker:STAGE | worker:*]\n"
   "scopes: messages:write orders:write tickets:read tickets:write customers:read\n"
   "        customers:write templates:write kpis:read dlq:admin admin\n";
 
@@ -179,6 +185,39 @@ s_revoke (const at_config_t *cfg, int argc, char **argv)
   return exit_code;
 }
 
+/* A new CURVE key pair for the bus, printed as the settings it goes into:
+ * the broker's (its secret; its public key for every client), or a client's
+ * (its pair; its public key for the broker's list under role). */
+static int
+s_curve (int argc, char **argv)
+{
+  const char *role = argc > 0 ? argv[0] : NULL;
+  if (argc > 1 || (role && strcmp (role, "broker") != 0 && !at_config_curve_role_valid (role))) {
+    fprintf (stderr, "atende keys curve: broker, publisher, worker:STAGE or worker:*\n%s", s_usage);
+    return 2;
+  }
+  char pub[AT_CURVE_Z85_LEN + 1], sec[AT_CURVE_Z85_LEN + 1];
+  if (zmq_curve_keypair (pub, sec) != 0) {
+    fprintf (stderr, "atende keys curve: %s (libzmq without CURVE?)\n", zmq_strerror (errno));
+    return 1;
+  }
+  printf ("# a new CURVE key pair for the bus; the secret goes only into this process's Secret\n");
+  if (role == NULL)
+    printf ("public=%s\nsecret=%s\n", pub, sec);
+  else if (strcmp (role, "broker") == 0)
+    printf ("# the broker (every broker of the bus may share it):\n"
+            "ATENDE_BUS_CURVE_SECRET=%s\n"
+            "# every publisher and worker:\n"
+            "ATENDE_BUS_CURVE_SERVER_KEY=%s\n", sec, pub);
+  else
+    printf ("# this %s:\n"
+            "ATENDE_BUS_CURVE_CLIENT_PUBLIC=%s\n"
+            "ATENDE_BUS_CURVE_CLIENT_SECRET=%s\n"
+            "# the brokers: add to ATENDE_BUS_CURVE_CLIENTS (beside an old key: %s=OLD+NEW)\n"
+            "#   %s=%s\n", role, pub, sec, role, role, pub);
+  return 0;
+}
+
 int
 cli_keys (const at_config_t *cfg, int argc, char **argv)
 {
@@ -192,6 +231,8 @@ cli_keys (const at_config_t *cfg, int argc, char **argv)
     return s_list (cfg, argc - 1, argv + 1);
   if (strcmp (argv[0], "revoke") == 0)
     return s_revoke (cfg, argc - 1, argv + 1);
+  if (strcmp (argv[0], "curve") == 0)
+    return s_curve (argc - 1, argv + 1);
   fprintf (stderr, "atende keys: unknown verb '%.32s'\n%s", argv[0], s_usage);
   return 2;
 }

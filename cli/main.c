@@ -23,13 +23,16 @@ static const char *s_usage =
   "  migrate [--wait S]     apply database migrations (waits up to S seconds for the database)\n"
   "  dlq list|show|replay   the dead letters: list [--stage S] [--limit N], show <id>,\n"
   "                         replay <id> | --stage S [--limit N | --all]\n"
-  "  keys create|list|revoke\n"
+  "  keys create|list|revoke|curve\n"
   "                         API keys: create --name N --scopes S1,S2 [--expires-days N]\n"
   "                         (prints the key, once), list, revoke <id>\n"
+  "  keys curve [broker | publisher | worker:STAGE]\n"
+  "                         a new CURVE key pair for the bus, as settings lines\n"
   "  users create|list|disable\n"
   "                         people: create --email E --name N --role agent|lead|admin\n"
   "                         [--languages pt-BR,en] [--teams a,b] (the password on stdin),\n"
   "                         list, disable <id|email>\n"
+  "  retention run          erase texts of tickets resolved ATENDE_RETENTION_DAYS ago\n"
   "  demo [options]         run the sales-peak demo against a database (see atende demo --help)\n"
   "  version                print the version\n"
   "\n"
@@ -75,6 +78,8 @@ s_dispatch (const at_config_t *cfg, int argc, char **argv)
     return cli_keys (cfg, argc - 2, argv + 2);
   if (strcmp (cmd, "users") == 0)
     return cli_users (cfg, argc - 2, argv + 2);
+  if (strcmp (cmd, "retention") == 0)
+    return cli_retention (cfg, argc - 2, argv + 2);
   if (strcmp (cmd, "demo") == 0)
     return demo_run (cfg, argc - 1, argv + 1);
   if (strcmp (cmd, "version") == 0) {

@@ -29,6 +29,8 @@ typedef struct {
   int64_t ready_ms;            /* last Ready to it */
   bool silent;                 /* reported as silent */
   bool zero_ready;             /* a Ready with credit 0 paused it (not draining) */
+  bool forbidden;              /* CURVE: our key's role may not work this stage there:
+                                * not ready until it delivers or heartbeats to us */
   int64_t held;                /* delivered, not settled */
 } wrk_link_t;
 
@@ -72,9 +74,10 @@ wrk_links_new (const at_config_t *cfg, const char *stage, const char *worker_id)
     goto fail;
   }
   int64_t now = at_mono_ms ();
+  at_bus_curve_t curve;
   for (size_t i = 0; i < self->n; i++) {
     wrk_link_t *link = &self->links[i];
-    link->socket = at_bus_dealer_new (link->endpoint);
+    link->socket = at_bus_dealer_new (link->endpoint, at_bus_curve_of (cfg, &curve));
     if (link->socket == NULL)
       goto fail;
     link->heard_ms = now;
@@ -257,12 +260,14 @@ s_handle (wrk_links_t *self, size_t index, Atende__Bus__Command *cmd, wrk_envelo
   wrk_link_t *link = &self->links[index];
   switch (cmd->body_case) {
   case ATENDE__BUS__COMMAND__BODY_DELIVER:
+    link->forbidden = false;
     for (size_t i = 0; cmd->deliver && i < cmd->deliver->n_envelopes; i++) {
       link->held++;
       fn (arg, index, cmd->deliver->envelopes[i]);
     }
     break;
   case ATENDE__BUS__COMMAND__BODY_HEARTBEAT:
+    link->forbidden = false;   /* brokers heartbeat only the workers they registered */
     break;
   case ATENDE__BUS__COMMAND__BODY_RECONNECT:
     /* Heartbeats queued while it was away each bring a Reconnect: one Ready
@@ -278,12 +283,16 @@ s_handle (wrk_links_t *self, size_t index, Atende__Bus__Command *cmd, wrk_envelo
              self->stage, link->endpoint,
              cmd->disconnect && cmd->disconnect->reason ? cmd->disconnect->reason : "");
     break;
-  case ATENDE__BUS__COMMAND__BODY_REJECT:
+  case ATENDE__BUS__COMMAND__BODY_REJECT: {
+    const char *reason = cmd->reject && cmd->reject->reason ? cmd->reject->reason : "";
+    bool forbidden = strncmp (reason, "forbidden", 9) == 0;
     self->n_bad_commands++;
-    at_warn (WRK_COMP, "msg=\"broker rejected a command\" stage=%s endpoint=\"%s\" "
-             "reason=\"%.200s\"", self->stage, link->endpoint,
-             cmd->reject && cmd->reject->reason ? cmd->reject->reason : "");
+    if (!forbidden || !link->forbidden)   /* a refused role: said once, not every Ready */
+      at_warn (WRK_COMP, "msg=\"broker rejected a command\" stage=%s endpoint=\"%s\" "
+               "reason=\"%.200s\"", self->stage, link->endpoint, reason);
+    link->forbidden = link->forbidden || forbidden;
     break;
+  }
   default:
     if (self->n_bad_commands++ % 1000 == 0)
       at_warn (WRK_COMP, "msg=\"unexpected command from broker\" stage=%s endpoint=\"%s\" "
@@ -515,7 +524,8 @@ wrk_links_up (wrk_links_t *self)
 {
   int64_t now = at_mono_ms ();
   for (size_t i = 0; i < self->n; i++)
-    if (self->links[i].silent || now - self->links[i].heard_ms >= 3 * self->cfg->heartbeat_ms)
+    if (self->links[i].silent || self->links[i].forbidden
+        || now - self->links[i].heard_ms >= 3 * self->cfg->heartbeat_ms)
       return false;
   return true;
 }

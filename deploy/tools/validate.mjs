@@ -36,6 +36,7 @@ async function modelFor(apiVersion, kind) {
 
 function podSpecOf(obj) {
   if (obj.kind === "Deployment" || obj.kind === "Job") return obj.spec?.template?.spec;
+  if (obj.kind === "CronJob") return obj.spec?.jobTemplate?.spec?.template?.spec;
   return undefined;
 }
 

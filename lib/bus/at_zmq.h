@@ -5,6 +5,7 @@
 #define AT_ZMQ_H
 
 #include "at_common.h"
+#include "at_config.h"
 #include "bus.pb-c.h"
 
 #define AT_BUS_VERSION 1
@@ -18,9 +19,23 @@
  * Never destroyed before exit: sockets are closed with linger 0. */
 void *at_bus_zmq_context (void);
 
+/* A client's CURVE keys (README "Bus security"), Z85 text: the broker's
+ * public key and the client's own pair. server[0] == '\0': CURVE off. */
+typedef struct {
+  char server[AT_CURVE_Z85_LEN + 1];
+  char public_key[AT_CURVE_Z85_LEN + 1];
+  char secret_key[AT_CURVE_Z85_LEN + 1];
+} at_bus_curve_t;
+
+/* The client keys of cfg (bus_curve_server_key, _client_public, _client_secret,
+ * checked when the settings loaded) into out; returns out, or NULL when
+ * CURVE is off (no server key). */
+const at_bus_curve_t *at_bus_curve_of (const at_config_t *cfg, at_bus_curve_t *out);
+
 /* A DEALER socket with the bus options (linger 0, high water marks, frame
- * cap, reconnect interval) connected to endpoint. NULL (logged) on error. */
-void *at_bus_dealer_new (const char *endpoint);
+ * cap, reconnect interval) connected to endpoint, a CURVE client of the
+ * broker when curve is not NULL (NULL: plain). NULL (logged) on error. */
+void *at_bus_dealer_new (const char *endpoint, const at_bus_curve_t *curve);
 /* Closes a socket from at_bus_dealer_new, nulls *socket_p. */
 void at_bus_socket_close (void **socket_p);
 

@@ -22,6 +22,7 @@ struct at_publisher {
   uint32_t n;
   long timeout_ms;
   uint64_t next_correlation;
+  at_bus_curve_t curve;        /* server[0] == '\0': plain */
 };
 
 /* The endpoint list, parsed with the settings, into self->endpoints. */
@@ -49,6 +50,7 @@ at_publisher_new (const at_config_t *cfg)
     return NULL;
   }
   self->timeout_ms = cfg->publish_timeout_ms;
+  at_bus_curve_of (cfg, &self->curve);
   /* Distinct per process and per publisher, so that a reopened socket never
    * matches an answer meant for someone else. */
   self->next_correlation = ((uint64_t) at_now_us () << 16) ^ ((uint64_t) getpid () << 40)
@@ -157,7 +159,7 @@ s_send_shard (at_publisher_t *self, uint32_t shard, at_msg_t *const *msgs, size_
               int *retry_after_ms)
 {
   if (self->sockets[shard] == NULL)
-    self->sockets[shard] = at_bus_dealer_new (self->endpoints[shard]);
+    self->sockets[shard] = at_bus_dealer_new (self->endpoints[shard], &self->curve);
   if (self->sockets[shard] == NULL)
     return AT_AGAIN;
   uint64_t correlation = self->next_correlation++;

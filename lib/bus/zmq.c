@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <zmq.h>
 
 static pthread_once_t s_context_once = PTHREAD_ONCE_INIT;
@@ -30,8 +31,37 @@ at_bus_zmq_context (void)
   return s_context;
 }
 
+const at_bus_curve_t *
+at_bus_curve_of (const at_config_t *cfg, at_bus_curve_t *out)
+{
+  memset (out, 0, sizeof *out);
+  if (cfg == NULL || cfg->bus_curve_server_key[0] == '\0')
+    return NULL;
+  at_strlcpy (out->server, cfg->bus_curve_server_key, sizeof out->server);
+  at_strlcpy (out->public_key, cfg->bus_curve_client_public, sizeof out->public_key);
+  at_strlcpy (out->secret_key, cfg->bus_curve_client_secret, sizeof out->secret_key);
+  return out;
+}
+
+/* The CURVE client options: the handshake proves our key to the broker and
+ * the broker's to us; the broker's ZAP handler decides whether we get in. */
+static int
+s_curve_client (void *socket, const at_bus_curve_t *curve)
+{
+  if (zmq_setsockopt (socket, ZMQ_CURVE_SERVERKEY, curve->server, strlen (curve->server) + 1) != 0
+      || zmq_setsockopt (socket, ZMQ_CURVE_PUBLICKEY, curve->public_key,
+                         strlen (curve->public_key) + 1) != 0
+      || zmq_setsockopt (socket, ZMQ_CURVE_SECRETKEY, curve->secret_key,
+                         strlen (curve->secret_key) + 1) != 0) {
+    at_error ("bus", "msg=\"cannot set the CURVE keys (libzmq without CURVE?)\" error=\"%s\"",
+              zmq_strerror (errno));
+    return AT_ERROR;
+  }
+  return AT_OK;
+}
+
 void *
-at_bus_dealer_new (const char *endpoint)
+at_bus_dealer_new (const char *endpoint, const at_bus_curve_t *curve)
 {
   void *socket = zmq_socket (at_bus_zmq_context (), ZMQ_DEALER);
   if (socket == NULL) {
@@ -46,6 +76,10 @@ at_bus_dealer_new (const char *endpoint)
   zmq_setsockopt (socket, ZMQ_MAXMSGSIZE, &max_size, sizeof max_size);
   zmq_setsockopt (socket, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
   zmq_setsockopt (socket, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
+  if (curve && curve->server[0] && s_curve_client (socket, curve) != AT_OK) {
+    zmq_close (socket);
+    return NULL;
+  }
   if (zmq_connect (socket, endpoint) != 0) {
     at_error ("bus", "msg=\"cannot connect\" endpoint=\"%s\" error=\"%s\"", endpoint,
               zmq_strerror (errno));

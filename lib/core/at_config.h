@@ -5,6 +5,7 @@
 #ifndef AT_CONFIG_H
 #define AT_CONFIG_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "at_list.h"
@@ -21,6 +22,16 @@
     "ZeroMQ endpoint the broker binds") \
   X(LIST, broker_endpoints, "ATENDE_BROKER_ENDPOINTS", "tcp://127.0.0.1:7700", 0, 0, \
     "comma-separated broker endpoints that workers and publishers connect to") \
+  X(SECRET, bus_curve_secret, "ATENDE_BUS_CURVE_SECRET", "", 0, 0, \
+    "broker: its CURVE secret key (Z85, `atende keys curve`); set: the bus is encrypted and only ATENDE_BUS_CURVE_CLIENTS get in (\"\": CURVE off)") \
+  X(MAP, bus_curve_clients, "ATENDE_BUS_CURVE_CLIENTS", "", 0, 0, \
+    "broker: admitted client public keys by role, several with +: publisher=K1+K2,worker:notify=K3,worker:*=K4") \
+  X(STR, bus_curve_server_key, "ATENDE_BUS_CURVE_SERVER_KEY", "", 0, 0, \
+    "publishers and workers: the broker's CURVE public key (Z85); set: connect with CURVE (\"\": plain)") \
+  X(STR, bus_curve_client_public, "ATENDE_BUS_CURVE_CLIENT_PUBLIC", "", 0, 0, \
+    "publishers and workers: this process's CURVE public key (Z85), listed in the broker's ATENDE_BUS_CURVE_CLIENTS") \
+  X(SECRET, bus_curve_client_secret, "ATENDE_BUS_CURVE_CLIENT_SECRET", "", 0, 0, \
+    "publishers and workers: this process's CURVE secret key (Z85)") \
   X(INT, broker_metrics_port, "ATENDE_BROKER_METRICS_PORT", "9700", 0, 65535, \
     "HTTP port of the broker's /metrics, /healthz, /readyz (0: off)") \
   X(INT, broker_queue_cap, "ATENDE_BROKER_QUEUE_CAP", "10000", 16, 10000000, \
@@ -178,7 +189,11 @@
   X(INT, notify_cap_window_min, "ATENDE_NOTIFY_CAP_WINDOW_MIN", "60", 1, 525600, \
     "the frequency cap's window, minutes") \
   X(INT, urgent_window_min, "ATENDE_URGENT_WINDOW_MIN", "60", 0, 10080, \
-    "a reply to a customer who wrote within this many minutes is urgent: never held")
+    "a reply to a customer who wrote within this many minutes is urgent: never held") \
+  X(SECRET, bus_key_secret, "ATENDE_BUS_KEY_SECRET", "", 0, 0, \
+    "HMAC key of the bus ordering keys of customers' handles (the same in every api; \"\": unkeyed hash)") \
+  X(INT, retention_days, "ATENDE_RETENTION_DAYS", "0", 0, 36500, \
+    "texts of tickets resolved this many days ago are erased by `atende retention run` (0: kept forever)")
 
 typedef struct {
 #define AT_CFG_FIELD_STR(f) char *f;
@@ -205,6 +220,20 @@ void at_config_destroy (at_config_t **self_p);
 /* The deliveries of a failing message of stage before it is dead-lettered:
  * its stage_max_attempts entry, else max_attempts. */
 long at_config_max_attempts (const at_config_t *self, const char *stage);
+
+/* CURVE keys (ZeroMQ's Z85 text: 40 characters for 32 bytes). */
+#define AT_CURVE_KEY_BYTES 32
+#define AT_CURVE_Z85_LEN 40
+#define AT_CURVE_KEYS_MAX 256   /* keys in ATENDE_BUS_CURVE_CLIENTS, over all roles */
+/* Decodes one Z85 key of 40 characters into out (32 bytes); AT_INVALID otherwise. */
+int at_config_curve_key (const char *z85, unsigned char *out);
+/* The keys of one ATENDE_BUS_CURVE_CLIENTS value, "K1" or "K1+K2+..." (the
+ * split is by position: every key is 40 characters, Z85 itself may hold '+'),
+ * into keys[0..*n); AT_INVALID when one is not a key or there are more than cap. */
+int at_config_curve_keys (const char *value, unsigned char (*keys)[AT_CURVE_KEY_BYTES],
+                          size_t cap, size_t *n);
+/* Whether role is a role of ATENDE_BUS_CURVE_CLIENTS: publisher, worker:<stage>, worker:*. */
+bool at_config_curve_role_valid (const char *role);
 
 /* Prints name, variable, effective value (secrets masked) and its source. */
 void at_config_print (const at_config_t *self, FILE *out);

@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <zmq.h>
 
 typedef enum { S_STR, S_INT, S_SECRET, S_LIST, S_MAP, S_SECRETS } s_type_t;
 
@@ -148,6 +149,130 @@ at_config_max_attempts (const at_config_t *self, const char *stage)
   return self->max_attempts;
 }
 
+/* ---- CURVE keys of the bus (README "Bus security") */
+
+int
+at_config_curve_key (const char *z85, unsigned char *out)
+{
+  if (z85 == NULL || strlen (z85) != AT_CURVE_Z85_LEN)
+    return AT_INVALID;
+  return zmq_z85_decode (out, z85) != NULL ? AT_OK : AT_INVALID;
+}
+
+int
+at_config_curve_keys (const char *value, unsigned char (*keys)[AT_CURVE_KEY_BYTES], size_t cap,
+                      size_t *n)
+{
+  char z85[AT_CURVE_Z85_LEN + 1];
+  size_t len = strlen (value);
+  *n = 0;
+  if ((len + 1) % (AT_CURVE_Z85_LEN + 1) != 0)
+    return AT_INVALID;
+  for (size_t at = 0; at < len; at += AT_CURVE_Z85_LEN + 1) {
+    if (*n == cap || (at > 0 && value[at - 1] != '+'))
+      return AT_INVALID;
+    memcpy (z85, value + at, AT_CURVE_Z85_LEN);
+    z85[AT_CURVE_Z85_LEN] = '\0';
+    if (at_config_curve_key (z85, keys[*n]) != AT_OK)
+      return AT_INVALID;
+    (*n)++;
+  }
+  return *n > 0 ? AT_OK : AT_INVALID;
+}
+
+bool
+at_config_curve_role_valid (const char *role)
+{
+  static const char *const roles[] = {"publisher", "worker:*", "worker:" AT_STAGE_INGEST,
+                                      "worker:" AT_STAGE_ROUTE, "worker:" AT_STAGE_NOTIFY,
+                                      "worker:" AT_STAGE_SURVEY};
+  for (size_t i = 0; role && i < AT_ARRAY_LEN (roles); i++)
+    if (strcmp (role, roles[i]) == 0)
+      return true;
+  return false;
+}
+
+/* One key setting: empty, or Z85 of a 32-byte key. */
+static int
+s_curve_one (const char *value, const char *name, const char *env, unsigned char *out)
+{
+  if (*value == '\0' || at_config_curve_key (value, out) == AT_OK)
+    return AT_OK;
+  fprintf (stderr, "atende: %s (%s) must be a CURVE key: 40 characters of Z85 (atende keys curve)\n",
+           name, env);
+  return AT_INVALID;
+}
+
+/* ATENDE_BUS_CURVE_CLIENTS: known roles, each with one or more keys. */
+static int
+s_curve_clients (const at_list_t *list)
+{
+  size_t total = 0;
+  for (size_t i = 0; i < list->n; i++) {
+    unsigned char keys[AT_CURVE_KEYS_MAX][AT_CURVE_KEY_BYTES];
+    size_t n = 0;
+    const char *role = list->items[i].key ? list->items[i].key : "";
+    if (!at_config_curve_role_valid (role))
+      fprintf (stderr, "atende: bus_curve_clients (ATENDE_BUS_CURVE_CLIENTS): unknown role '%.40s'"
+               " (publisher, worker:<stage>, worker:*)\n", role);
+    else if (at_config_curve_keys (list->items[i].value, keys, AT_CURVE_KEYS_MAX - total, &n)
+             != AT_OK)
+      fprintf (stderr, "atende: bus_curve_clients (ATENDE_BUS_CURVE_CLIENTS): the keys of %s must"
+               " be CURVE public keys (40 characters of Z85) joined by +, at most %d in all\n",
+               role, AT_CURVE_KEYS_MAX);
+    else {
+      total += n;
+      continue;
+    }
+    return AT_INVALID;
+  }
+  return AT_OK;
+}
+
+/* The broker's side (secret and clients) and the client's (server key and
+ * its own pair) are each complete or absent; a pair's halves belong together. */
+static int
+s_validate_curve (const at_config_t *self)
+{
+  unsigned char secret[AT_CURVE_KEY_BYTES], server[AT_CURVE_KEY_BYTES];
+  unsigned char pub[AT_CURVE_KEY_BYTES], own[AT_CURVE_KEY_BYTES];
+  char derived[AT_CURVE_Z85_LEN + 1];
+  if (s_curve_one (self->bus_curve_secret, "bus_curve_secret", "ATENDE_BUS_CURVE_SECRET", secret)
+        != AT_OK
+      || s_curve_one (self->bus_curve_server_key, "bus_curve_server_key",
+                      "ATENDE_BUS_CURVE_SERVER_KEY", server) != AT_OK
+      || s_curve_one (self->bus_curve_client_public, "bus_curve_client_public",
+                      "ATENDE_BUS_CURVE_CLIENT_PUBLIC", pub) != AT_OK
+      || s_curve_one (self->bus_curve_client_secret, "bus_curve_client_secret",
+                      "ATENDE_BUS_CURVE_CLIENT_SECRET", own) != AT_OK
+      || s_curve_clients (&self->bus_curve_clients) != AT_OK)
+    return AT_INVALID;
+  const char *missing = NULL;
+  if (*self->bus_curve_secret && self->bus_curve_clients.n == 0)
+    missing = "ATENDE_BUS_CURVE_CLIENTS is empty: with ATENDE_BUS_CURVE_SECRET set the broker"
+              " would admit no one";
+  else if (!*self->bus_curve_secret && self->bus_curve_clients.n > 0)
+    missing = "ATENDE_BUS_CURVE_SECRET is empty: ATENDE_BUS_CURVE_CLIENTS needs the broker's key";
+  else if (*self->bus_curve_server_key && !*self->bus_curve_client_public)
+    missing = "ATENDE_BUS_CURVE_CLIENT_PUBLIC is empty: with ATENDE_BUS_CURVE_SERVER_KEY set a"
+              " client needs its own key pair";
+  else if (*self->bus_curve_server_key && !*self->bus_curve_client_secret)
+    missing = "ATENDE_BUS_CURVE_CLIENT_SECRET is empty: with ATENDE_BUS_CURVE_SERVER_KEY set a"
+              " client needs its own key pair";
+  else if (!*self->bus_curve_server_key
+           && (*self->bus_curve_client_public || *self->bus_curve_client_secret))
+    missing = "ATENDE_BUS_CURVE_SERVER_KEY is empty: a client key pair needs the broker's public key";
+  else if (*self->bus_curve_client_secret
+           && (zmq_curve_public (derived, self->bus_curve_client_secret) != 0
+               || strcmp (derived, self->bus_curve_client_public) != 0))
+    missing = "ATENDE_BUS_CURVE_CLIENT_PUBLIC is not the public key of"
+              " ATENDE_BUS_CURVE_CLIENT_SECRET";
+  if (missing == NULL)
+    return AT_OK;
+  fprintf (stderr, "atende: %s\n", missing);
+  return AT_INVALID;
+}
+
 static int
 s_validate (at_config_t *self)
 {
@@ -160,7 +285,7 @@ s_validate (at_config_t *self)
     fprintf (stderr, "atende: broker_endpoints (ATENDE_BROKER_ENDPOINTS) is empty\n");
     return AT_INVALID;
   }
-  if (s_validate_attempts (self) != AT_OK)
+  if (s_validate_attempts (self) != AT_OK || s_validate_curve (self) != AT_OK)
     return AT_INVALID;
   at_log_set_level (level);
   return AT_OK;

@@ -14,6 +14,7 @@ typedef struct {
   char *author;        /* customer | agent | bot */
   char *body;
   char *created_at;
+  char *agent;         /* who, for an agent's message; NULL otherwise */
 } at_ticket_message_view_t;
 
 typedef struct {

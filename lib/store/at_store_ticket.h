@@ -34,6 +34,7 @@ typedef struct {
   const char *email_message_id;     /* NULL or "": none (Message-ID without <>) */
   const char *full_body;            /* NULL or "": same as body */
   bool html_stripped;               /* body was made from HTML */
+  const char *agent;                /* NULL or "": not an agent's (else who wrote it) */
 } at_ticket_message_t;
 
 /* The customer's latest order (by status_at), as an answer quotes it. */

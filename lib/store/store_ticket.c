@@ -29,9 +29,10 @@ static const at_sql_t SQL_TICKET_INSERT = {"ticket_insert",
 
 static const at_sql_t SQL_MESSAGE_INSERT = {"ticket_message_insert",
   "INSERT INTO ticket_message (ticket_id, direction, author, channel, body,"
-  " provider_message_id, bus_message_id, language, email_message_id, full_body, html_stripped)"
+  " provider_message_id, bus_message_id, language, email_message_id, full_body, html_stripped,"
+  " agent)"
   " VALUES ($1, $2, $3, $4, $5, NULLIF($6, ''), $7::uuid, NULLIF($8, ''), NULLIF($9, ''),"
-  " NULLIF($10, ''), $11::boolean) RETURNING id", 11};
+  " NULLIF($10, ''), $11::boolean, NULLIF($12, '')) RETURNING id", 12};
 
 static const at_sql_t SQL_TICKET_TOUCH_INBOUND = {"ticket_touch_inbound",
   "UPDATE ticket SET updated_at = now(), status = 'open',"
@@ -155,7 +156,8 @@ at_store_ticket_message_add (at_store_t *store, const at_ticket_message_t *m,
                                                m->language ? m->language : "",
                                                m->email_message_id ? m->email_message_id : "",
                                                m->full_body ? m->full_body : "",
-                                               m->html_stripped ? "true" : "false"));
+                                               m->html_stripped ? "true" : "false",
+                                               m->agent ? m->agent : ""));
   if (rc != AT_OK)
     return rc == AT_NOTFOUND ? AT_ERROR : rc;
   if (message_id_out)

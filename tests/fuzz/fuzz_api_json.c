@@ -34,7 +34,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   const char *body = (const char *) data + 1;
   size_t len = size - 1;
   switch (data[0] % 8) {
-  case 0: rc = api_inbound_parse (body, len, NULL, &msg, &p); break;
+  case 0: rc = api_inbound_parse (body, len, "k", NULL, &msg, &p); break;
   case 1: rc = api_order_event_parse ("PED-1", body, len, NULL, &msg, &p); break;
   case 2: rc = api_reply_parse (42, "ana", body, len, NULL, &msg, &p); break;
   case 3: rc = api_resolve_parse (42, "ana", body, len, NULL, &msg, &p); break;

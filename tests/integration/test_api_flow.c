@@ -101,7 +101,7 @@ s_check_committed (PGconn *db, s_msg_t *m)
   IT_CHECK (strcmp (s_str (acc, "status"), "accepted") == 0, "status accepted");
   json_decref (acc);
   snprintf (sql, sizeof sql, "SELECT count(*) FROM bus_message WHERE id = '%s' AND stage = 'ingest'"
-            " AND key = 'email:bia@example.com'", m->id);
+            " AND key LIKE 'email:#%%' AND position ('bia' IN key) = 0", m->id);
   IT_CHECK (it_db_scalar (db, sql) == 1, "accepted message %s not in bus_message", m->id);
   snprintf (path, sizeof path, "/v1/messages/%s", m->id);
   json_t *st = s_call ("GET", path, NULL, 200);

@@ -102,7 +102,7 @@ s_backpressure (const at_config_t *cfg)
                             5000) >= (double) busy,
             "busy not counted");
   /* the backlog drains: publishing works again */
-  void *worker = at_bus_dealer_new (s_broker.endpoint);
+  void *worker = at_bus_dealer_new (s_broker.endpoint, NULL);
   tb_ready_cmd (worker, AT_STAGE_ROUTE, 256, "bp-worker");
   IT_CHECK (s_drain_all (worker, (size_t) confirmed, 20000) == (size_t) confirmed, "drain backlog");
   at_msg_t *m = at_msg_new (AT_STAGE_ROUTE, AT_TYPE_TICKET_MESSAGE, "bp-after", NULL, "x", 1);
@@ -122,7 +122,7 @@ s_delayed (const at_config_t *cfg)
   later->not_before_us = at_now_us () + 1500 * 1000;
   at_msg_t *both[] = {later, now};
   tb_publish (pub, both, 2);
-  void *worker = at_bus_dealer_new (s_broker.endpoint);
+  void *worker = at_bus_dealer_new (s_broker.endpoint, NULL);
   tb_ready_cmd (worker, AT_STAGE_SURVEY, 16, "delay-worker");
   int got_later = 0, got_now = 0;
   int64_t deadline = at_mono_ms () + 15000;
@@ -163,7 +163,7 @@ s_leases (const at_config_t *cfg)
   at_msg_t *lost = at_msg_new (AT_STAGE_NOTIFY, AT_TYPE_NOTIFICATION_SEND, "l-lost", NULL, "l", 1);
   at_msg_t *both[] = {kept, lost};
   tb_publish (pub, both, 2);
-  void *slow = at_bus_dealer_new (s_broker.endpoint);
+  void *slow = at_bus_dealer_new (s_broker.endpoint, NULL);
   tb_ready_cmd (slow, AT_STAGE_NOTIFY, 2, "slow-worker");
   size_t got = 0;
   while (got < 2) {
@@ -172,7 +172,7 @@ s_leases (const at_config_t *cfg)
     got += cmd->deliver->n_envelopes;
     atende__bus__command__free_unpacked (cmd, NULL);
   }
-  void *other = at_bus_dealer_new (s_broker.endpoint);
+  void *other = at_bus_dealer_new (s_broker.endpoint, NULL);
   tb_ready_cmd (other, AT_STAGE_NOTIFY, 16, "other-worker");
   /* slow keeps heart-beating and extends only `kept`, for 3 leases */
   bool lost_moved = false;
@@ -225,7 +225,7 @@ s_drain (const at_config_t *cfg)
   at_publisher_t *pub = at_publisher_new (cfg);
   at_msg_t *m = at_msg_new (AT_STAGE_INGEST, AT_TYPE_INBOUND_MESSAGE, "dr-1", NULL, "d", 1);
   tb_publish (pub, &m, 1);
-  void *worker = at_bus_dealer_new (s_broker.endpoint);
+  void *worker = at_bus_dealer_new (s_broker.endpoint, NULL);
   tb_ready_cmd (worker, AT_STAGE_INGEST, 16, "drain-worker");
   Atende__Bus__Command *held = tb_recv_kind (worker, ATENDE__BUS__COMMAND__BODY_DELIVER, 10000);
   IT_CHECK (held != NULL, "drain: no delivery");
@@ -273,7 +273,7 @@ s_nondurable (void)
   at_msg_t *m = at_msg_new (AT_STAGE_ROUTE, AT_TYPE_TICKET_MESSAGE, "nd", NULL, "n", 1);
   tb_publish (pub, &m, 1);
   IT_CHECK (s_rows () == 0, "benchmark mode wrote to PostgreSQL");
-  void *worker = at_bus_dealer_new (nd.endpoint);
+  void *worker = at_bus_dealer_new (nd.endpoint, NULL);
   tb_ready_cmd (worker, AT_STAGE_ROUTE, 8, "nd-worker");
   Atende__Bus__Command *cmd = tb_recv_kind (worker, ATENDE__BUS__COMMAND__BODY_DELIVER, 5000);
   IT_CHECK (cmd && strcmp (cmd->deliver->envelopes[0]->id, m->id) == 0, "benchmark mode delivery");

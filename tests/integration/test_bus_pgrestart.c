@@ -65,7 +65,7 @@ s_no_workers (void *arg)
 static void
 s_silent_worker (const tb_broker_t *broker)
 {
-  void *silent = at_bus_dealer_new (broker->endpoint);
+  void *silent = at_bus_dealer_new (broker->endpoint, NULL);
   tb_ready_cmd (silent, AT_STAGE_ROUTE, 8, "pgr-silent");
   Atende__Bus__Command *cmd = tb_recv_kind (silent, ATENDE__BUS__COMMAND__BODY_DELIVER, 10000);
   IT_CHECK (cmd != NULL && cmd->deliver->n_envelopes > 0, "delivery with PostgreSQL down");
@@ -175,7 +175,7 @@ main (void)
   s_publish_n (cfg, "after", N_AFTER, ids + N_BEFORE);
 
   at_store_t *store = at_store_new (conninfo, "test");
-  void *worker = at_bus_dealer_new (broker.endpoint);
+  void *worker = at_bus_dealer_new (broker.endpoint, NULL);
   tb_ready_cmd (worker, AT_STAGE_ROUTE, 64, "pgr-worker");
   s_check_exactly_once (store, worker, ids);
   IT_CHECK (it_stop (broker.pid, SIGTERM, 10000) == 0, "broker exit status");

@@ -188,7 +188,7 @@ s_expect_reject (void *socket, const void *frame, size_t len, const char *what)
 static void
 s_bad_input (void)
 {
-  void *raw = at_bus_dealer_new (s_endpoint);
+  void *raw = at_bus_dealer_new (s_endpoint, NULL);
   const uint8_t junk[] = {0xde, 0xad, 0xbe, 0xef, 0xff, 0xff};
   s_expect_reject (raw, junk, sizeof junk, "junk bytes");
 
@@ -240,7 +240,7 @@ s_lease_expiry (const at_config_t *cfg, at_store_t *store)
     at_msg_destroy (&batch[j]);
   at_publisher_destroy (&pub);
 
-  void *silent = at_bus_dealer_new (s_endpoint);
+  void *silent = at_bus_dealer_new (s_endpoint, NULL);
   tb_ready_cmd (silent, AT_STAGE_ROUTE, 5, "silent-worker");
   char held_id[AT_ID_LEN] = "";
   uint32_t held_attempt = 0;
@@ -254,7 +254,7 @@ s_lease_expiry (const at_config_t *cfg, at_store_t *store)
     atende__bus__command__free_unpacked (cmd, NULL);
   }
   /* it says nothing more; a live worker picks the messages up */
-  void *live = at_bus_dealer_new (s_endpoint);
+  void *live = at_bus_dealer_new (s_endpoint, NULL);
   tb_ready_cmd (live, AT_STAGE_ROUTE, 64, "live-worker");
   s_consume (live, store, 5, 20000);
   for (size_t i = first; i < s_n_sent; i++)
@@ -294,7 +294,7 @@ main (void)
             "rows after kill");
   broker = s_broker_start ("broker2");
   IT_CHECK (it_wait_until (s_broker_ready, NULL, 15000), "broker not ready (see broker2.log)");
-  void *worker = at_bus_dealer_new (s_endpoint);
+  void *worker = at_bus_dealer_new (s_endpoint, NULL);
   tb_ready_cmd (worker, AT_STAGE_ROUTE, 64, "test-worker");
   s_consume (worker, store, N_MESSAGES, 60000);
   IT_CHECK (it_db_scalar (db, "SELECT count(*) FROM bus_message") == 0, "rows left after done");

@@ -122,7 +122,7 @@ s_check_failover (const char *conninfo, PGconn *db, const int per_shard[2], at_s
   void *sockets[N_WORKERS][2];
   for (int w = 0; w < N_WORKERS; w++)
     for (int b = 0; b < 2; b++) {
-      sockets[w][b] = at_bus_dealer_new (s_brokers[b].endpoint);
+      sockets[w][b] = at_bus_dealer_new (s_brokers[b].endpoint, NULL);
       tb_ready_cmd (sockets[w][b], AT_STAGE_INGEST, 16, "shard-worker");
     }
   *store_p = at_store_new (conninfo, "test");

@@ -92,7 +92,7 @@ s_holding_worker (void)
 {
   at_config_t *cfg = at_config_from_env ();
   IT_CHECK (cfg != NULL, "config");
-  void *sock = at_bus_dealer_new (cfg->broker_endpoints.items[0].value);
+  void *sock = at_bus_dealer_new (cfg->broker_endpoints.items[0].value, NULL);
   IT_CHECK (sock != NULL && s_send_ready (sock, HOLD) == AT_OK, "ready");
   static wrk_item_t items[HOLD];
   size_t n = s_receive (sock, items, HOLD);
@@ -116,7 +116,7 @@ s_dying_worker (void)
 {
   at_config_t *cfg = at_config_from_env ();
   IT_CHECK (cfg != NULL, "config");
-  void *sock = at_bus_dealer_new (cfg->broker_endpoints.items[0].value);
+  void *sock = at_bus_dealer_new (cfg->broker_endpoints.items[0].value, NULL);
   IT_CHECK (sock != NULL && s_send_ready (sock, PHASE1) == AT_OK, "ready");
   static wrk_item_t items[PHASE1];
   size_t n = s_receive (sock, items, PHASE1);

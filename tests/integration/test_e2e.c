@@ -244,6 +244,9 @@ s_phase_agent (void)
             "reply delivered: %s to %s", d.text, d.to);
   IT_CHECK (s_q ("SELECT count(*) FROM ticket WHERE id = %lld AND first_response_at IS NOT NULL", em)
             == 1, "first response recorded");
+  /* recorded under the caller's key, not the name the body gave */
+  IT_CHECK (s_q ("SELECT count(*) FROM ticket_message WHERE ticket_id = %lld AND author = 'agent'"
+                 " AND agent LIKE 'key:%%'", em) == 1, "the reply is the caller's, not 'carla'");
   snprintf (path, sizeof path, "/v1/tickets/%lld/resolve", em);
   IT_CHECK (s_post (path, "{\"agent\":\"carla\"}", NULL) == 202, "resolve");
   return em;

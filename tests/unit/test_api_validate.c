@@ -19,10 +19,11 @@ test_inbound_ok (void **state)
                      "\"provider_message_id\":\"<m1@x>\",\"name\":\"Ana\",\"language\":\"pt\"}";
   api_problem_t p;
   at_msg_t *m = NULL;
-  assert_int_equal (api_inbound_parse (body, strlen (body), NULL, &m, &p), AT_OK);
+  assert_int_equal (api_inbound_parse (body, strlen (body), "k", NULL, &m, &p), AT_OK);
   assert_string_equal (m->stage, AT_STAGE_INGEST);
   assert_string_equal (m->type, AT_TYPE_INBOUND_MESSAGE);
-  assert_string_equal (m->key, "email:ana@example.com");
+  /* HMAC-SHA256("k", "email:ana@example.com"), first 16 bytes: no raw address */
+  assert_string_equal (m->key, "email:#b749b8b08dd038d200351145c3b6f4d2");
   Atende__InboundMessage *in = atende__inbound_message__unpack (NULL, m->payload_len, m->payload);
   assert_non_null (in);
   assert_string_equal (in->channel, "email");
@@ -36,12 +37,37 @@ test_inbound_ok (void **state)
   at_msg_destroy (&m);
 }
 
+/* The key of a message from a phone number holds no digit run of it; the
+ * same handle (however written) gives the same key, another secret another. */
+static void
+test_inbound_key (void **state)
+{
+  (void) state;
+  const char *a = "{\"channel\":\"whatsapp\",\"handle\":\"5511987654321\",\"text\":\"oi\","
+                  "\"provider_message_id\":\"w1\"}";
+  const char *b = "{\"channel\":\"whatsapp\",\"handle\":\"+55 11 98765-4321\",\"text\":\"2\","
+                  "\"provider_message_id\":\"w2\"}";
+  api_problem_t p;
+  at_msg_t *m1 = NULL, *m2 = NULL, *m3 = NULL;
+  assert_int_equal (api_inbound_parse (a, strlen (a), "s1", NULL, &m1, &p), AT_OK);
+  assert_int_equal (api_inbound_parse (b, strlen (b), "s1", NULL, &m2, &p), AT_OK);
+  assert_int_equal (api_inbound_parse (a, strlen (a), "s2", NULL, &m3, &p), AT_OK);
+  assert_null (strstr (m1->key, "98765"));
+  assert_null (strstr (m1->key, "4321"));
+  assert_int_equal (strncmp (m1->key, "whatsapp:#", 10), 0);
+  assert_string_equal (m1->key, m2->key);
+  assert_string_not_equal (m1->key, m3->key);
+  at_msg_destroy (&m1);
+  at_msg_destroy (&m2);
+  at_msg_destroy (&m3);
+}
+
 static void
 s_inbound_fails (const char *body, int status, const char *field)
 {
   api_problem_t p;
   at_msg_t *m = NULL;
-  assert_int_equal (api_inbound_parse (body, strlen (body), NULL, &m, &p), AT_INVALID);
+  assert_int_equal (api_inbound_parse (body, strlen (body), "k", NULL, &m, &p), AT_INVALID);
   assert_null (m);
   assert_int_equal (p.status, status);
   if (field)
@@ -237,6 +263,7 @@ main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_inbound_ok),
+    cmocka_unit_test (test_inbound_key),
     cmocka_unit_test (test_inbound_bad),
     cmocka_unit_test (test_order_event),
     cmocka_unit_test (test_ticket_actions),

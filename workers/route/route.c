@@ -51,7 +51,7 @@ s_produce_send (wrk_ctx_t *ctx, wrk_msg_t *m, const char *notification_id)
  * AT_NOTFOUND when the customer has no handle on the ticket's channel. */
 static int
 s_answer (wrk_ctx_t *ctx, wrk_msg_t *m, const at_ticket_t *t, const char *author,
-          const char *kind, const char *body, const char *language)
+          const char *kind, const char *body, const char *language, const char *agent)
 {
   at_store_t *store = wrk_ctx_store (ctx);
   char notification_id[AT_ID_LEN];
@@ -60,7 +60,8 @@ s_answer (wrk_ctx_t *ctx, wrk_msg_t *m, const at_ticket_t *t, const char *author
     return rc;
   at_ticket_message_t tm = {.ticket_id = t->id, .direction = "out", .author = author,
                             .channel = t->channel, .body = body,
-                            .bus_message_id = m->msg->id, .language = language};
+                            .bus_message_id = m->msg->id, .language = language,
+                            .agent = agent};
   rc = at_store_ticket_message_add (store, &tm, NULL);
   if (rc == AT_OK)
     rc = at_store_ticket_answered (store, t->id, strcmp (author, "bot") == 0);
@@ -97,7 +98,7 @@ s_auto_answer (wrk_ctx_t *ctx, wrk_msg_t *m, const at_ticket_t *t)
              t->id);
     return AT_OK;
   }
-  rc = s_answer (ctx, m, t, "bot", "auto_reply", body, at_lang_name (lang));
+  rc = s_answer (ctx, m, t, "bot", "auto_reply", body, at_lang_name (lang), NULL);
   if (rc == AT_NOTFOUND) {
     at_warn (S_COMP, "msg=\"customer has no handle on the ticket's channel, left for an agent\""
              " ticket_id=%" PRId64 " channel=%s", t->id, t->channel);
@@ -163,7 +164,7 @@ s_ticket_reply (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__AgentReply *pb)
     return s_bad (m, "unknown ticket", pb->ticket_id);
   if (rc != AT_OK)
     return s_store_rc (m, rc, "ticket lookup failed for", pb->ticket_id);
-  rc = s_answer (ctx, m, &t, "agent", "reply", pb->text, NULL);
+  rc = s_answer (ctx, m, &t, "agent", "reply", pb->text, NULL, pb->agent);
   if (rc == AT_NOTFOUND)
     return s_bad (m, "customer has no handle on the channel of ticket", t.id);
   if (rc == AT_OK)

@@ -1,0 +1,67 @@
+/* `atende retention run [--limit N]`: erases the texts (bodies, attachments)
+ * of messages of tickets resolved more than ATENDE_RETENTION_DAYS days ago
+ * (lib/store/at_store_privacy.h), N messages a transaction (default 1000)
+ * until none is left. 0 days: retention is off and nothing is done. A
+ * Kubernetes CronJob runs it daily (deploy/k8s/base/retention-cronjob.yaml).
+ * Exit codes: 0 done, 1 store failure, 2 usage. */
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+#include "at_log.h"
+#include "at_store_privacy.h"
+
+#define S_LIMIT_DEFAULT 1000
+#define S_LIMIT_MAX 100000
+
+static const char *s_usage =
+  "usage: atende retention run [--limit N]   (N messages a transaction: 1..100000, default 1000)\n";
+
+static int
+s_run (const at_config_t *cfg, long limit)
+{
+  if (cfg->retention_days == 0) {
+    at_info ("retention", "msg=\"retention off (ATENDE_RETENTION_DAYS=0): nothing erased\"");
+    return 0;
+  }
+  at_store_t *store = at_store_new (cfg->database_url, "retention");
+  if (!store) {
+    fprintf (stderr, "atende retention: the database cannot be reached\n");
+    return 1;
+  }
+  long total = 0, erased = 0;
+  int rc = AT_OK;
+  do {
+    rc = at_store_retention_erase (store, cfg->retention_days, limit, &erased);
+    total += erased;
+  } while (rc == AT_OK && erased == limit);
+  at_store_destroy (&store);
+  if (rc != AT_OK) {
+    fprintf (stderr, "atende retention: store failure after %ld messages\n", total);
+    return 1;
+  }
+  at_info ("retention", "msg=\"retention run\" days=%ld messages_erased=%ld",
+           cfg->retention_days, total);
+  printf ("erased the texts of %ld messages of tickets resolved more than %ld days ago\n", total,
+          cfg->retention_days);
+  return 0;
+}
+
+int
+cli_retention (const at_config_t *cfg, int argc, char **argv)
+{
+  long limit = S_LIMIT_DEFAULT;
+  if (argc < 1 || strcmp (argv[0], "run") != 0) {
+    fputs (s_usage, stderr);
+    return 2;
+  }
+  for (int i = 1; i < argc; i++) {
+    if (strcmp (argv[i], "--limit") == 0 && i + 1 < argc
+        && at_parse_long (argv[i + 1], 1, S_LIMIT_MAX, &limit) == AT_OK)
+      i++;
+    else {
+      fprintf (stderr, "atende retention: unexpected argument '%.64s'\n%s", argv[i], s_usage);
+      return 2;
+    }
+  }
+  return s_run (cfg, limit);
+}
