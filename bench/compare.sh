@@ -31,7 +31,7 @@ fresh_db() {
   local build=$1 name=$2
   psql -q -h "$PGDIR" -U postgres -d postgres -c "DROP DATABASE IF EXISTS $name" \
        -c "CREATE DATABASE $name" >/dev/null
-  ATENDE_DATABASE_URL=$(conn "$name") "$build/atende" migrate >/dev/null
+  ATENDE_DATABASE_URL=$(conn "$name") "$build/atende" migrate >/dev/null 2>&1
 }
 
 declare -A bus=() p50=() p99=() demo=()
