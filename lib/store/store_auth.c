@@ -115,9 +115,34 @@ at_store_key_create (at_store_t *store, const char *name, at_scopes_t scopes, in
   return rc;
 }
 
-static void
-s_key_row (PGresult *res, int r, at_key_row_t *k)
+/* Up to max (at most AT_AUTH_ROWS_MAX) rows of a listing statement, each
+ * filled by fill into an array of `size`-byte rows (the caller frees it). */
+static int
+s_rows (at_store_t *store, const at_sql_t *sql, size_t max, size_t size,
+        void (*fill) (PGresult *, int, void *), void **rows_out, size_t *n_out)
 {
+  char limit[24];
+  PGresult *res = NULL;
+  *rows_out = NULL;
+  *n_out = 0;
+  snprintf (limit, sizeof limit, "%zu", max < AT_AUTH_ROWS_MAX ? max : AT_AUTH_ROWS_MAX);
+  int rc = at_store_q (store, &res, sql, limit);
+  if (rc != AT_OK)
+    return rc;
+  size_t n = (size_t) PQntuples (res);
+  char *rows = at_calloc (n ? n : 1, size);
+  for (size_t i = 0; i < n; i++)
+    fill (res, (int) i, rows + i * size);
+  PQclear (res);
+  *rows_out = rows;
+  *n_out = n;
+  return AT_OK;
+}
+
+static void
+s_key_row (PGresult *res, int r, void *row)
+{
+  at_key_row_t *k = row;
   memset (k, 0, sizeof *k);
   at_strlcpy (k->id, PQgetvalue (res, r, 0), sizeof k->id);
   at_strlcpy (k->name, PQgetvalue (res, r, 1), sizeof k->name);
@@ -134,22 +159,8 @@ s_key_row (PGresult *res, int r, at_key_row_t *k)
 int
 at_store_key_list (at_store_t *store, size_t max, at_key_row_t **rows_out, size_t *n_out)
 {
-  char limit[24];
-  PGresult *res = NULL;
-  *rows_out = NULL;
-  *n_out = 0;
-  snprintf (limit, sizeof limit, "%zu", max < AT_AUTH_ROWS_MAX ? max : AT_AUTH_ROWS_MAX);
-  int rc = at_store_q (store, &res, &SQL_KEY_LIST, limit);
-  if (rc != AT_OK)
-    return rc;
-  size_t n = (size_t) PQntuples (res);
-  at_key_row_t *rows = at_calloc (n ? n : 1, sizeof *rows);
-  for (size_t i = 0; i < n; i++)
-    s_key_row (res, (int) i, &rows[i]);
-  PQclear (res);
-  *rows_out = rows;
-  *n_out = n;
-  return AT_OK;
+  return s_rows (store, &SQL_KEY_LIST, max, sizeof **rows_out, s_key_row, (void **) rows_out,
+                 n_out);
 }
 
 int
@@ -295,8 +306,9 @@ at_store_user_create (at_store_t *store, const at_user_fields_t *fields, const c
 }
 
 static void
-s_user_row (PGresult *res, int r, at_user_row_t *u)
+s_user_row (PGresult *res, int r, void *row)
 {
+  at_user_row_t *u = row;
   memset (u, 0, sizeof *u);
   u->id = strtoll (PQgetvalue (res, r, 0), NULL, 10);
   at_strlcpy (u->email, PQgetvalue (res, r, 1), sizeof u->email);
@@ -313,22 +325,8 @@ s_user_row (PGresult *res, int r, at_user_row_t *u)
 int
 at_store_user_list (at_store_t *store, size_t max, at_user_row_t **rows_out, size_t *n_out)
 {
-  char limit[24];
-  PGresult *res = NULL;
-  *rows_out = NULL;
-  *n_out = 0;
-  snprintf (limit, sizeof limit, "%zu", max < AT_AUTH_ROWS_MAX ? max : AT_AUTH_ROWS_MAX);
-  int rc = at_store_q (store, &res, &SQL_USER_LIST, limit);
-  if (rc != AT_OK)
-    return rc;
-  size_t n = (size_t) PQntuples (res);
-  at_user_row_t *rows = at_calloc (n ? n : 1, sizeof *rows);
-  for (size_t i = 0; i < n; i++)
-    s_user_row (res, (int) i, &rows[i]);
-  PQclear (res);
-  *rows_out = rows;
-  *n_out = n;
-  return AT_OK;
+  return s_rows (store, &SQL_USER_LIST, max, sizeof **rows_out, s_user_row, (void **) rows_out,
+                 n_out);
 }
 
 int

@@ -37,18 +37,7 @@ static const char *const s_needles[] = {
 static char s_api[64], s_conninfo[512];
 static PGconn *s_db;
 
-static long long
-s_q (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
-static long long
-s_q (const char *fmt, ...)
-{
-  char sql[2048];
-  va_list ap;
-  va_start (ap, fmt);
-  vsnprintf (sql, sizeof sql, fmt, ap);
-  va_end (ap);
-  return it_db_scalar (s_db, sql);
-}
+#define s_q(...) it_db_scalarf (s_db, __VA_ARGS__)
 
 static json_t *
 s_call (const char *method, const char *path, const char *body, long want)

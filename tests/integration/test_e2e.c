@@ -69,18 +69,7 @@ s_wait_delivery (const char *kind, long long ticket_id)
   return f.got;
 }
 
-static long long
-s_q (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
-static long long
-s_q (const char *fmt, ...)
-{
-  char sql[1024];
-  va_list ap;
-  va_start (ap, fmt);
-  vsnprintf (sql, sizeof sql, fmt, ap);
-  va_end (ap);
-  return it_db_scalar (s_db, sql);
-}
+#define s_q(...) it_db_scalarf (s_db, __VA_ARGS__)
 
 static pid_t s_pids[6];
 

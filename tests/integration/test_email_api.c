@@ -59,18 +59,7 @@ s_post (const char *raw, bool good_signature)
   return status;
 }
 
-static long long
-s_q (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
-static long long
-s_q (const char *fmt, ...)
-{
-  char sql[1024];
-  va_list ap;
-  va_start (ap, fmt);
-  vsnprintf (sql, sizeof sql, fmt, ap);
-  va_end (ap);
-  return it_db_scalar (s_db, sql);
-}
+#define s_q(...) it_db_scalarf (s_db, __VA_ARGS__)
 
 static bool
 s_up (void *arg)

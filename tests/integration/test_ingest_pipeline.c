@@ -97,18 +97,7 @@ s_ticket_cmd (const char *type, long long ticket_id, const char *text, char id_o
   }
 }
 
-static long long
-s_q (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
-static long long
-s_q (const char *fmt, ...)
-{
-  char sql[1024];
-  va_list ap;
-  va_start (ap, fmt);
-  vsnprintf (sql, sizeof sql, fmt, ap);
-  va_end (ap);
-  return it_db_scalar (s_conn, sql);
-}
+#define s_q(...) it_db_scalarf (s_conn, __VA_ARGS__)
 
 /* Waits until ingest and route have nothing left and `dead` messages died. */
 static void

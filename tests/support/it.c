@@ -210,6 +210,17 @@ it_db_scalar (PGconn *conn, const char *sql)
   return v;
 }
 
+long long
+it_db_scalarf (PGconn *conn, const char *fmt, ...)
+{
+  char sql[2048];
+  va_list ap;
+  va_start (ap, fmt);
+  vsnprintf (sql, sizeof sql, fmt, ap);
+  va_end (ap);
+  return it_db_scalar (conn, sql);
+}
+
 char *
 it_db_text (PGconn *conn, const char *sql)
 {

@@ -22,6 +22,8 @@ const char *it_db_create (const char *name, bool migrate);
 PGconn *it_db_connect (const char *conninfo);
 /* First column of the first row of a query as integer (-1 if no row). */
 long long it_db_scalar (PGconn *conn, const char *sql);
+/* it_db_scalar of a printf-formatted query (at most 2 KiB). */
+long long it_db_scalarf (PGconn *conn, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 /* A free TCP port on 127.0.0.1. */
 int it_free_port (void);
 /* Spawns `atende <args...>` (NULL-terminated) with extra env strings

@@ -11,6 +11,7 @@
 #include "at_channel_sig.h"
 #include "at_list.h"
 #include "at_form.h"
+#include "test_settings_list.h"
 
 #define S_TWILIO_URL "https://mycompany.com/myapp.php?foo=1&bar=2"
 
@@ -158,17 +159,6 @@ test_mailgun (void **state)
                     AT_INVALID);
 }
 
-/* A settings list as at_config builds it (kept in a ring: reachable, reused). */
-static const at_list_t *
-s_list (const char *text, at_list_kind_t kind)
-{
-  static at_list_t ring[8];
-  static size_t next;
-  at_list_t *list = &ring[next++ % 8];
-  char reason[128];
-  at_list_parse (list, text, kind, reason, sizeof reason);
-  return list;
-}
 #define S(text) s_list (text, AT_LIST_SECRETS)
 
 static void

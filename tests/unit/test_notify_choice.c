@@ -6,18 +6,8 @@
 #include <string.h>
 #include <cmocka.h>
 #include "notify/notify.h"
+#include "test_settings_list.h"
 
-/* A settings list as at_config builds it (kept in a ring: reachable, reused). */
-static const at_list_t *
-s_list (const char *text, at_list_kind_t kind)
-{
-  static at_list_t ring[8];
-  static size_t next;
-  at_list_t *list = &ring[next++ % 8];
-  char reason[128];
-  at_list_parse (list, text, kind, reason, sizeof reason);
-  return list;
-}
 
 static bool
 s_routable (void *arg, const char *channel)

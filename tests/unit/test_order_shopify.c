@@ -8,20 +8,10 @@
 #include "api_templates.h"
 #include "at_crypto.h"
 #include "at_list.h"
+#include "test_settings_list.h"
 
 #define BODY "{\"id\":820982911946154508,\"email\":\"jon@example.com\"}"
 
-/* A settings list as at_config builds it (kept in a ring: reachable, reused). */
-static const at_list_t *
-s_list (const char *text, at_list_kind_t kind)
-{
-  static at_list_t ring[8];
-  static size_t next;
-  at_list_t *list = &ring[next++ % 8];
-  char reason[128];
-  at_list_parse (list, text, kind, reason, sizeof reason);
-  return list;
-}
 #define S(text) s_list (text, AT_LIST_SECRETS)
 
 static void
