@@ -465,14 +465,19 @@ wrk_run (const at_config_t *cfg, const char *stages_csv)
   const char *names[WRK_STAGES_MAX];
   for (size_t i = 0; i < n; i++)
     names[i] = stages[i]->name;
-  wrk_metrics_t *metrics = wrk_metrics_new (cfg, names, n);
-  if (metrics == NULL)
-    return 1;
+  /* Blocked before any thread starts (the metrics server's too), so every
+   * thread inherits the mask and SIGTERM waits for the supervisor's sigwait:
+   * a thread that left it unblocked would take SIGTERM's default action and
+   * kill the process without a drain whenever the supervisor was not waiting
+   * at that instant. */
   sigset_t signals;
   sigemptyset (&signals);
   sigaddset (&signals, SIGTERM);
   sigaddset (&signals, SIGINT);
   pthread_sigmask (SIG_BLOCK, &signals, NULL);
+  wrk_metrics_t *metrics = wrk_metrics_new (cfg, names, n);
+  if (metrics == NULL)
+    return 1;
 
   atomic_bool stop = false;
   atomic_int finished = 0, failed = 0;
