@@ -121,6 +121,14 @@ api_reply_json (api_request_t *req, int status, json_t *body)
 }
 
 void
+api_reply_not_found (api_request_t *req, const char *detail)
+{
+  api_problem_t p;
+  api_problem (&p, 404, NULL, "%s", detail);
+  api_reply_problem (req, &p);
+}
+
+void
 api_reply_unavailable (api_request_t *req, int retry_after_s, const char *detail)
 {
   api_problem_t p;

@@ -110,6 +110,8 @@ void api_reply_problem (api_request_t *req, const api_problem_t *problem);
 void api_reply_text (api_request_t *req, int status, const char *type, char *text); /* steals */
 /* 503 + Retry-After (at least 1 s), detail saying what is unavailable. */
 void api_reply_unavailable (api_request_t *req, int retry_after_s, const char *detail);
+/* 404 problem document with detail ("no ticket with this id"). */
+void api_reply_not_found (api_request_t *req, const char *detail);
 /* 503 + Retry-After: 1 after a store failure (logged where it happened). */
 void api_reply_store_failed (api_request_t *req);
 

@@ -6,21 +6,13 @@
 #include "api_customers.h"
 #include "at_store_privacy.h"
 
-static void
-s_not_found (api_request_t *req)
-{
-  api_problem_t p;
-  api_problem (&p, 404, NULL, "no customer with this id");
-  api_reply_problem (req, &p);
-}
-
 void
 api_customers_export_get (api_request_t *req)
 {
   int64_t id = 0;
   char *text = NULL;
   if (!api_param_id (req, &id)) {
-    s_not_found (req);
+    api_reply_not_found (req, "no customer with this id");
     return;
   }
   at_store_t *store = api_store (req);
@@ -30,7 +22,7 @@ api_customers_export_get (api_request_t *req)
   json_t *doc = rc == AT_OK ? json_loads (text, 0, NULL) : NULL;
   free (text);
   if (rc == AT_NOTFOUND)
-    s_not_found (req);
+    api_reply_not_found (req, "no customer with this id");
   else if (rc != AT_OK || !doc)
     api_reply_store_failed (req);
   else {
@@ -46,7 +38,7 @@ api_customers_erase_post (api_request_t *req)
   int64_t id = 0;
   at_privacy_erase_t e;
   if (!api_param_id (req, &id)) {
-    s_not_found (req);
+    api_reply_not_found (req, "no customer with this id");
     return;
   }
   at_store_t *store = api_store (req);
@@ -55,7 +47,7 @@ api_customers_erase_post (api_request_t *req)
   int rc = at_store_privacy_erase (store, id, req->cfg->bus_key_secret, req->caller.actor,
                                    req->peer[0] ? req->peer : NULL, &e);
   if (rc == AT_NOTFOUND)
-    s_not_found (req);
+    api_reply_not_found (req, "no customer with this id");
   else if (rc != AT_OK)
     api_reply_store_failed (req);
   else

@@ -52,21 +52,13 @@ s_ticket_json (const at_ticket_view_t *t)
   return j;
 }
 
-static void
-s_not_found (api_request_t *req)
-{
-  api_problem_t p;
-  api_problem (&p, 404, NULL, "no ticket with this id");
-  api_reply_problem (req, &p);
-}
-
 void
 api_tickets_get (api_request_t *req)
 {
   int64_t id;
   at_ticket_view_t *ticket = NULL;
   if (!api_param_id (req, &id)) {
-    s_not_found (req);
+    api_reply_not_found (req, "no ticket with this id");
     return;
   }
   at_store_t *store = api_store (req);
@@ -74,7 +66,7 @@ api_tickets_get (api_request_t *req)
     return;
   int rc = at_query_ticket (store, id, &ticket);
   if (rc == AT_NOTFOUND)
-    s_not_found (req);
+    api_reply_not_found (req, "no ticket with this id");
   else if (rc != AT_OK)
     api_reply_store_failed (req);
   else
@@ -145,7 +137,7 @@ s_action (api_request_t *req, s_parse_fn *parse)
   at_msg_t *msg = NULL;
   int64_t id;
   if (!api_param_id (req, &id)) {
-    s_not_found (req);
+    api_reply_not_found (req, "no ticket with this id");
     return;
   }
   if (!req->caller.agent[0]) {   /* the route needs tickets:write: a caller was found */
@@ -161,7 +153,7 @@ s_action (api_request_t *req, s_parse_fn *parse)
   at_store_t *store = api_store (req);
   int rc = store ? at_query_ticket_exists (store, id) : AT_AGAIN;
   if (rc == AT_NOTFOUND)
-    s_not_found (req);
+    api_reply_not_found (req, "no ticket with this id");
   else if (rc != AT_OK && store)
     api_reply_store_failed (req);
   else if (rc == AT_OK && api_publish (req, msg) == AT_OK)

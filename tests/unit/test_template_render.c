@@ -92,7 +92,7 @@ test_check_names_the_unknown_variable (void **state)
   /* a long name is cut to AT_TEMPLATE_VAR_MAX - 1 bytes, never inside a character */
   char body[AT_TEMPLATE_VAR_MAX + 8] = "{";
   memset (body + 1, 'a', AT_TEMPLATE_VAR_MAX - 2);
-  strcpy (body + AT_TEMPLATE_VAR_MAX - 1, "\xc3\xa9}");     /* é across the cut */
+  memcpy (body + AT_TEMPLATE_VAR_MAX - 1, "\xc3\xa9}", 4);  /* é across the cut, and the NUL */
   assert_int_equal (at_template_check (body, var, reason, sizeof reason), AT_INVALID);
   assert_int_equal (strlen (var), AT_TEMPLATE_VAR_MAX - 2);
 }
