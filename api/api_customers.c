@@ -1,6 +1,7 @@
 /* api_customers: GET /v1/customers/{id} (the customer and their identities)
  * and POST /v1/customers/{id}/merge {"from": other_id}, the atomic merge of
  * two customers an agent found to be one person (never done on a name). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "api_customers.h"
@@ -77,6 +78,26 @@ s_merge_body (api_request_t *req, int64_t *from)
   return rc;
 }
 
+/* The audit row of a merge, under the caller. at_store_customer_merge
+ * commits its own transaction: the row is written right after it succeeded
+ * (a failed write is logged; the merge stands). */
+static void
+s_merge_audit (api_request_t *req, at_store_t *store, int64_t into, int64_t from,
+               const at_customer_merge_t *moved)
+{
+  char target[32];
+  snprintf (target, sizeof target, "customer:%lld", (long long) into);
+  json_t *detail = json_pack ("{s:I, s:b, s:i, s:i}", "from", (json_int_t) from, "already_merged",
+                              moved->already, "identities", (int) moved->identities, "tickets",
+                              (int) moved->tickets);
+  if (at_store_audit (store, req->caller.actor, "customer.merge", target, detail, req->peer)
+      != AT_OK)
+    at_warn ("api", "msg=\"audit row not written\" action=customer.merge into=%lld from=%lld"
+             " actor=%s request_id=%s", (long long) into, (long long) from, req->caller.actor,
+             req->request_id);
+  json_decref (detail);
+}
+
 void
 api_customers_merge_post (api_request_t *req)
 {
@@ -104,7 +125,8 @@ api_customers_merge_post (api_request_t *req)
     s_problem (req, 422, "from", "these customers cannot be merged");
   else if (rc != AT_OK)
     api_reply_store_failed (req);
-  else
+  else {
+    s_merge_audit (req, store, into, from, &moved);
     api_reply_json (req, 200, json_pack ("{s:I, s:I, s:b, s:{s:i, s:i, s:i, s:i, s:i}}",
                                          "id", (json_int_t) into, "merged", (json_int_t) from,
                                          "already_merged", moved.already, "moved",
@@ -113,4 +135,5 @@ api_customers_merge_post (api_request_t *req)
                                          "orders", (int) moved.orders,
                                          "notifications", (int) moved.notifications,
                                          "surveys", (int) moved.surveys));
+  }
 }

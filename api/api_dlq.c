@@ -1,5 +1,6 @@
 /* api_dlq: GET /v1/dlq, GET /v1/dlq/{id}, POST /v1/dlq/{id}/replay (api_dlq.h). */
 #include <microhttpd.h>
+#include <stdio.h>
 #include <string.h>
 #include "api_dlq.h"
 #include "at_store_dlq.h"
@@ -76,6 +77,19 @@ api_dlq_get (api_request_t *req)
   at_dlq_entry_clear (&entry);
 }
 
+/* The audit row of a replay, under the caller. at_dlq_replay commits its
+ * own transaction: the row is written right after it succeeded (a failed
+ * write is logged; the replay stands). */
+static void
+s_replay_audit (api_request_t *req, at_store_t *store)
+{
+  char target[64];
+  snprintf (target, sizeof target, "dlq:%.36s", req->param);
+  if (at_store_audit (store, req->caller.actor, "dlq.replay", target, NULL, req->peer) != AT_OK)
+    at_warn ("api", "msg=\"audit row not written\" action=dlq.replay id=%s actor=%s"
+             " request_id=%s", req->param, req->caller.actor, req->request_id);
+}
+
 void
 api_dlq_replay (api_request_t *req)
 {
@@ -98,6 +112,7 @@ api_dlq_replay (api_request_t *req)
   else {
     at_info ("api", "msg=\"dead letter replayed\" id=%s request_id=%s", req->param,
              req->request_id);
+    s_replay_audit (req, store);
     api_reply_json (req, 200, json_pack ("{s:s, s:s, s:i}", "id", req->param, "status",
                                          "pending", "attempt", 1));
   }

@@ -14,7 +14,7 @@ static const double s_buckets[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0
 static pthread_once_t s_once = PTHREAD_ONCE_INIT;
 static struct {
   at_metrics_t *registry;
-  at_metric_t *requests, *duration, *publish, *auth_refused, *up, *build;
+  at_metric_t *requests, *duration, *publish, *auth_refused, *rate_limited, *up, *build;
 } s_metrics;
 
 /* The values that are there from the start (again after a clear). */
@@ -45,6 +45,10 @@ s_create (void)
                                                " malformed, unknown, wrong, revoked, expired,"
                                                " disabled, scope, csrf).",
                                                "reason");
+  s_metrics.rate_limited = at_metrics_counter (reg, "atende_api_rate_limited_total",
+                                               "Requests answered 429 by a rate limit (key,"
+                                               " addr, auth_failures: api/api_limit.h).",
+                                               "limit");
   s_metrics.up = at_metrics_gauge (reg, "atende_up", "1 while the api process runs.", NULL);
   s_metrics.build = at_metrics_gauge (reg, "atende_build_info", "Version of the running build.",
                                       "version");
@@ -87,6 +91,13 @@ api_metrics_auth_refused (const char *reason)
 {
   s_registry ();
   at_metric_add (s_metrics.auth_refused, (const char *[]) { reason }, 1);
+}
+
+void
+api_metrics_rate_limited (const char *limit)
+{
+  s_registry ();
+  at_metric_add (s_metrics.rate_limited, (const char *[]) { limit }, 1);
 }
 
 char *

@@ -11,6 +11,8 @@ void api_metrics_request (const char *route, int status, double seconds);
 void api_metrics_publish (double seconds);
 /* One request refused at the door (api_auth.c), by reason. */
 void api_metrics_auth_refused (const char *reason);
+/* One request answered 429 by a rate limit (api_limit.c): key, addr, auth_failures. */
+void api_metrics_rate_limited (const char *limit);
 char *api_metrics_render (void);      /* Prometheus text, malloc'd */
 
 #endif

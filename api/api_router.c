@@ -8,6 +8,7 @@
 #include "api_dlq.h"
 #include "api_templates.h"
 #include "api_customers.h"
+#include "api_access.h"
 
 static const api_route_t s_routes[] = {
   /* The need of each route (the scope column) is the whole of who may call it: API_PUBLIC
@@ -51,6 +52,13 @@ static const api_route_t s_routes[] = {
   { "POST",   "/v1/session",            "session",                  api_session_post,           API_BODY_JSON,          false, API_PUBLIC },
   { "GET",    "/v1/session",            "session_get",              api_session_get,            API_BODY_NONE,          false, API_SIGNED_IN },
   { "DELETE", "/v1/session",            "session_delete",           api_session_delete,         API_BODY_NONE,          false, API_SIGNED_IN },
+  { "POST",   "/v1/keys",               "keys_create",              api_keys_post,              API_BODY_JSON,          false, AT_SCOPE_ADMIN },
+  { "GET",    "/v1/keys",               "keys",                     api_keys_list,              API_BODY_NONE,          false, AT_SCOPE_ADMIN },
+  { "DELETE", "/v1/keys/{}",            "key_revoke",               api_keys_delete,            API_BODY_NONE,          false, AT_SCOPE_ADMIN },
+  { "POST",   "/v1/users",              "users_create",             api_users_post,             API_BODY_JSON,          false, AT_SCOPE_ADMIN },
+  { "GET",    "/v1/users",              "users",                    api_users_list,             API_BODY_NONE,          false, AT_SCOPE_ADMIN },
+  { "POST",   "/v1/users/{}/disable",   "user_disable",             api_users_disable,          API_BODY_JSON_OPTIONAL, false, AT_SCOPE_ADMIN },
+  { "GET",    "/v1/audit",              "audit",                    api_audit_list,             API_BODY_NONE,          false, AT_SCOPE_ADMIN },
 };
 
 /* Copies seg[0..len) into out; false when too long. (MHD has already

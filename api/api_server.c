@@ -26,6 +26,7 @@
 #include <time.h>
 #include "api.h"
 #include "api_internal.h"
+#include "api_limit.h"
 #include "api_metrics.h"
 #include "api_router.h"
 #include "at_buf.h"
@@ -166,6 +167,7 @@ s_answer (s_request_t *r, struct MHD_Connection *conn)
   req->body = r->body.data ? r->body.data : "";
   req->body_len = r->body.len;
   s_dispatch (req);
+  api_limit_answered (req);     /* a refused credential: counted, maybe 429 */
   size_t len = strlen (req->reply);
   struct MHD_Response *resp =
       MHD_create_response_from_buffer (len, req->reply, MHD_RESPMEM_MUST_FREE);
@@ -200,9 +202,11 @@ s_access (void *cls, struct MHD_Connection *conn, const char *url, const char *m
   if (!r) {
     r = s_request_new (cls, conn, method, url);
     *con_cls = r;
-    /* The door, then a declared body over the cap: refused before the body
-     * is read. */
-    if (r->req.route && (!api_auth_admit (&r->req) || r->req.body_too_large))
+    /* The address's limits, the door, the caller's limit (api_limit.h),
+     * then a declared body over the cap: refused before the body is read. */
+    if (!api_limit_before (&r->req)
+        || (r->req.route && (!api_auth_admit (&r->req) || !api_limit_caller (&r->req)
+                             || r->req.body_too_large)))
       return s_answer (r, conn);
     return MHD_YES;
   }
@@ -310,6 +314,8 @@ s_start (const at_config_t *cfg)
       MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &sa,
       MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) cfg->api_threads,
       MHD_OPTION_CONNECTION_LIMIT, (unsigned int) S_CONNECTION_LIMIT,
+      /* more from one address are closed as soon as accepted */
+      MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int) cfg->api_conn_per_addr,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) S_CONNECTION_TIMEOUT_S,
       MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int) 1,
       MHD_OPTION_NOTIFY_COMPLETED, s_completed, NULL,

@@ -5,7 +5,9 @@
  *   PUT    /v1/templates/{event}/{locale}   {"body": "..."}: 201 created, 200 replaced,
  *                                           422 naming an unknown {variable}
  *   DELETE /v1/templates/{event}/{locale}   204; notify falls back to the default locale
- * Workers see a change within ATENDE_TEMPLATE_CACHE_MS. */
+ * Workers see a change within ATENDE_TEMPLATE_CACHE_MS. Each change is written
+ * with its audit row (template.put, template.delete; actor: the caller) in one
+ * transaction. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +106,47 @@ api_templates_get (api_request_t *req)
   free (row);
 }
 
+/* A change to a template in one transaction with its audit row (actor: the
+ * caller); change() runs after BEGIN. AT_OK committed; else rolled back and
+ * change()'s code (AT_NOTFOUND ...) or the store's. */
+typedef int (s_change_fn) (at_store_t *store, const char *event, const char *locale,
+                           const char *body, bool *created);
+
+static int
+s_change (api_request_t *req, at_store_t *store, const char *action, s_change_fn *change,
+          const char *event, const char *locale, const char *body, bool *created)
+{
+  char target[AT_TEMPLATE_EVENT_LEN + AT_TEMPLATE_LOCALE_LEN + 16];
+  snprintf (target, sizeof target, "template:%s/%s", event, locale);
+  int rc = at_store_begin (store);
+  if (rc != AT_OK)
+    return rc;
+  rc = change (store, event, locale, body, created);
+  json_t *detail = rc == AT_OK && body ? json_pack ("{s:b}", "created", *created) : NULL;
+  if (rc == AT_OK)
+    rc = at_store_audit (store, req->caller.actor, action, target, detail, req->peer);
+  json_decref (detail);
+  if (rc == AT_OK)
+    rc = at_store_commit (store);
+  if (rc != AT_OK)
+    (void) at_store_rollback (store);
+  return rc;
+}
+
+static int
+s_put (at_store_t *store, const char *event, const char *locale, const char *body, bool *created)
+{
+  return at_store_template_put (store, event, locale, body, created);
+}
+
+static int
+s_delete (at_store_t *store, const char *event, const char *locale, const char *body,
+          bool *created)
+{
+  (void) body, (void) created;
+  return at_store_template_delete (store, event, locale);
+}
+
 /* The body of a PUT: {"body": "..."} checked; a problem naming what is wrong. */
 static int
 s_put_body (const api_request_t *req, json_t **obj_out, const char **body_out, api_problem_t *p)
@@ -138,7 +181,7 @@ api_templates_put (api_request_t *req)
   if (!store)
     goto out;
   row = at_malloc (sizeof *row);
-  if (at_store_template_put (store, event, locale, body, &created) != AT_OK
+  if (s_change (req, store, "template.put", s_put, event, locale, body, &created) != AT_OK
       || at_store_template_get (store, event, locale, row) != AT_OK) {
     api_reply_store_failed (req);
     goto out;
@@ -163,7 +206,7 @@ api_templates_delete (api_request_t *req)
   at_store_t *store = api_store (req);
   if (!store)
     return;
-  int rc = at_store_template_delete (store, event, locale);
+  int rc = s_change (req, store, "template.delete", s_delete, event, locale, NULL, NULL);
   if (rc == AT_NOTFOUND) {
     api_problem (&p, 404, NULL, "no %s template for %s", locale, event);
     api_reply_problem (req, &p);

@@ -3,10 +3,12 @@
  * An action is recorded under the caller (api_auth.c: the signed-in
  * person's name, or key:<id> for a machine key); an "agent" field of the
  * body, which clients sent before the door was locked, is ignored. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "api_internal.h"
 #include "at_json.h"
+#include "at_log.h"
 #include "at_store_query.h"
 #include "domain.pb-c.h"
 
@@ -129,9 +131,27 @@ api_resolve_parse (int64_t ticket_id, const char *agent, const char *body, size_
 typedef int (s_parse_fn) (int64_t, const char *, const char *, size_t, const char *,
                           at_msg_t **, api_problem_t *);
 
+/* The audit row of an accepted action, under the caller. The action goes
+ * to the bus, not into a transaction of ours: the row is written right after
+ * the broker confirmed it (a failed write is logged; the action stands). */
+static void
+s_audit (api_request_t *req, const char *action, int64_t ticket_id, const char *msg_id)
+{
+  char target[32];
+  snprintf (target, sizeof target, "ticket:%lld", (long long) ticket_id);
+  at_store_t *store = api_store (req);
+  json_t *detail = json_pack ("{s:s}", "message_id", msg_id);
+  if (!store || at_store_audit (store, req->caller.actor, action, target, detail, req->peer)
+                    != AT_OK)
+    at_warn ("api", "msg=\"audit row not written\" action=%s ticket=%lld actor=%s"
+             " request_id=%s", action, (long long) ticket_id, req->caller.actor,
+             req->request_id);
+  json_decref (detail);
+}
+
 /* Validates the body, checks the ticket exists, publishes: 202. */
 static void
-s_action (api_request_t *req, s_parse_fn *parse)
+s_action (api_request_t *req, s_parse_fn *parse, const char *action)
 {
   api_problem_t p;
   at_msg_t *msg = NULL;
@@ -156,19 +176,21 @@ s_action (api_request_t *req, s_parse_fn *parse)
     api_reply_not_found (req, "no ticket with this id");
   else if (rc != AT_OK && store)
     api_reply_store_failed (req);
-  else if (rc == AT_OK && api_publish (req, msg) == AT_OK)
+  else if (rc == AT_OK && api_publish (req, msg) == AT_OK) {
+    s_audit (req, action, id, msg->id);
     api_reply_json (req, 202, json_pack ("{s:s, s:s}", "id", msg->id, "status", "accepted"));
+  }
   at_msg_destroy (&msg);
 }
 
 void
 api_tickets_reply_post (api_request_t *req)
 {
-  s_action (req, api_reply_parse);
+  s_action (req, api_reply_parse, "ticket.reply");
 }
 
 void
 api_tickets_resolve_post (api_request_t *req)
 {
-  s_action (req, api_resolve_parse);
+  s_action (req, api_resolve_parse, "ticket.resolve");
 }

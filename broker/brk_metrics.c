@@ -15,7 +15,7 @@
 
 const char *const brk_reject_names[BRK_REJECT_N] = {
   "malformed", "version", "unknown_command", "invalid_envelope", "oversize", "store", "busy",
-  "forbidden", "denied"};
+  "forbidden", "denied", "uncommitted"};
 
 const double brk_latency_bounds[BRK_HISTO_N - 1] = {
   0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5};

@@ -20,6 +20,7 @@ typedef enum {
   BRK_REJECT_BUSY,            /* backlog above bus_backlog_max or store down: Busy */
   BRK_REJECT_FORBIDDEN,       /* CURVE: a command the peer's role may not send (brk_access.h) */
   BRK_REJECT_DENIED,          /* CURVE: a handshake whose key is not admitted (brk_zap.h) */
+  BRK_REJECT_UNCOMMITTED,     /* a Settle named a produced message with no pending row */
   BRK_REJECT_N
 } brk_reject_t;
 

@@ -15,6 +15,11 @@
 
 #define S_DELIVER_MAX 1024    /* envelopes in one Deliver */
 
+typedef struct {
+  brk_t *self;
+  size_t found;
+} s_produced_t;
+
 brk_peer_t *
 brk_peer_find (brk_t *self, const brk_identity_t *identity)
 {
@@ -192,6 +197,82 @@ s_listed (char **ids, size_t n, const char *id)
   return false;
 }
 
+/* A produced message read back from PostgreSQL: queued like a published one. */
+static void
+s_produced_row (at_msg_t **msg_p, void *arg)
+{
+  s_produced_t *p = arg;
+  p->found++;
+  brk_enqueue (p->self, msg_p);
+}
+
+/* Benchmark mode has no PostgreSQL: the envelopes are all there is. */
+static void
+s_queue_produced_envelopes (brk_t *self, const Atende__Bus__Settle *settle)
+{
+  for (size_t i = 0; i < settle->n_produced; i++) {
+    at_msg_t *msg = NULL;
+    char reason[160];
+    if (at_msg_from_pb (settle->produced[i], &msg, reason, sizeof reason) != AT_OK) {
+      at_warn ("broker", "msg=\"produced envelope ignored\" reason=\"%s\"", reason);
+      continue;
+    }
+    brk_enqueue (self, &msg);
+    at_msg_destroy (&msg);
+  }
+}
+
+/* The keys of produced messages the broker could not read back wait for a
+ * sweep (their rows, if committed, stay in PostgreSQL): nothing newer of
+ * them is queued ahead. */
+static void
+s_produced_wait (brk_t *self, const Atende__Bus__Settle *settle)
+{
+  for (size_t i = 0; i < settle->n_produced; i++) {
+    const Atende__Bus__Envelope *env = settle->produced[i];
+    if (env && env->stage && env->key && brk_stage_index (self, env->stage) >= 0
+        && strlen (env->key) < AT_KEY_LEN)
+      brk_key_set (self, env->stage, env->key, BRK_KEY_IN_STORE);
+  }
+}
+
+/* A Settle names the messages its worker committed with its done rows; the
+ * broker queues only what it reads back from PostgreSQL by those ids, never
+ * what the Settle says of them (a message with no committed row behind it,
+ * from a buggy or hostile peer, is never delivered). One query per Settle;
+ * ids that are not UUIDs or have no pending row are counted and dropped. */
+static void
+s_queue_produced (brk_t *self, const Atende__Bus__Settle *settle)
+{
+  if (settle->n_produced == 0)
+    return;
+  if (!self->durable) {
+    s_queue_produced_envelopes (self, settle);
+    return;
+  }
+  const char **ids = at_calloc (settle->n_produced, sizeof *ids);
+  size_t n = 0;
+  for (size_t i = 0; i < settle->n_produced; i++) {
+    const char *id = settle->produced[i] ? settle->produced[i]->id : NULL;
+    if (id && at_uuid_valid (id))
+      ids[n++] = id;
+  }
+  s_produced_t p = {.self = self};
+  int rc = !brk_store_up (self) ? AT_AGAIN : at_store_bus_fetch (self->store, ids, n,
+                                                                  s_produced_row, &p);
+  free (ids);
+  if (rc != AT_OK) {
+    s_produced_wait (self, settle);
+    brk_store_lost (self);
+    return;
+  }
+  if (p.found < settle->n_produced) {
+    self->rejected[BRK_REJECT_UNCOMMITTED] += settle->n_produced - p.found;
+    at_warn ("broker", "msg=\"produced messages without a pending row, not queued\" named=%zu"
+             " found=%zu", settle->n_produced, p.found);
+  }
+}
+
 void
 brk_on_settle (brk_t *self, brk_peer_t *peer, const Atende__Bus__Settle *settle)
 {
@@ -207,17 +288,7 @@ brk_on_settle (brk_t *self, brk_peer_t *peer, const Atende__Bus__Settle *settle)
       s_settle_one (self, peer, settle->released[i], false,
                     s_listed (settle->dead, settle->n_dead, settle->released[i]));
   }
-  /* Produced messages are committed: queue them whoever sent them. */
-  for (size_t i = 0; i < settle->n_produced; i++) {
-    at_msg_t *msg = NULL;
-    char reason[160];
-    if (at_msg_from_pb (settle->produced[i], &msg, reason, sizeof reason) != AT_OK) {
-      at_warn ("broker", "msg=\"produced envelope ignored\" reason=\"%s\"", reason);
-      continue;
-    }
-    brk_enqueue (self, &msg);
-    at_msg_destroy (&msg);
-  }
+  s_queue_produced (self, settle);
 }
 
 /* The lease of an in-flight message ends without a Settle: fence the

@@ -222,6 +222,8 @@ s_build_env (s_demo_t *d, int broker_port, int metrics_port)
   snprintf (d->env[n++], sizeof d->env[0], "ATENDE_WEBHOOK_SECRET=%s", d->webhook_secret);
   snprintf (d->env[n++], sizeof d->env[0], "ATENDE_SURVEY_SECRET=%s", d->survey_secret);
   snprintf (d->env[n++], sizeof d->env[0], "ATENDE_SURVEY_URL_BASE=%s/v1/surveys/", d->api_base);
+  /* the whole load comes from one address, S_CONCURRENCY connections at once */
+  snprintf (d->env[n++], sizeof d->env[0], "ATENDE_API_CONN_PER_ADDR=0");
   assert (n < S_ENV_MAX);
 }
 

@@ -16,8 +16,7 @@
 #include <string.h>
 #include <zmq.h>
 #include "access.h"
-#include "at_store_auth.h"
-#include "at_text.h"
+#include "at_store_access.h"
 #include "cli.h"
 
 static const char *s_usage =
@@ -28,23 +27,13 @@ static const char *s_usage =
   "scopes: messages:write orders:write tickets:read tickets:write customers:read\n"
   "        customers:write templates:write kpis:read dlq:admin admin\n";
 
-static json_t *
-s_scope_array (at_scopes_t scopes)
-{
-  json_t *array = json_array ();
-  for (size_t k = 0; k < AT_SCOPE_COUNT; k++)
-    if (scopes & (1u << k))
-      json_array_append_new (array, json_string (at_auth_scope_name (k)));
-  return array;
-}
-
 /* The flags of create, checked; false (said on stderr) when one is wrong. */
 static bool
 s_create_args (const char *cmd, int argc, char **argv, const char **name, at_scopes_t *scopes,
                long *days)
 {
-  const char *scope_text = NULL, *days_text = NULL;
-  char why[200];
+  const char *scope_text = NULL, *days_text = NULL, *field = NULL;
+  char why[AT_ACCESS_REASON_MAX];
   cli_flag_t flags[] = {{"--name", true, name}, {"--scopes", true, &scope_text},
                         {"--expires-days", true, &days_text}};
   if (!cli_flags_parse (cmd, argc, argv, flags, AT_ARRAY_LEN (flags), NULL))
@@ -53,13 +42,8 @@ s_create_args (const char *cmd, int argc, char **argv, const char **name, at_sco
     fprintf (stderr, "%s: %s is required\n", cmd, *name == NULL ? "--name" : "--scopes");
     return false;
   }
-  if (at_auth_name_check (*name, why, sizeof why) != AT_OK
-      || !at_text_valid_utf8 (*name, strlen (*name))) {
-    fprintf (stderr, "%s: --name: %s\n", cmd, why[0] ? why : "the name is not UTF-8");
-    return false;
-  }
-  if (at_auth_scopes_parse (scope_text, scopes, why, sizeof why) != AT_OK) {
-    fprintf (stderr, "%s: --scopes: %s\n", cmd, why);
+  if (at_access_key_check (*name, scope_text, 0, scopes, &field, why, sizeof why) != AT_OK) {
+    fprintf (stderr, "%s: --%s: %s\n", cmd, field, why);
     return false;
   }
   if (days_text && at_parse_long (days_text, 1, AT_AUTH_EXPIRES_DAYS_MAX, days) != AT_OK) {
@@ -91,8 +75,7 @@ s_create (const at_config_t *cfg, int argc, char **argv)
   }
   char target[32];
   snprintf (target, sizeof target, "key:%s", key.id);
-  json_t *detail = json_pack ("{s:s, s:o, s:i}", "name", name, "scopes", s_scope_array (scopes),
-                              "expires_days", (int) days);
+  json_t *detail = at_access_key_detail (name, scopes, days);
   int rc = cli_access_commit (store, cmd, "key.create", target, &detail);
   at_store_destroy (&store);
   if (rc == 0) {
@@ -106,12 +89,6 @@ s_create (const at_config_t *cfg, int argc, char **argv)
   }
   OPENSSL_cleanse (&key, sizeof key);
   return rc;
-}
-
-static const char *
-s_status (const at_key_row_t *k)
-{
-  return k->revoked_at[0] ? "revoked" : k->expired ? "expired" : "active";
 }
 
 static int
@@ -138,7 +115,7 @@ s_list (const at_config_t *cfg, int argc, char **argv)
     for (size_t i = 0; i < n; i++) {
       char scopes[AT_SCOPES_TEXT_MAX];
       at_auth_scopes_format (rows[i].scopes, scopes, sizeof scopes);
-      printf ("%-12s  %-7s  %-20s  %-20s  %-15s  %-24.24s  %s\n", rows[i].id, s_status (&rows[i]),
+      printf ("%-12s  %-7s  %-20s  %-20s  %-15s  %-24.24s  %s\n", rows[i].id, at_access_key_status (&rows[i]),
               rows[i].expires_at[0] ? rows[i].expires_at : "never",
               rows[i].last_used_at[0] ? rows[i].last_used_at : "never",
               rows[i].last_used_addr[0] ? rows[i].last_used_addr : "-", rows[i].name, scopes);

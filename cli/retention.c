@@ -1,9 +1,13 @@
 /* `atende retention run [--limit N]`: erases the texts (bodies, attachments)
  * of messages of tickets resolved more than ATENDE_RETENTION_DAYS days ago
  * (lib/store/at_store_privacy.h), N messages a transaction (default 1000)
- * until none is left. 0 days: retention is off and nothing is done. A
- * Kubernetes CronJob runs it daily (deploy/k8s/base/retention-cronjob.yaml).
- * Exit codes: 0 done, 1 store failure, 2 usage. */
+ * until none is left, one audit row (actor "cli") a transaction. The manual
+ * command: the daily run is a scheduled message on the bus that the survey
+ * workers handle and start (workers/survey/retention.c).
+ * `atende retention schedule`: starts that schedule now when none is
+ * pending (what every survey worker does at its start), e.g. after an
+ * operator deleted or dead-lettered it. 0 days: retention is off and
+ * neither does anything. Exit codes: 0 done, 1 store failure, 2 usage. */
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
@@ -14,7 +18,8 @@
 #define S_LIMIT_MAX 100000
 
 static const char *s_usage =
-  "usage: atende retention run [--limit N]   (N messages a transaction: 1..100000, default 1000)\n";
+  "usage: atende retention run [--limit N]   (N messages a transaction: 1..100000, default 1000)\n"
+  "       atende retention schedule          (start the daily run on the bus if none is pending)\n";
 
 static int
 s_run (const at_config_t *cfg, long limit)
@@ -31,7 +36,7 @@ s_run (const at_config_t *cfg, long limit)
   long total = 0, erased = 0;
   int rc = AT_OK;
   do {
-    rc = at_store_retention_erase (store, cfg->retention_days, limit, &erased);
+    rc = at_store_retention_erase (store, cfg->retention_days, limit, "cli", &erased);
     total += erased;
   } while (rc == AT_OK && erased == limit);
   at_store_destroy (&store);
@@ -46,10 +51,37 @@ s_run (const at_config_t *cfg, long limit)
   return 0;
 }
 
+static int
+s_schedule (const at_config_t *cfg)
+{
+  bool started = false;
+  if (cfg->retention_days == 0) {
+    printf ("retention is off (ATENDE_RETENTION_DAYS=0): no schedule\n");
+    return 0;
+  }
+  at_store_t *store = at_store_new (cfg->database_url, "retention");
+  if (!store) {
+    fprintf (stderr, "atende retention: the database cannot be reached\n");
+    return 1;
+  }
+  int rc = at_store_retention_start (store, cfg->retention_interval_s, (int) cfg->broker_count,
+                                     &started);
+  at_store_destroy (&store);
+  if (rc != AT_OK) {
+    fprintf (stderr, "atende retention: store failure, no schedule started\n");
+    return 1;
+  }
+  printf ("%s\n", started ? "retention schedule started: the first run is due now"
+                          : "a retention run is already pending: nothing to do");
+  return 0;
+}
+
 int
 cli_retention (const at_config_t *cfg, int argc, char **argv)
 {
   long limit = S_LIMIT_DEFAULT;
+  if (argc == 1 && strcmp (argv[0], "schedule") == 0)
+    return s_schedule (cfg);
   if (argc < 1 || strcmp (argv[0], "run") != 0) {
     fputs (s_usage, stderr);
     return 2;

@@ -16,8 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "access.h"
-#include "at_store_auth.h"
-#include "at_text.h"
+#include "at_store_access.h"
 #include "cli.h"
 
 #define S_PASSWORD_CAP (AT_AUTH_PASSWORD_MAX + 3)   /* the line, "\r\n" and NUL */
@@ -29,21 +28,14 @@ static const char *s_usage =
   "       atende users list\n"
   "       atende users disable ID|EMAIL\n";
 
-typedef struct {
-  char email[AT_AUTH_EMAIL_MAX + 1];
-  const char *name;
-  at_auth_role_t role;
-  char languages[AT_AUTH_LIST_TEXT_MAX];
-  char teams[AT_AUTH_LIST_TEXT_MAX];
-} s_new_user_t;
-
 /* The flags of create, checked; false (said on stderr) when one is wrong. */
 static bool
-s_create_args (const char *cmd, int argc, char **argv, s_new_user_t *u)
+s_create_args (const char *cmd, int argc, char **argv, at_access_user_t *u)
 {
-  const char *email = NULL, *role = NULL, *languages = NULL, *teams = NULL, *stdin_flag = NULL;
-  char why[200] = "";
-  cli_flag_t flags[] = {{"--email", true, &email}, {"--name", true, &u->name},
+  const char *email = NULL, *name = NULL, *role = NULL, *languages = NULL, *teams = NULL,
+             *stdin_flag = NULL, *field = NULL;
+  char why[AT_ACCESS_REASON_MAX] = "";
+  cli_flag_t flags[] = {{"--email", true, &email}, {"--name", true, &name},
                         {"--role", true, &role}, {"--languages", true, &languages},
                         {"--teams", true, &teams}, {"--password-stdin", false, &stdin_flag}};
   for (int i = 0; i < argc; i++)
@@ -54,27 +46,9 @@ s_create_args (const char *cmd, int argc, char **argv, s_new_user_t *u)
     }
   if (!cli_flags_parse (cmd, argc, argv, flags, AT_ARRAY_LEN (flags), NULL))
     return false;
-  const char *missing = !email ? "--email" : !u->name ? "--name" : !role ? "--role" : NULL;
-  const char *bad = NULL;
-  if (missing)
-    snprintf (why, sizeof why, "is required");
-  else if (at_auth_email_normalize (email, u->email, why, sizeof why) != AT_OK)
-    bad = "--email";
-  else if (at_auth_name_check (u->name, why, sizeof why) != AT_OK
-           || !at_text_valid_utf8 (u->name, strlen (u->name)))
-    bad = "--name";
-  else if (at_auth_role_parse (role, &u->role) != AT_OK)
-    bad = "--role";
-  else if (at_auth_languages_normalize (languages, u->languages, why, sizeof why) != AT_OK)
-    bad = "--languages";
-  else if (at_auth_teams_normalize (teams, u->teams, why, sizeof why) != AT_OK)
-    bad = "--teams";
-  if (bad && strcmp (bad, "--role") == 0)
-    snprintf (why, sizeof why, "the role must be agent, lead or admin, not '%.32s'", role);
-  else if (bad && why[0] == '\0')
-    snprintf (why, sizeof why, "the name is not UTF-8");
-  if (missing || bad) {
-    fprintf (stderr, "%s: %s%s%s\n", cmd, missing ? missing : bad, missing ? " " : ": ", why);
+  if (at_access_user_check (email, name, role, languages, teams, u, &field, why, sizeof why)
+      != AT_OK) {
+    fprintf (stderr, "%s: --%s: %s\n", cmd, field, why);
     return false;
   }
   return true;
@@ -131,22 +105,11 @@ s_read_password (const char *cmd, char out[S_PASSWORD_CAP])
   return ok;
 }
 
-static json_t *
-s_list_array (const char *list)
-{
-  json_t *array = json_array ();
-  char copy[AT_AUTH_LIST_TEXT_MAX], *save = NULL;
-  at_strlcpy (copy, list, sizeof copy);
-  for (char *item = strtok_r (copy, ",", &save); item; item = strtok_r (NULL, ",", &save))
-    json_array_append_new (array, json_string (item));
-  return array;
-}
-
 static int
 s_create (const at_config_t *cfg, int argc, char **argv)
 {
   const char *cmd = "atende users create";
-  s_new_user_t u = {0};
+  at_access_user_t u = {0};
   char password[S_PASSWORD_CAP];
   if (!s_create_args (cmd, argc, argv, &u)) {
     fputs (s_usage, stderr);
@@ -158,7 +121,7 @@ s_create (const at_config_t *cfg, int argc, char **argv)
   }
   at_store_t *store = cli_access_begin (cfg, cmd);
   int64_t id = 0;
-  at_user_fields_t fields = {u.email, u.name, u.role, u.languages, u.teams};
+  at_user_fields_t fields = at_access_user_fields (&u);
   int stored = store ? at_store_user_create (store, &fields, password, &id) : AT_ERROR;
   OPENSSL_cleanse (password, sizeof password);
   if (store == NULL)
@@ -173,9 +136,7 @@ s_create (const at_config_t *cfg, int argc, char **argv)
   }
   char target[32];
   snprintf (target, sizeof target, "user:%lld", (long long) id);
-  json_t *detail = json_pack ("{s:s, s:s, s:s, s:o, s:o}", "email", u.email, "name", u.name,
-                              "role", at_auth_role_name (u.role), "languages",
-                              s_list_array (u.languages), "teams", s_list_array (u.teams));
+  json_t *detail = at_access_user_detail (&u);
   int rc = cli_access_commit (store, cmd, "user.create", target, &detail);
   at_store_destroy (&store);
   if (rc == 0)
@@ -186,16 +147,12 @@ s_create (const at_config_t *cfg, int argc, char **argv)
 static void
 s_print_users (const at_user_row_t *rows, size_t n)
 {
-  char now[AT_AUTH_TIME_LEN];
-  time_t t = time (NULL);
-  struct tm tm;
-  strftime (now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", gmtime_r (&t, &tm));
+  time_t now = time (NULL);
   printf ("%-6s  %-8s  %-6s  %-32s  %-24s  %-14s  %s\n", "id", "status", "role", "email", "name",
           "languages", "teams");
   for (size_t i = 0; i < n; i++) {
     const at_user_row_t *r = &rows[i];
-    const char *status = r->disabled_at[0] ? "disabled"
-                         : strcmp (r->locked_until, now) > 0 ? "locked" : "active";
+    const char *status = at_access_user_status (r, now);
     printf ("%-6lld  %-8s  %-6s  %-32s  %-24.24s  %-14s  %s\n", (long long) r->id, status,
             at_auth_role_name (r->role), r->email, r->name, r->languages[0] ? r->languages : "-",
             r->teams[0] ? r->teams : "-");

@@ -70,6 +70,18 @@
     "how long an api thread trusts a verified API key without asking the database (a revoke takes effect within it; 0: ask every time)") \
   X(INT, api_session_ttl_s, "ATENDE_API_SESSION_TTL_S", "43200", 60, 7776000, \
     "how long a person's sign-in (the atende_session cookie) lasts") \
+  X(INT, api_rate_per_key, "ATENDE_API_RATE_PER_KEY", "20000", 0, 10000000, \
+    "requests a second one API key or signed-in person may make (token bucket; 429 above; 0: no limit)") \
+  X(INT, api_burst_per_key, "ATENDE_API_BURST_PER_KEY", "0", 0, 100000000, \
+    "bucket size of ATENDE_API_RATE_PER_KEY (0: twice the rate)") \
+  X(INT, api_rate_per_addr, "ATENDE_API_RATE_PER_ADDR", "2000", 0, 10000000, \
+    "requests a second from one client address without a valid credential: public routes, anonymous or refused calls (IPv6: per /64; 429 above; 0: no limit)") \
+  X(INT, api_burst_per_addr, "ATENDE_API_BURST_PER_ADDR", "0", 0, 100000000, \
+    "bucket size of ATENDE_API_RATE_PER_ADDR (0: twice the rate)") \
+  X(INT, api_auth_failures_per_addr, "ATENDE_API_AUTH_FAILURES_PER_ADDR", "30", 0, 1000000, \
+    "refused keys, cookies or passwords (401) from one address within a minute after which it gets 429 on protected routes and sign-in until the minute is over (0: no limit)") \
+  X(INT, api_conn_per_addr, "ATENDE_API_CONN_PER_ADDR", "64", 0, 4096, \
+    "open connections to the api from one client address; more are closed at once (0: no limit)") \
   X(INT, publish_timeout_ms, "ATENDE_PUBLISH_TIMEOUT_MS", "5000", 10, 600000, \
     "how long a publisher waits for the broker's confirm") \
   X(STR, webhook_url, "ATENDE_WEBHOOK_URL", "http://127.0.0.1:8099/hooks", 0, 0, \
@@ -193,7 +205,11 @@
   X(SECRET, bus_key_secret, "ATENDE_BUS_KEY_SECRET", "", 0, 0, \
     "HMAC key of the bus ordering keys of customers' handles (the same in every api; \"\": unkeyed hash)") \
   X(INT, retention_days, "ATENDE_RETENTION_DAYS", "0", 0, 36500, \
-    "texts of tickets resolved this many days ago are erased by `atende retention run` (0: kept forever)")
+    "texts of tickets resolved this many days ago are erased by a scheduled run on the bus (survey workers) and by `atende retention run` (0: kept forever)") \
+  X(INT, retention_batch, "ATENDE_RETENTION_BATCH", "1000", 1, 100000, \
+    "messages whose texts one scheduled retention run erases in its transaction (a full batch schedules the next at once)") \
+  X(INT, retention_interval_s, "ATENDE_RETENTION_INTERVAL_S", "86400", 1, 31536000, \
+    "seconds between scheduled retention runs (a delayed maintenance.retention message on the survey stage)")
 
 typedef struct {
 #define AT_CFG_FIELD_STR(f) char *f;

@@ -1,7 +1,7 @@
-/* Personal data (LGPD/GDPR): a customer's export and erasure, the retention
- * of resolved tickets' texts, and the bus key of a handle. What an erasure
- * does to each table is written beside its statement; README "Personal
- * data" says it in prose. */
+/* Personal data (LGPD/GDPR): a customer's export and erasure, and the bus
+ * key of a handle (the retention of resolved tickets' texts is in
+ * store_retention.c). What an erasure does to each table is written beside
+ * its statement; README "Personal data" says it in prose. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,19 +160,6 @@ static const at_sql_t SQL_ERASE_CUSTOMER = {"privacy_erase_customer",
   " AND (name IS NOT NULL OR timezone IS NOT NULL OR preferred_channel IS NOT NULL"
   "      OR erased_at IS NULL)", 1};
 
-/* Texts of messages of tickets resolved more than $1 days ago, $2 at most. */
-static const at_sql_t SQL_RETENTION = {"privacy_retention",
-  "WITH m AS (SELECT tm.id FROM ticket_message tm JOIN ticket t ON t.id = tm.ticket_id"
-  "   WHERE t.status = 'resolved' AND t.resolved_at < now () - $1::int * interval '1 day'"
-  "   AND (tm.body <> '" AT_PRIVACY_ERASED "' OR tm.full_body IS NOT NULL)"
-  "   ORDER BY tm.id LIMIT $2::int FOR UPDATE OF tm SKIP LOCKED),"
-  " u AS (UPDATE ticket_message tm SET body = '" AT_PRIVACY_ERASED "', full_body = NULL"
-  "   FROM m WHERE tm.id = m.id RETURNING tm.id),"
-  " a AS (UPDATE attachment SET name = '" AT_PRIVACY_ERASED "'"
-  "   WHERE ticket_message_id IN (SELECT id FROM u) RETURNING id),"
-  " d AS (DELETE FROM attachment_content WHERE attachment_id IN (SELECT id FROM a))"
-  " SELECT count (*) FROM u", 2};
-
 /* The inbound keys of a customer's identities as a text[] literal:
  * "{email:#ab..,whatsapp:#cd..}" (kinds and hex need no quoting). */
 static int
@@ -323,29 +310,4 @@ at_store_privacy_erase (at_store_t *store, int64_t customer_id, const char *secr
            "identities=%ld bus_pending=%ld bus_dead=%ld", id, actor, out->messages,
            out->identities, out->bus_pending, out->bus_dead);
   return AT_OK;
-}
-
-int
-at_store_retention_erase (at_store_t *store, long days, long limit, long *erased_out)
-{
-  char d[24], l[24];
-  *erased_out = 0;
-  if (days < 1 || limit < 1)
-    return AT_INVALID;
-  snprintf (d, sizeof d, "%ld", days);
-  snprintf (l, sizeof l, "%ld", limit);
-  int rc = at_store_begin (store);
-  PGresult *res = NULL;
-  if (rc == AT_OK)
-    rc = at_store_q (store, &res, &SQL_RETENTION, d, l);
-  if (rc == AT_OK) {
-    *erased_out = strtol (PQgetvalue (res, 0, 0), NULL, 10);
-    PQclear (res);
-    rc = at_store_commit (store);
-  }
-  if (rc != AT_OK) {
-    at_store_rollback (store);
-    *erased_out = 0;
-  }
-  return rc;
 }

@@ -9,7 +9,10 @@
  *   4. SIGTERM drain: publishes get Busy at once, nothing more is delivered,
  *      the worker's in-flight message is settled, the broker exits 0;
  *   5. benchmark mode (ATENDE_BROKER_DURABLE=0) is refused without
- *      ATENDE_BROKER_BENCHMARK=1, and with it writes nothing. */
+ *      ATENDE_BROKER_BENCHMARK=1, and with it writes nothing;
+ *   6. a Settle naming a produced message that has no committed row: the
+ *      broker reads the rows back, never delivers the one without a row,
+ *      counts it as uncommitted, and delivers the committed one. */
 #include "test_bus_wire.h"
 #include "at_config.h"
 #include "at_store.h"
@@ -252,6 +255,47 @@ s_drain (const at_config_t *cfg)
   at_publisher_destroy (&pub);
 }
 
+/* Produced messages are queued only from their rows: a Settle's envelope
+ * without a row (a worker that settled before its COMMIT, or a hostile
+ * peer) is dropped and counted. */
+static void
+s_uncommitted (void)
+{
+  at_msg_t *msgs[2] = {
+    at_msg_new (AT_STAGE_ROUTE, AT_TYPE_TICKET_MESSAGE, "produced-row", NULL, "r", 1),
+    at_msg_new (AT_STAGE_ROUTE, AT_TYPE_TICKET_MESSAGE, "produced-none", NULL, "n", 1)};
+  size_t inserted = 0;
+  IT_CHECK (at_store_bus_insert (s_store, msgs, 1, &inserted) == AT_OK && inserted == 1,
+            "the committed produced row");
+  void *worker = at_bus_dealer_new (s_broker.endpoint, NULL);
+  tb_ready_cmd (worker, AT_STAGE_ROUTE, 8, "uncommitted-worker");
+  tb_settle_produced (worker, msgs, 2);
+  IT_CHECK (tb_wait_metric (&s_broker, "atende_bus_rejected_total{reason=\"uncommitted\"}", 1,
+                            10000) == 1, "the produced message without a row counted");
+  bool row_seen = false;
+  int64_t deadline = at_mono_ms () + 10000;
+  while (!row_seen && at_mono_ms () < deadline) {
+    tb_heartbeat (worker);
+    Atende__Bus__Command *cmd = tb_recv_kind (worker, ATENDE__BUS__COMMAND__BODY_DELIVER,
+                                              HEARTBEAT_MS);
+    for (size_t i = 0; cmd && i < cmd->deliver->n_envelopes; i++) {
+      const char *id = cmd->deliver->envelopes[i]->id;
+      IT_CHECK (strcmp (id, msgs[1]->id) != 0, "a produced message with no row was delivered");
+      row_seen |= strcmp (id, msgs[0]->id) == 0;
+      IT_CHECK (at_store_bus_done (s_store, id, cmd->deliver->envelopes[i]->attempt) == AT_OK,
+                "done");
+      char *ids[] = {(char *) id};
+      tb_settle (worker, ids, 1);
+    }
+    if (cmd)
+      atende__bus__command__free_unpacked (cmd, NULL);
+  }
+  IT_CHECK (row_seen, "the committed produced message was not delivered");
+  at_bus_socket_close (&worker);
+  at_msg_destroy (&msgs[0]);
+  at_msg_destroy (&msgs[1]);
+}
+
 /* Benchmark mode: refused unless asked for twice; then confirms on receipt,
  * writes nothing and still delivers. */
 static void
@@ -309,6 +353,7 @@ main (void)
   s_backpressure (cfg);
   s_delayed (cfg);
   s_leases (cfg);
+  s_uncommitted ();
   s_drain (cfg);
   s_nondurable ();
 

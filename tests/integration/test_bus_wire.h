@@ -178,6 +178,27 @@ tb_settle (void *socket, char **done, size_t n)
   tb_send (socket, &cmd);
 }
 
+/* A Settle that names produced messages only (as a worker sends after
+ * inserting them in its transaction). */
+static inline void
+tb_settle_produced (void *socket, at_msg_t *const *msgs, size_t n)
+{
+  Atende__Bus__Envelope envs[8], *env_ps[8];
+  IT_CHECK (n <= 8, "at most 8 produced envelopes");
+  for (size_t i = 0; i < n; i++) {
+    atende__bus__envelope__init (&envs[i]);
+    at_msg_to_pb (msgs[i], &envs[i]);
+    env_ps[i] = &envs[i];
+  }
+  Atende__Bus__Settle settle = ATENDE__BUS__SETTLE__INIT;
+  settle.n_produced = n;
+  settle.produced = env_ps;
+  Atende__Bus__Command cmd = ATENDE__BUS__COMMAND__INIT;
+  cmd.body_case = ATENDE__BUS__COMMAND__BODY_SETTLE;
+  cmd.settle = &settle;
+  tb_send (socket, &cmd);
+}
+
 static inline void
 tb_extend (void *socket, char **ids, size_t n)
 {

@@ -4,11 +4,13 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -65,9 +67,59 @@ it_fail (const char *file, int line, const char *expr, const char *fmt, ...)
   exit (1);
 }
 
+/* The watchdog: a test still running IT_WATCHDOG_S seconds after it began
+ * (ctest kills it at 300 s without a word, and a hang leaves no trace) prints
+ * every thread's stack (gdb, when installed) and fails, so that a flake that
+ * hangs says where. ATENDE_TEST_WATCHDOG_S overrides (0: none). */
+#define IT_WATCHDOG_S 240
+
+static void
+s_stacks (pid_t pid)
+{
+  char cmd[256];
+  snprintf (cmd, sizeof cmd,
+            "command -v gdb >/dev/null && timeout 20 gdb -p %d -batch -nx -q"
+            " -ex 'thread apply all bt' 1>&2 2>/dev/null", (int) pid);
+  if (system (cmd) != 0)
+    fprintf (stderr, "WATCHDOG: no stacks of %d (gdb missing or not allowed)\n", (int) pid);
+}
+
+static void *
+s_watchdog (void *arg)
+{
+  long seconds = (long) (intptr_t) arg;
+  struct timespec ts = {(time_t) seconds, 0};
+  while (nanosleep (&ts, &ts) != 0 && errno == EINTR)
+    continue;
+  fprintf (stderr, "WATCHDOG: test still running after %ld s; its threads:\n", seconds);
+  fflush (stdout);
+  fflush (stderr);
+  s_stacks (getpid ());
+  for (int i = 0; i < S_CHILDREN_MAX; i++)
+    if (s_children[i] > 0) {
+      fprintf (stderr, "WATCHDOG: child %d (see its log):\n", (int) s_children[i]);
+      s_stacks (s_children[i]);
+    }
+  it_fail (__FILE__, __LINE__, "watchdog", "still running after %ld s (stacks above)", seconds);
+}
+
+static void
+s_watchdog_start (void)
+{
+  const char *env = getenv ("ATENDE_TEST_WATCHDOG_S");
+  long seconds = env && *env ? strtol (env, NULL, 10) : IT_WATCHDOG_S;
+  if (seconds <= 0)
+    return;
+  (void) prctl (PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0);   /* gdb is our child */
+  pthread_t thread;
+  if (pthread_create (&thread, NULL, s_watchdog, (void *) (intptr_t) seconds) == 0)
+    pthread_detach (thread);
+}
+
 void
 it_require_pg (void)
 {
+  setvbuf (stdout, NULL, _IOLBF, 0);   /* figures show even when ctest kills the test */
   const char *pg = getenv ("ATENDE_TEST_PG");
   const char *bin = getenv ("ATENDE_BIN");
   if (!pg || !*pg || !bin || !*bin) {
@@ -85,6 +137,7 @@ it_require_pg (void)
     atexit (s_kill_children);
     s_atexit_done = true;
   }
+  s_watchdog_start ();
 }
 
 /* The maintenance conninfo with dbname replaced by name. */

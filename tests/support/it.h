@@ -12,7 +12,9 @@
 #include <libpq-fe.h>
 
 /* Skips the test (exit 77, which ctest reports as skipped) when the fixture
- * is absent. */
+ * is absent. Then makes stdout line-buffered and starts the watchdog: a test
+ * still running after 240 s (ATENDE_TEST_WATCHDOG_S) prints every thread's
+ * stack and fails, before ctest's 300 s timeout would kill it silently. */
 void it_require_pg (void);
 /* Drops and creates database `name` and returns its conninfo (static buffer
  * per call; copy it). Runs `atende migrate` on it when migrate is true, and

@@ -277,7 +277,9 @@ s_start (s_procs_t *p, int workers, const char *receiver_url, int api_port, int 
   snprintf (hook, sizeof hook, "ATENDE_WEBHOOK_URL=%s", receiver_url);
   char *env[] = {bind, eps, port, hook, "ATENDE_API_ADDRESS=127.0.0.1",
                  "ATENDE_BROKER_METRICS_PORT=0", "ATENDE_WEBHOOK_SECRET=" S_SECRET,
-                 "ATENDE_DELAY_CHECKS=external", NULL};
+                 "ATENDE_DELAY_CHECKS=external",
+                 "ATENDE_API_CONN_PER_ADDR=0", /* --concurrency up to 256 from one address */
+                 NULL};
   p->broker = s_spawn ("broker", NULL, env);
   p->n_workers = workers;
   for (int i = 0; i < workers; i++)

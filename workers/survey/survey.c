@@ -1,8 +1,11 @@
 /* survey: CSAT after a resolved ticket (the survey, its signed link and the
- * customer's message), and the answers that come back. */
+ * customer's message), and the answers that come back; and the scheduled
+ * retention run (retention.c), which this stage carries. */
 #include <stdio.h>
 #include <string.h>
 #include "wrk.h"
+#include "retention.h"
+#include "at_store_privacy.h"
 #include "at_store_survey.h"
 #include "at_store_order.h"
 #include "at_store_notification.h"
@@ -30,7 +33,7 @@ s_setup (wrk_ctx_t *ctx, void **stage_state)
     return AT_ERROR;
   }
   *stage_state = NULL;
-  return AT_OK;
+  return wrk_retention_start (ctx);
 }
 
 static const char *
@@ -129,6 +132,8 @@ s_handle (wrk_ctx_t *ctx, wrk_msg_t *m)
       rc = s_answer (ctx, m, a);
     if (a)
       atende__survey_answer__free_unpacked (a, NULL);
+  } else if (strcmp (msg->type, AT_RETENTION_TYPE) == 0) {
+    rc = wrk_retention_handle (ctx, m);
   } else {
     snprintf (m->reason, sizeof m->reason, "survey does not handle type %s", msg->type);
   }
