@@ -118,8 +118,10 @@ static void
 s_run (void *(*fn) (void *))
 {
   pthread_t threads[N_THREADS];
-  for (int i = 0; i < N_THREADS; i++)
-    pthread_create (&threads[i], NULL, fn, NULL);
+  for (int i = 0; i < N_THREADS; i++) {
+    int rc = pthread_create (&threads[i], NULL, fn, NULL);
+    IT_CHECK (rc == 0, "publisher thread %d not started: %s", i, strerror (rc));
+  }
   for (int i = 0; i < N_THREADS; i++)
     pthread_join (threads[i], NULL);
 }
@@ -176,6 +178,8 @@ static void
 s_half_load (s_load_t *l)
 {
   s_rate_per_thread = l->rate / 2 / N_THREADS;
+  IT_CHECK (s_rate_per_thread > 0 && s_rate_per_thread < 1e7, "half-load pace %g msg/s",
+            s_rate_per_thread);
   s_run (s_paced);
   qsort (s_lat, s_n_lat, sizeof s_lat[0], s_cmp);
   IT_CHECK (s_n_lat > 0, "no half-load publishes");
