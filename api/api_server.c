@@ -30,6 +30,7 @@
 #include "api_metrics.h"
 #include "api_router.h"
 #include "at_buf.h"
+#include "at_net.h"
 #include "at_log.h"
 
 #define S_CONNECTION_LIMIT 4096
@@ -60,19 +61,45 @@ typedef struct {
   at_buf_t body;          /* capped at api_max_body_bytes */
 } s_request_t;
 
-/* The client's address as text ("" when unknown): the audit's and the key's
- * last use. */
+/* ATENDE_API_TRUSTED_PROXIES, parsed once at start (s_trusted_parse). */
+static at_cidr_t s_trusted[AT_LIST_MAX];
+static size_t s_n_trusted;
+
+static int
+s_trusted_parse (const at_config_t *cfg)
+{
+  for (size_t i = 0; i < cfg->api_trusted_proxies.n; i++) {
+    const char *range = cfg->api_trusted_proxies.items[i].value;
+    if (at_cidr_parse (range, &s_trusted[i]) != AT_OK) {
+      at_error ("api", "msg=\"ATENDE_API_TRUSTED_PROXIES: item %zu ('%s') is not an address"
+                " range such as 10.0.0.0/8\"", i + 1, range);
+      return AT_INVALID;
+    }
+  }
+  s_n_trusted = cfg->api_trusted_proxies.n;
+  return AT_OK;
+}
+
+/* The client's address as text ("" when unknown): the per-address limits,
+ * the audit's and the key's last use. Behind a trusted proxy, the client it
+ * names in X-Forwarded-For (lib/core/at_net.h). */
 static void
-s_peer (struct MHD_Connection *conn, char *out, size_t cap)
+s_peer (api_request_t *req, struct MHD_Connection *conn, char *out, size_t cap)
 {
   const union MHD_ConnectionInfo *info =
       MHD_get_connection_info (conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
   const struct sockaddr *sa = info ? info->client_addr : NULL;
+  char socket_peer[AT_NET_ADDR_LEN] = "";
   out[0] = '\0';
   if (sa && sa->sa_family == AF_INET)
-    inet_ntop (AF_INET, &((const struct sockaddr_in *) sa)->sin_addr, out, (socklen_t) cap);
+    inet_ntop (AF_INET, &((const struct sockaddr_in *) sa)->sin_addr, socket_peer,
+               sizeof socket_peer);
   else if (sa && sa->sa_family == AF_INET6)
-    inet_ntop (AF_INET6, &((const struct sockaddr_in6 *) sa)->sin6_addr, out, (socklen_t) cap);
+    inet_ntop (AF_INET6, &((const struct sockaddr_in6 *) sa)->sin6_addr, socket_peer,
+               sizeof socket_peer);
+  if (socket_peer[0])
+    at_net_client (socket_peer, api_header (req, "X-Forwarded-For"), s_trusted, s_n_trusted,
+                   out, cap);
 }
 
 static s_request_t *
@@ -96,7 +123,7 @@ s_request_new (const at_config_t *cfg, struct MHD_Connection *conn, const char *
     at_strlcpy (req->request_id, rid, sizeof req->request_id);
   else
     at_uuid_v7 (req->request_id);
-  s_peer (conn, req->peer, sizeof req->peer);
+  s_peer (req, conn, req->peer, sizeof req->peer);
   api_route_match (req);
   const char *length = api_header (req, "Content-Length");
   long declared = 0;
@@ -347,6 +374,8 @@ api_run (const at_config_t *cfg)
   pthread_sigmask (SIG_BLOCK, &stop, NULL);
   signal (SIGPIPE, SIG_IGN);
   api_metrics_init ();
+  if (s_trusted_parse (cfg) != AT_OK)
+    return 2;
   struct MHD_Daemon *daemon = s_start (cfg);
   if (!daemon) {
     at_error ("api", "msg=\"cannot listen\" address=%s port=%ld", cfg->api_address,

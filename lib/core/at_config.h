@@ -82,6 +82,8 @@
     "refused keys, cookies or passwords (401) from one address within a minute after which it gets 429 on protected routes and sign-in until the minute is over (0: no limit)") \
   X(INT, api_conn_per_addr, "ATENDE_API_CONN_PER_ADDR", "64", 0, 4096, \
     "open connections to the api from one client address; more are closed at once (0: no limit)") \
+  X(LIST, api_trusted_proxies, "ATENDE_API_TRUSTED_PROXIES", "", 0, 0, \
+    "address ranges (10.0.0.0/8,fd00::/8) of the ingress or load balancers in front of the api: from them the client is read from X-Forwarded-For for the per-address limits, the audit and keys' last use (empty: the socket's address)") \
   X(INT, publish_timeout_ms, "ATENDE_PUBLISH_TIMEOUT_MS", "5000", 10, 600000, \
     "how long a publisher waits for the broker's confirm") \
   X(STR, webhook_url, "ATENDE_WEBHOOK_URL", "http://127.0.0.1:8099/hooks", 0, 0, \

@@ -41,9 +41,12 @@
 #define S_ADDR_KEY "127.0.0.1"     /* the per-key part, and /metrics */
 #define S_ADDR_ANON "127.0.0.2"    /* the per-address part */
 #define S_ADDR_GUESS "127.0.0.3"   /* the refused credentials */
+#define S_ADDR_PROXY "127.0.0.4"   /* a trusted proxy (ATENDE_API_TRUSTED_PROXIES) */
+#define S_ADDR_NOT_PROXY "127.0.0.5"
 #define S_UNKNOWN_KEY "atd_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
 static char s_api[64];
+static const char *s_forwarded;   /* an X-Forwarded-For header for s_call, or NULL */
 static PGconn *s_db;
 static long s_seen_key, s_seen_addr, s_seen_auth;   /* 429s this test saw, by limit */
 
@@ -107,6 +110,11 @@ s_call (const char *from, const char *method, const char *path, const char *key,
   }
   if (body)
     hdrs = curl_slist_append (hdrs, "Content-Type: application/json");
+  char xff[160];
+  if (s_forwarded) {
+    snprintf (xff, sizeof xff, "X-Forwarded-For: %s", s_forwarded);
+    hdrs = curl_slist_append (hdrs, xff);
+  }
   CURL *c = curl_easy_init ();
   IT_CHECK (c != NULL, "curl_easy_init");
   curl_easy_setopt (c, CURLOPT_URL, url);
@@ -252,6 +260,30 @@ s_guessing (const char *good_key)
   IT_CHECK (a.status == 404, "another address is held by the guesses: %ld", a.status);
 }
 
+/* Behind a trusted proxy (S_ADDR_PROXY in ATENDE_API_TRUSTED_PROXIES) the
+ * guard counts the client the proxy names, not the proxy: one guessing
+ * client is refused, another behind the same proxy is not; from an address
+ * that is not a trusted proxy the header is not believed. */
+static void
+s_behind_proxy (const char *good_key)
+{
+  s_forwarded = "203.0.113.50, 198.51.100.7";   /* the left hop is the client's own word */
+  for (int i = 0; i < S_FAILURES; i++)
+    IT_CHECK (s_call (S_ADDR_PROXY, "GET", "/v1/tickets/999999", S_UNKNOWN_KEY, NULL).status
+                  == 401, "wrong key %d through the proxy", i + 1);
+  s_answer_t a = s_call (S_ADDR_PROXY, "GET", "/v1/tickets/999999", good_key, NULL);
+  s_expect_limited (&a, "ATENDE_API_AUTH_FAILURES_PER_ADDR", "the guessing client, proxied");
+  s_forwarded = "203.0.113.50";
+  a = s_call (S_ADDR_PROXY, "GET", "/v1/tickets/999999", good_key, NULL);
+  IT_CHECK (a.status == 404, "another client behind the proxy is held: %ld %s", a.status,
+            a.body);
+  s_forwarded = "198.51.100.7";
+  a = s_call (S_ADDR_NOT_PROXY, "GET", "/v1/tickets/999999", good_key, NULL);
+  IT_CHECK (a.status == 404, "X-Forwarded-For believed from an untrusted address: %ld",
+            a.status);
+  s_forwarded = NULL;
+}
+
 /* The value of a series on /metrics (-1 when absent). */
 static long
 s_series (const char *text, const char *series)
@@ -388,6 +420,25 @@ s_up (void *arg)
   return it_http_ex ("GET", url, NULL, NULL, NULL, false, NULL, NULL) == 200;
 }
 
+static pid_t s_spawn_api (const char *name, const char *conninfo, int port,
+                          const char *const *limits);
+
+/* A range that is not one stops the api at its start, naming the setting. */
+static void
+s_bad_proxies (const char *conninfo)
+{
+  const char *env[] = { "ATENDE_API_TRUSTED_PROXIES=10.0.0.1/8", NULL };
+  char db_env[600], port_env[64];
+  snprintf (db_env, sizeof db_env, "ATENDE_DATABASE_URL=%s", conninfo);
+  snprintf (port_env, sizeof port_env, "ATENDE_API_PORT=%d", it_free_port ());
+  const char *full[] = { db_env, port_env, "ATENDE_API_ADDRESS=127.0.0.1", env[0], NULL };
+  const char *args[] = { "api", NULL };
+  pid_t pid = it_spawn_atende ("api-bad-proxies", args, full);
+  int status = it_stop (pid, 0, WAIT_MS);   /* signal 0: it stops by itself */
+  IT_CHECK (WIFEXITED (status) && WEXITSTATUS (status) == 2,
+            "an api with a bad ATENDE_API_TRUSTED_PROXIES did not stop with 2: %d", status);
+}
+
 static pid_t
 s_spawn_api (const char *name, const char *conninfo, int port, const char *const *limits)
 {
@@ -436,9 +487,13 @@ main (void)
   s_metrics (admin);
 
   s_conn_port = it_free_port ();
-  const char *conns[] = { "ATENDE_API_CONN_PER_ADDR=2", NULL };
+  const char *conns[] = { "ATENDE_API_CONN_PER_ADDR=2", "ATENDE_API_AUTH_FAILURES_PER_ADDR=3",
+                          "ATENDE_API_TRUSTED_PROXIES=127.0.0.4/32, 10.0.0.0/8", NULL };
   pid_t api2 = s_spawn_api ("api-conn", conninfo, s_conn_port, conns);
   s_connections ();
+  snprintf (s_api, sizeof s_api, "http://127.0.0.1:%d", s_conn_port);
+  s_behind_proxy (other_key);
+  s_bad_proxies (conninfo);
 
   int status = at_proc_stop (api, SIGTERM, 10000);
   IT_CHECK (WIFEXITED (status) && WEXITSTATUS (status) == 0, "api exit %d", status);
