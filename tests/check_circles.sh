@@ -34,13 +34,15 @@ name_of_edges() {   # "path path sym" -> "name name sym"
   sed -E 's#[^ ]*/lib/CMakeFiles/[^/ ]*\.dir/#lib/#g; s#[^ ]*\.dir/##g; s#\.o( |$)#\1#g'
 }
 
+list=$(mktemp)
+trap 'rm -f "$list"' EXIT
 bad=0
 for d in "${dirs[@]}"; do
   # objects of sources that still exist (a deleted file leaves its object behind)
   objs=()
   while IFS=' ' read -r o n; do
     [[ -f $src/$n ]] && objs+=("$o")
-  done < <(find "$d" -name '*.o' | sort | while read -r o; do echo "$o $(name_of <<<"$o")"; done)
+  done < <(find "$d" -name '*.o' | sort > "$list"; paste -d ' ' "$list" <(name_of < "$list"))
   [[ ${#objs[@]} -gt 1 ]] || continue
   # "from to symbol" for every function a file uses that another file defines
   edges=$( { nm -A -g --defined-only "${objs[@]}"; nm -A -u "${objs[@]}"; } 2>/dev/null |

@@ -320,36 +320,18 @@ s_audit (void)
   s_free (&a);
 }
 
-static bool
-s_up (void *arg)
-{
-  char url[128];
-  (void) arg;
-  snprintf (url, sizeof url, "%s/healthz", s_api);
-  return it_http_ex ("GET", url, NULL, NULL, NULL, false, NULL, NULL) == 200;
-}
-
 int
 main (void)
 {
   it_require_pg ();
-  char conninfo[512], db_env[600], bind_env[64], ep_env[64], port_env[64];
-  snprintf (conninfo, sizeof conninfo, "%s", it_db_create ("api_admin", true));
-  s_db = it_db_connect (conninfo);
-  int broker = it_free_port (), port = it_free_port ();
-  snprintf (s_api, sizeof s_api, "http://127.0.0.1:%d", port);
-  snprintf (db_env, sizeof db_env, "ATENDE_DATABASE_URL=%s", conninfo);
-  snprintf (bind_env, sizeof bind_env, "ATENDE_BROKER_BIND=tcp://127.0.0.1:%d", broker);
-  snprintf (ep_env, sizeof ep_env, "ATENDE_BROKER_ENDPOINTS=tcp://127.0.0.1:%d", broker);
-  snprintf (port_env, sizeof port_env, "ATENDE_API_PORT=%d", port);
-  const char *env[] = { db_env, "ATENDE_API_ADDRESS=127.0.0.1", "ATENDE_BROKER_METRICS_PORT=0",
-                        bind_env, ep_env, port_env, "ATENDE_API_KEY_CACHE_MS=0", NULL };
-  const char *broker_args[] = { "broker", NULL }, *api_args[] = { "api", NULL };
-  const char *ingest_args[] = { "worker", "ingest", NULL };
-  pid_t brk = it_spawn_atende ("broker", broker_args, env);
-  pid_t api = it_spawn_atende ("api", api_args, env);
-  pid_t ingest = it_spawn_atende ("ingest", ingest_args, env);
-  IT_CHECK (it_wait_until (s_up, NULL, WAIT_MS), "api did not come up");
+  it_stack_t st;
+  it_stack_init (&st, "api_admin", (const char *[]) {"ATENDE_API_KEY_CACHE_MS=0", NULL});
+  s_db = it_db_connect (st.conninfo);
+  at_strlcpy (s_api, st.api, sizeof s_api);
+  pid_t brk = it_stack_spawn (&st, "broker", (const char *[]) {"broker", NULL});
+  pid_t api = it_stack_spawn (&st, "api", (const char *[]) {"api", NULL});
+  pid_t ingest = it_stack_spawn (&st, "ingest", (const char *[]) {"worker", "ingest", NULL});
+  IT_CHECK (it_stack_api_up (&st, WAIT_MS), "api did not come up");
 
   s_bad_input ();
   s_keys ();

@@ -397,40 +397,24 @@ s_metrics (void)
   free (resp);
 }
 
-static bool
-s_up (void *arg)
-{
-  char url[128];
-  snprintf (url, sizeof url, "%s/healthz", s_api);
-  return it_http_ex ("GET", url, NULL, NULL, NULL, false, NULL, NULL) == 200;
-}
-
 int
 main (void)
 {
   it_require_pg ();
-  char conninfo[512], db_env[600], bind_env[64], ep_env[64], port_env[64], cache_env[64];
-  snprintf (conninfo, sizeof conninfo, "%s", it_db_create ("api_auth", true));
-  s_db = it_db_connect (conninfo);
-  s_store = at_store_new (conninfo, "it");
+  char cache_env[64];
+  snprintf (cache_env, sizeof cache_env, "ATENDE_API_KEY_CACHE_MS=%d", S_CACHE_MS);
+  it_stack_t st;
+  it_stack_init (&st, "api_auth", (const char *[]) {cache_env, NULL});
+  s_db = it_db_connect (st.conninfo);
+  s_store = at_store_new (st.conninfo, "it");
   at_user_fields_t ana = { .email = "ana@example.com", .name = "Ana Lima", .role = AT_ROLE_AGENT };
   int64_t uid = 0;
   IT_CHECK (at_store_user_create (s_store, &ana, S_PASSWORD, &uid) == AT_OK, "user");
-  int broker = it_free_port (), port = it_free_port ();
-  snprintf (s_api, sizeof s_api, "http://127.0.0.1:%d", port);
-  snprintf (db_env, sizeof db_env, "ATENDE_DATABASE_URL=%s", conninfo);
-  snprintf (bind_env, sizeof bind_env, "ATENDE_BROKER_BIND=tcp://127.0.0.1:%d", broker);
-  snprintf (ep_env, sizeof ep_env, "ATENDE_BROKER_ENDPOINTS=tcp://127.0.0.1:%d", broker);
-  snprintf (port_env, sizeof port_env, "ATENDE_API_PORT=%d", port);
-  snprintf (cache_env, sizeof cache_env, "ATENDE_API_KEY_CACHE_MS=%d", S_CACHE_MS);
-  const char *env[] = { db_env, "ATENDE_API_ADDRESS=127.0.0.1", "ATENDE_BROKER_METRICS_PORT=0",
-                        bind_env, ep_env, port_env, cache_env, NULL };
-  const char *broker_args[] = { "broker", NULL }, *api_args[] = { "api", NULL };
-  const char *ingest_args[] = { "worker", "ingest", NULL };
-  pid_t brk = it_spawn_atende ("broker", broker_args, env);
-  pid_t api = it_spawn_atende ("api", api_args, env);
-  pid_t ingest = it_spawn_atende ("ingest", ingest_args, env);
-  IT_CHECK (it_wait_until (s_up, NULL, WAIT_MS), "api did not come up");
+  at_strlcpy (s_api, st.api, sizeof s_api);
+  pid_t brk = it_stack_spawn (&st, "broker", (const char *[]) {"broker", NULL});
+  pid_t api = it_stack_spawn (&st, "api", (const char *[]) {"api", NULL});
+  pid_t ingest = it_stack_spawn (&st, "ingest", (const char *[]) {"worker", "ingest", NULL});
+  IT_CHECK (it_stack_api_up (&st, WAIT_MS), "api did not come up");
 
   long long ticket = s_ticket ();
   s_walk ();

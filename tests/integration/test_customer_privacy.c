@@ -328,44 +328,31 @@ s_retention (const char *const *env_base)
             "recent text kept");
 }
 
-static bool
-s_up (void *arg)
-{
-  return it_http ("GET", (const char *) arg, NULL, NULL, NULL) == 200;
-}
-
 int
 main (void)
 {
   it_require_pg ();
-  char db_env[600], bind_env[64], ep_env[64], port_env[64], health[128], hook_env[96];
-  snprintf (s_conninfo, sizeof s_conninfo, "%s", it_db_create ("customer_privacy", true));
-  s_db = it_db_connect (s_conninfo);
+  char hook_env[96];
   struct MHD_Daemon *hook = s_hook_start (hook_env, sizeof hook_env);
   IT_CHECK (hook != NULL, "provider");
-  int broker = it_free_port (), port = it_free_port ();
-  snprintf (s_api, sizeof s_api, "http://127.0.0.1:%d", port);
-  snprintf (db_env, sizeof db_env, "ATENDE_DATABASE_URL=%s", s_conninfo);
-  snprintf (bind_env, sizeof bind_env, "ATENDE_BROKER_BIND=tcp://127.0.0.1:%d", broker);
-  snprintf (ep_env, sizeof ep_env, "ATENDE_BROKER_ENDPOINTS=tcp://127.0.0.1:%d", broker);
-  snprintf (port_env, sizeof port_env, "ATENDE_API_PORT=%d", port);
-  const char *env[] = { db_env, "ATENDE_API_ADDRESS=127.0.0.1", "ATENDE_BROKER_METRICS_PORT=0",
-                        "ATENDE_BUS_KEY_SECRET=" S_KEY_SECRET,
-                        "ATENDE_WEBHOOK_SECRET=" S_HOOK_SECRET, hook_env, bind_env, ep_env,
-                        port_env, NULL };
-  const char *broker_args[] = { "broker", NULL }, *api_args[] = { "api", NULL };
-  const char *worker_args[] = { "worker", "ingest,route,notify", NULL };
-  pid_t brk = it_spawn_atende ("broker", broker_args, env);
-  pid_t api = it_spawn_atende ("api", api_args, env);
-  pid_t workers = it_spawn_atende ("workers", worker_args, env);
-  snprintf (health, sizeof health, "%s/healthz", s_api);
-  IT_CHECK (it_wait_until (s_up, health, WAIT_MS), "api did not come up");
+  it_stack_t st;
+  it_stack_init (&st, "customer_privacy",
+                 (const char *[]) {"ATENDE_BUS_KEY_SECRET=" S_KEY_SECRET,
+                                   "ATENDE_WEBHOOK_SECRET=" S_HOOK_SECRET, hook_env, NULL});
+  at_strlcpy (s_conninfo, st.conninfo, sizeof s_conninfo);
+  at_strlcpy (s_api, st.api, sizeof s_api);
+  s_db = it_db_connect (s_conninfo);
+  pid_t brk = it_stack_spawn (&st, "broker", (const char *[]) {"broker", NULL});
+  pid_t api = it_stack_spawn (&st, "api", (const char *[]) {"api", NULL});
+  pid_t workers = it_stack_spawn (&st, "workers",
+                                  (const char *[]) {"worker", "ingest,route,notify", NULL});
+  IT_CHECK (it_stack_api_up (&st, WAIT_MS), "api did not come up");
   long long joana = s_build ();
   s_dead_letters ();
   s_export (joana);
   s_forbidden (joana);
   s_erase (joana);
-  s_retention (env);
+  s_retention (st.env);
   it_stop (workers, 15, 10000);
   it_stop (api, 15, 10000);
   it_stop (brk, 15, 10000);

@@ -62,12 +62,6 @@ s_post (const char *raw, bool good_signature)
 #define s_q(...) it_db_scalarf (s_db, __VA_ARGS__)
 
 static bool
-s_up (void *arg)
-{
-  return it_http ("GET", (const char *) arg, NULL, NULL, NULL) == 200;
-}
-
-static bool
 s_drained (void *arg)
 {
   return it_db_scalar (s_db, "SELECT count(*) FROM bus_message WHERE stage = 'ingest'") == 0;
@@ -231,25 +225,14 @@ int
 main (void)
 {
   it_require_pg ();
-  char conninfo[512], db_env[600], bind_env[64], ep_env[64], port_env[64];
-  snprintf (conninfo, sizeof conninfo, "%s", it_db_create ("email_api", true));
-  s_db = it_db_connect (conninfo);
-  int broker = it_free_port (), port = it_free_port ();
-  snprintf (s_api, sizeof s_api, "http://127.0.0.1:%d", port);
-  snprintf (db_env, sizeof db_env, "ATENDE_DATABASE_URL=%s", conninfo);
-  snprintf (bind_env, sizeof bind_env, "ATENDE_BROKER_BIND=tcp://127.0.0.1:%d", broker);
-  snprintf (ep_env, sizeof ep_env, "ATENDE_BROKER_ENDPOINTS=tcp://127.0.0.1:%d", broker);
-  snprintf (port_env, sizeof port_env, "ATENDE_API_PORT=%d", port);
-  const char *env[] = { db_env, "ATENDE_API_ADDRESS=127.0.0.1", "ATENDE_BROKER_METRICS_PORT=0",
-                        "ATENDE_EMAIL_RELAY_SECRET=" SECRET, bind_env, ep_env, port_env, NULL };
-  const char *broker_args[] = { "broker", NULL }, *api_args[] = { "api", NULL };
-  const char *ingest_args[] = { "worker", "ingest", NULL };
-  pid_t brk = it_spawn_atende ("broker", broker_args, env);
-  pid_t api = it_spawn_atende ("api", api_args, env);
-  pid_t ingest = it_spawn_atende ("ingest", ingest_args, env);
-  char health[128];
-  snprintf (health, sizeof health, "%s/healthz", s_api);
-  IT_CHECK (it_wait_until (s_up, health, WAIT_MS), "api did not come up");
+  it_stack_t st;
+  it_stack_init (&st, "email_api", (const char *[]) {"ATENDE_EMAIL_RELAY_SECRET=" SECRET, NULL});
+  s_db = it_db_connect (st.conninfo);
+  at_strlcpy (s_api, st.api, sizeof s_api);
+  pid_t brk = it_stack_spawn (&st, "broker", (const char *[]) {"broker", NULL});
+  pid_t api = it_stack_spawn (&st, "api", (const char *[]) {"api", NULL});
+  pid_t ingest = it_stack_spawn (&st, "ingest", (const char *[]) {"worker", "ingest", NULL});
+  IT_CHECK (it_stack_api_up (&st, WAIT_MS), "api did not come up");
   s_first_message ();
   s_threading ();
   s_refusals ();

@@ -448,3 +448,48 @@ it_free_port (void)
   IT_CHECK (port > 0, "no free loopback port");
   return port;
 }
+
+void
+it_stack_init (it_stack_t *st, const char *db_name, const char *const *extra)
+{
+  memset (st, 0, sizeof *st);
+  at_strlcpy (st->conninfo, it_db_create (db_name, true), sizeof st->conninfo);
+  int broker = it_free_port (), port = it_free_port ();
+  snprintf (st->api, sizeof st->api, "http://127.0.0.1:%d", port);
+  snprintf (st->text_[0], sizeof st->text_[0], "ATENDE_DATABASE_URL=%s", st->conninfo);
+  snprintf (st->text_[1], sizeof st->text_[1], "ATENDE_BROKER_BIND=tcp://127.0.0.1:%d", broker);
+  snprintf (st->text_[2], sizeof st->text_[2], "ATENDE_BROKER_ENDPOINTS=tcp://127.0.0.1:%d",
+            broker);
+  snprintf (st->text_[3], sizeof st->text_[3], "ATENDE_API_PORT=%d", port);
+  size_t n = 0;
+  for (int i = 0; i < 4; i++)
+    st->env[n++] = st->text_[i];
+  st->env[n++] = "ATENDE_API_ADDRESS=127.0.0.1";
+  st->env[n++] = "ATENDE_BROKER_METRICS_PORT=0";
+  for (size_t i = 0; extra && extra[i]; i++) {
+    IT_CHECK (n + 1 < AT_ARRAY_LEN (st->env), "too many settings for the stack");
+    st->env[n++] = extra[i];
+  }
+  st->env[n] = NULL;
+}
+
+pid_t
+it_stack_spawn (const it_stack_t *st, const char *name, const char *const *args)
+{
+  return it_spawn_atende (name, args, st->env);
+}
+
+static bool
+s_stack_up (void *arg)
+{
+  const it_stack_t *st = arg;
+  char url[128];
+  snprintf (url, sizeof url, "%s/healthz", st->api);
+  return it_http_ex ("GET", url, NULL, NULL, NULL, false, NULL, NULL) == 200;
+}
+
+bool
+it_stack_api_up (const it_stack_t *st, int timeout_ms)
+{
+  return it_wait_until (s_stack_up, (void *) st, timeout_ms);
+}

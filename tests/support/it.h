@@ -31,6 +31,23 @@ int it_free_port (void);
 /* Spawns `atende <args...>` (NULL-terminated) with extra env strings
  * ("K=V", NULL-terminated), logging to <name>.log in the cwd. */
 pid_t it_spawn_atende (const char *name, const char *const *args, const char *const *env);
+/* What most api tests start: a broker and an api on fresh ports over a
+ * fresh database of their own, in an environment for it_spawn_atende. */
+typedef struct {
+  char conninfo[512];
+  char api[64];                /* "http://127.0.0.1:<port>" */
+  const char *env[32];         /* NULL-terminated */
+  char text_[5][640];          /* the env's own strings */
+} it_stack_t;
+/* Creates database db_name (migrated) and fills the env: the database, the
+ * broker's bind and endpoint, the api's loopback address and port, no
+ * broker metrics port, then extra ("K=V", NULL-terminated, may be NULL). */
+void it_stack_init (it_stack_t *st, const char *db_name, const char *const *extra);
+/* Spawns `atende <args>` (NULL-terminated) in the stack's environment,
+ * logging to <name>.log. */
+pid_t it_stack_spawn (const it_stack_t *st, const char *name, const char *const *args);
+/* Waits up to timeout_ms for the api's /healthz to answer 200. */
+bool it_stack_api_up (const it_stack_t *st, int timeout_ms);
 /* Polls cond(arg) every 20 ms until true or timeout_ms passes. */
 bool it_wait_until (bool (*cond) (void *arg), void *arg, int timeout_ms);
 /* Polls until `sql` returns a scalar >= want, or timeout; returns last value. */
