@@ -3,6 +3,7 @@
  * An action is recorded under the caller (api_auth.c: the signed-in
  * person's name, or key:<id> for a machine key); an "agent" field of the
  * body, which clients sent before the door was locked, is ignored. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,8 @@ s_ticket_json (const at_ticket_view_t *t)
   json_object_set_new (j, "channel", s_text_or_null (t->channel));
   json_object_set_new (j, "status", s_text_or_null (t->status));
   json_object_set_new (j, "intent", s_text_or_null (t->intent));
+  json_object_set_new (j, "intent_confidence", t->intent_confidence < 0 ? json_null ()
+                       : json_real (round (t->intent_confidence * 1000) / 1000));
   json_object_set_new (j, "priority", s_text_or_null (t->priority));
   json_object_set_new (j, "language", s_text_or_null (t->language));
   json_object_set_new (j, "auto_answered", json_boolean (t->auto_answered));

@@ -27,6 +27,8 @@ typedef struct {
 
 typedef struct {
   const char *name;                                   /* a stage name */
+  int (*check) (const at_config_t *cfg);              /* optional: before any thread starts;
+                                                         non-zero stops the process (said) */
   int (*setup) (wrk_ctx_t *ctx, void **stage_state);  /* optional, once per thread */
   void (*teardown) (void **stage_state);              /* optional */
   int (*prepare) (wrk_ctx_t *ctx, wrk_msg_t **msgs, size_t n);  /* optional */
@@ -49,6 +51,10 @@ int wrk_ctx_produce (wrk_ctx_t *ctx, at_msg_t **msg_p);
  * renews the leases of the batch being run, so they are not redelivered.
  * Cheap enough to call often; never blocks. */
 void wrk_ctx_keepalive (wrk_ctx_t *ctx);
+/* How many times the process was asked to reload (SIGHUP) since it started:
+ * a stage that holds files (route's intent model) reloads them, between
+ * messages, when the count differs from the one it last saw. */
+unsigned wrk_ctx_reloads (wrk_ctx_t *ctx);
 
 extern const wrk_stage_t wrk_stage_ingest;
 extern const wrk_stage_t wrk_stage_route;
@@ -59,7 +65,8 @@ extern const wrk_stage_t wrk_stage_survey;
 const wrk_stage_t *wrk_stage_find (const char *name);
 
 /* Runs one thread per stage in stages_csv ("ingest,route" or "all") until
- * SIGTERM/SIGINT, then drains. Returns the process exit code. */
+ * SIGTERM/SIGINT, then drains; SIGHUP asks the stages to reload
+ * (wrk_ctx_reloads). Returns the process exit code. */
 int wrk_run (const at_config_t *cfg, const char *stages_csv);
 
 #endif

@@ -42,6 +42,12 @@ wrk_ctx_store (wrk_ctx_t *ctx)
   return ctx->store;
 }
 
+unsigned
+wrk_ctx_reloads (wrk_ctx_t *ctx)
+{
+  return ctx->reloads ? atomic_load (ctx->reloads) : 0;
+}
+
 void *
 wrk_ctx_stage_state (wrk_ctx_t *ctx)
 {

@@ -50,6 +50,7 @@ struct wrk_ctx {
   uint64_t n_conflicts;      /* messages set aside after losing a lock conflict */
   long max_attempts;         /* this stage's (ATENDE_STAGE_MAX_ATTEMPTS or max_attempts) */
   const atomic_bool *stop;   /* set on SIGTERM (may be NULL) */
+  const atomic_uint *reloads;  /* SIGHUPs received (may be NULL) */
   bool paused;               /* Ready with credit 0 sent: draining */
   wrk_item_t *batch;         /* the batch being run (leases kept alive) */
   size_t batch_n;

@@ -36,6 +36,7 @@ typedef struct {
   const at_config_t *cfg;
   const wrk_stage_t *stage;
   atomic_bool *stop;
+  atomic_uint *reloads;             /* SIGHUPs received */
   atomic_int *finished;             /* threads that returned */
   atomic_int *failed;               /* threads that returned non-zero */
   int rc;                           /* the thread's exit code */
@@ -309,8 +310,8 @@ s_stage_run (wrk_thread_t *t)
   loop.ctx.rng = (uint64_t) at_now_us () ^ ((uint64_t) getpid () << 32) ^ (uintptr_t) t;
   loop.ctx.max_attempts = t->max_attempts;
   loop.ctx.stop = t->stop;
-  loop.ctx.metrics = t->metrics;
-  loop.ctx.metrics_index = t->index;
+  loop.ctx.reloads = t->reloads;
+  loop.ctx.metrics = t->metrics, loop.ctx.metrics_index = t->index;
   int rc = 1;
   bool setup_done = false;
   loop.ctx.store = s_store_connect (t);
@@ -429,6 +430,10 @@ s_supervise (const at_config_t *cfg, wrk_thread_t *threads, size_t n, atomic_boo
   while ((size_t) atomic_load (finished) < n) {
     struct timespec wait = {0, 50 * 1000 * 1000};
     int sig = sigtimedwait (signals, NULL, &wait);
+    if (sig == SIGHUP && n > 0) {
+      atomic_fetch_add (threads[0].reloads, 1);
+      at_info (WRK_COMP, "msg=\"reload asked (SIGHUP)\"");
+    }
     if (sig == SIGTERM || sig == SIGINT) {
       if (deadline) {
         at_warn (WRK_COMP, "msg=\"second signal, exiting now\" signal=%d", sig);
@@ -474,18 +479,23 @@ wrk_run (const at_config_t *cfg, const char *stages_csv)
   sigemptyset (&signals);
   sigaddset (&signals, SIGTERM);
   sigaddset (&signals, SIGINT);
+  sigaddset (&signals, SIGHUP);
   pthread_sigmask (SIG_BLOCK, &signals, NULL);
+  for (size_t i = 0; i < n; i++)
+    if (stages[i]->check && stages[i]->check (cfg) != 0)
+      return 1;
   wrk_metrics_t *metrics = wrk_metrics_new (cfg, names, n);
   if (metrics == NULL)
     return 1;
 
   atomic_bool stop = false;
+  atomic_uint reloads = 0;
   atomic_int finished = 0, failed = 0;
   wrk_thread_t threads[WRK_STAGES_MAX];
   size_t started = 0;
   for (; started < n; started++) {
     wrk_thread_t *t = &threads[started];
-    *t = (wrk_thread_t) {.cfg = cfg, .stage = stages[started], .stop = &stop,
+    *t = (wrk_thread_t) {.cfg = cfg, .stage = stages[started], .stop = &stop, .reloads = &reloads,
                          .finished = &finished, .failed = &failed, .metrics = metrics,
                          .index = started,
                          .max_attempts = at_config_max_attempts (cfg, stages[started]->name)};

@@ -10,6 +10,13 @@
 
 #include "at_list.h"
 
+/* Where route finds the intent model unless ATENDE_INTENT_MODEL says: the
+ * build sets the source tree's lib/inbound/intents.model (CMake cache
+ * variable ATENDE_INTENT_MODEL_DEFAULT; the Docker image its installed copy). */
+#ifndef AT_INTENT_MODEL_DEFAULT
+#define AT_INTENT_MODEL_DEFAULT "/usr/local/share/atende/intents.model"
+#endif
+
 /* X(type, field, env, default, min, max, help)
  *   type: STR | INT | SECRET, or a list parsed at load (at_list.h):
  *         LIST (a,b) | MAP (key=value,...) | SECRETS (a secret, or account=secret,...) */
@@ -102,6 +109,10 @@
     "first-response SLA for normal priority, minutes") \
   X(INT, sla_urgent_first_response_min, "ATENDE_SLA_URGENT_FIRST_RESPONSE_MIN", "30", 1, 100000, \
     "first-response SLA for high priority, minutes") \
+  X(STR, intent_model, "ATENDE_INTENT_MODEL", AT_INTENT_MODEL_DEFAULT, 0, 0, \
+    "route: the intent model file (tools/intents); missing or malformed stops route at start; SIGHUP reloads it") \
+  X(INT, intent_min_confidence_pct, "ATENDE_INTENT_MIN_CONFIDENCE", "30", 0, 100, \
+    "route: an intent whose confidence (percent) is below this makes the ticket `other` (goes to people)") \
   X(STR, default_locale, "ATENDE_DEFAULT_LOCALE", "pt-BR", 0, 0, \
     "locale of customers whose language is not known: pt-BR | en | es") \
   X(INT, broker_index, "ATENDE_BROKER_INDEX", "0", 0, 63, \

@@ -3,7 +3,7 @@
  *   tokens         runs of letters and digits of the normalised text
  *   language       pt | en | es | other, guessed from stop words
  *   stems          Snowball stemmers (portuguese, english, spanish)
- *   intent         order_status | returns | other, and priority, from the text
+ *   priority       normal | high, from urgency keywords (the intent: at_intent.h)
  * All functions are safe on any input: invalid UTF-8 is refused, never read past. */
 #ifndef AT_TEXT_H
 #define AT_TEXT_H
@@ -52,23 +52,17 @@ void at_stemmer_destroy (at_stemmer_t **self_p);
 /* Stems one normalised word into out; returns out. */
 const char *at_stemmer_stem (at_stemmer_t *self, const char *word, char *out, size_t cap);
 
-/* What a customer's message is about. */
-typedef enum { AT_INTENT_OTHER = 0, AT_INTENT_ORDER_STATUS, AT_INTENT_RETURNS } at_intent_t;
 #define AT_PRIORITY_NORMAL 0
 #define AT_PRIORITY_HIGH   1
 
-/* "order_status" "returns" "other". */
-const char *at_intent_name (at_intent_t intent);
 /* "normal" "high". */
 const char *at_priority_name (int priority);
 
-/* Classifies a message (raw UTF-8) from keywords and phrases of Portuguese,
- * English and Spanish, all three matched on stems, so inflections, missing
- * accents, capitals and one-letter typos in longer words do not matter.
- * Phrases ("onde esta", "where is my order") weigh more than single words.
- * *priority_out (optional) gets AT_PRIORITY_HIGH when the text signals urgency
- * or a complaint. Invalid text is AT_INTENT_OTHER, normal. Implemented in
- * workers/route/intent.c. Thread-safe. */
-at_intent_t at_intent_classify (const char *text, int *priority_out);
+/* AT_PRIORITY_HIGH when a message (raw UTF-8) signals urgency or a complaint
+ * by keywords of Portuguese, English and Spanish ("urgente", "Procon",
+ * "unacceptable"), matched on stems so inflections, accents and capitals do
+ * not matter; AT_PRIORITY_NORMAL otherwise and for invalid text. Implemented
+ * in workers/route/priority.c. Thread-safe. */
+int at_priority_classify (const char *text);
 
 #endif

@@ -21,6 +21,7 @@ typedef struct {
   int64_t id;
   int64_t customer_id;
   char *channel, *status, *intent, *priority, *language;
+  double intent_confidence;            /* 0..1; -1: none (NULL) */
   bool auto_answered;
   char *created_at, *first_response_due, *first_response_at, *resolved_at;
   at_ticket_message_view_t *messages;

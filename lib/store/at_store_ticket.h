@@ -124,13 +124,14 @@ int at_store_ticket_lock (at_store_t *store, int64_t ticket_id, at_ticket_t *out
 int at_store_ticket_message_language (at_store_t *store, int64_t ticket_id, int64_t message_id,
                                       char *out, size_t cap);
 
-/* Records a classification: intent (kept when the new one is "other"),
+/* Records a classification: intent and its confidence (0..1; both kept
+ * when the new intent is "other" and the ticket has another one),
  * priority (never lowered), language (kept once known), and
  * first_response_due = created_at + the SLA of the resulting priority when
  * not set yet. The ticket's resulting fields come back in *out. */
 int at_store_ticket_classify (at_store_t *store, int64_t ticket_id, const char *intent,
-                              const char *priority, const char *language, long sla_normal_min,
-                              long sla_high_min, at_ticket_t *out);
+                              double confidence, const char *priority, const char *language,
+                              long sla_normal_min, long sla_high_min, at_ticket_t *out);
 
 /* An answer went out: first_response_at when null, status pending (a
  * resolved ticket is reopened), auto_answered when automatic. */

@@ -15,7 +15,7 @@
 static const at_sql_t SQL_TICKET = {"query_ticket",
   "SELECT id, customer_id, channel, status, intent, priority, language, auto_answered, "
   S_TS ("created_at") ", " S_TS ("first_response_due") ", " S_TS ("first_response_at") ", "
-  S_TS ("resolved_at")
+  S_TS ("resolved_at") ", intent_confidence"
   " FROM ticket WHERE id = $1::int8", 1};
 
 static const at_sql_t SQL_TICKET_MESSAGES = {"query_ticket_messages",
@@ -136,6 +136,7 @@ s_ticket_fill (at_ticket_view_t *t, PGresult *res)
   t->first_response_due = s_text (res, 0, 9);
   t->first_response_at = s_text (res, 0, 10);
   t->resolved_at = s_text (res, 0, 11);
+  t->intent_confidence = PQgetisnull (res, 0, 12) ? -1 : strtod (PQgetvalue (res, 0, 12), NULL);
 }
 
 static void

@@ -54,6 +54,8 @@ static const at_sql_t SQL_MESSAGE_LANGUAGE = {"ticket_message_language",
 
 static const at_sql_t SQL_TICKET_CLASSIFY = {"ticket_classify",
   "UPDATE ticket SET"
+  " intent_confidence = CASE WHEN $2::text <> 'other' OR intent IS NULL OR intent = 'other'"
+  "   THEN $7::real ELSE intent_confidence END,"
   " intent = CASE WHEN $2::text <> 'other' OR intent IS NULL THEN $2::text ELSE intent END,"
   " priority = CASE WHEN priority = 'high' THEN 'high' ELSE $3::text END,"
   " language = CASE WHEN language IS NULL OR language = 'other'"
@@ -61,7 +63,7 @@ static const at_sql_t SQL_TICKET_CLASSIFY = {"ticket_classify",
   " first_response_due = coalesce(first_response_due, created_at + make_interval(mins =>"
   "   CASE WHEN priority = 'high' OR $3::text = 'high' THEN $6::int ELSE $5::int END)),"
   " updated_at = now()"
-  " WHERE id = $1 RETURNING " S_TICKET_COLUMNS, 6};
+  " WHERE id = $1 RETURNING " S_TICKET_COLUMNS, 7};
 
 static const at_sql_t SQL_TICKET_ANSWERED = {"ticket_answered",
   "UPDATE ticket SET first_response_at = coalesce(first_response_at, now()),"
@@ -231,16 +233,17 @@ at_store_ticket_message_language (at_store_t *store, int64_t ticket_id, int64_t 
 
 int
 at_store_ticket_classify (at_store_t *store, int64_t ticket_id, const char *intent,
-                          const char *priority, const char *language, long sla_normal_min,
-                          long sla_high_min, at_ticket_t *out)
+                          double confidence, const char *priority, const char *language,
+                          long sla_normal_min, long sla_high_min, at_ticket_t *out)
 {
-  char ticket[24], normal[24], high[24];
+  char ticket[24], normal[24], high[24], conf[32];
   s_id (ticket_id, ticket);
+  snprintf (conf, sizeof conf, "%.4f", confidence < 0 ? 0 : confidence > 1 ? 1 : confidence);
   s_id (sla_normal_min, normal);
   s_id (sla_high_min, high);
   PGresult *res = NULL;
   int rc = s_one_row (store, &res, at_store_q (store, &res, &SQL_TICKET_CLASSIFY, ticket, intent,
-                                               priority, language, normal, high));
+                                               priority, language, normal, high, conf));
   if (rc != AT_OK)
     return rc;
   s_ticket_read (res, out);

@@ -128,6 +128,9 @@ s_check_ticket (s_msg_t *m)
             && strcmp (s_str (m0, "author"), "customer") == 0
             && strlen (s_str (m0, "created_at")) == 27, "message view");
   IT_CHECK (json_is_null (json_object_get (t, "resolved_at")), "not resolved");
+  IT_CHECK (json_is_null (json_object_get (t, "intent"))
+            && json_is_null (json_object_get (t, "intent_confidence")),
+            "not routed yet: intent and its confidence shown, null");
   json_decref (t);
 }
 

@@ -158,11 +158,13 @@ test_routing_without_order (void)
   s_settle (0);
   long long en = s_ticket_of ("visitor-9"), es = s_ticket_of ("5511988887777");
   IT_CHECK (s_q ("SELECT count(*) FROM ticket WHERE id = %lld AND intent = 'order_status'"
+                 " AND intent_confidence BETWEEN 0.3 AND 1"
                  " AND priority = 'normal' AND language = 'en' AND status = 'open'"
                  " AND NOT auto_answered AND first_response_at IS NULL"
                  " AND first_response_due = created_at + interval '240 minutes'", en) == 1,
             "English question waits for an agent");
-  IT_CHECK (s_q ("SELECT count(*) FROM ticket WHERE id = %lld AND intent = 'returns'"
+  IT_CHECK (s_q ("SELECT count(*) FROM ticket WHERE id = %lld AND intent = 'return_refund'"
+                 " AND intent_confidence > 0.3"
                  " AND priority = 'high' AND language = 'es'"
                  " AND first_response_due = created_at + interval '30 minutes'", es) == 1,
             "urgent Spanish return");

@@ -178,12 +178,12 @@ test_classify_and_orders (at_store_t *store, PGconn *check)
   IT_CHECK (at_store_ticket_open_or_append (store, customer, "sms", "x", &ticket, &created)
             == AT_OK, "ticket");
   at_ticket_t t;
-  IT_CHECK (at_store_ticket_classify (store, ticket, "order_status", "high", "pt", 240, 30, &t)
+  IT_CHECK (at_store_ticket_classify (store, ticket, "order_status", 0.9, "high", "pt", 240, 30, &t)
             == AT_OK, "classify");
   IT_CHECK (strcmp (t.intent, "order_status") == 0 && strcmp (t.priority, "high") == 0
             && strcmp (t.language, "pt") == 0, "fields: %s %s %s", t.intent, t.priority,
             t.language);
-  IT_CHECK (at_store_ticket_classify (store, ticket, "other", "normal", "en", 240, 30, &t)
+  IT_CHECK (at_store_ticket_classify (store, ticket, "other", 0.2, "normal", "en", 240, 30, &t)
             == AT_OK, "classify again");
   IT_CHECK (strcmp (t.intent, "order_status") == 0 && strcmp (t.priority, "high") == 0
             && strcmp (t.language, "pt") == 0, "kept: %s %s %s", t.intent, t.priority,

@@ -1,18 +1,18 @@
-/* intent: what a customer's message is about (order status, returns or
- * something else) and whether it is urgent, from weighted keywords and
- * phrases in Portuguese, English and Spanish, matched on Snowball stems of
- * the normalised text. A pure function of the text (at_text.h). */
+/* priority: whether a customer's message is urgent (urgency words, threats
+ * to go to a consumer agency, complaints), from keywords and phrases in
+ * Portuguese, English and Spanish, matched on Snowball stems of the
+ * normalised text. A pure function of the text (at_text.h). What the message
+ * is about is the intent model's (lib/inbound/at_intent.h). */
 #include "at_text.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
 
-#define S_URGENT 3            /* class of the urgency rules, beside the intents */
-#define S_CLASSES 4
+#define S_URGENT 0            /* the one class of rules: urgency */
+#define S_CLASSES 1
 #define S_WORDS_MAX 4
 #define S_TOKENS_MAX 1024     /* tokens of a message looked at */
-#define S_INTENT_MIN_SCORE 2  /* below this the message is "other" */
 #define S_FUZZY_MIN_LEN 6     /* words this long also match with one typo */
 
 /* A phrase: words separated by one space, each matched on its stem;
@@ -24,54 +24,8 @@ typedef struct {
   const char *phrase;
 } s_entry_t;
 
-#define O AT_INTENT_ORDER_STATUS
-#define R AT_INTENT_RETURNS
 #define U S_URGENT
 static const s_entry_t s_entries[] = {
-  /* Portuguese: where is my order */
-  { AT_LANG_PT, O, 3, "onde esta" },          { AT_LANG_PT, O, 3, "onde fica" },
-  { AT_LANG_PT, O, 3, "=cade" },              { AT_LANG_PT, O, 3, "nao chegou" },
-  { AT_LANG_PT, O, 3, "nao recebi" },         { AT_LANG_PT, O, 3, "nada ainda" },
-  { AT_LANG_PT, O, 3, "rastreio" },           { AT_LANG_PT, O, 3, "rastreamento" },
-  { AT_LANG_PT, O, 3, "rastrear" },           { AT_LANG_PT, O, 3, "status do pedid*" },
-  { AT_LANG_PT, O, 3, "prazo de entrega" },   { AT_LANG_PT, O, 3, "previsao de entrega" },
-  { AT_LANG_PT, O, 3, "quando chega" },       { AT_LANG_PT, O, 3, "quando vai chegar" },
-  { AT_LANG_PT, O, 2, "meu pedid*" },         { AT_LANG_PT, O, 2, "minha encomenda" },
-  { AT_LANG_PT, O, 2, "minha compra" },       { AT_LANG_PT, O, 2, "atrasado" },
-  { AT_LANG_PT, O, 1, "pedid*" },             { AT_LANG_PT, O, 1, "encomenda" },
-  { AT_LANG_PT, O, 1, "entrega" },            { AT_LANG_PT, O, 1, "chegou" },
-  { AT_LANG_PT, O, 1, "prazo" },              { AT_LANG_PT, O, 1, "status" },
-  { AT_LANG_PT, O, 1, "previsao" },           { AT_LANG_PT, O, 1, "transportadora" },
-  /* English */
-  { AT_LANG_EN, O, 3, "where is" },           { AT_LANG_EN, O, 3, "where s" },
-  { AT_LANG_EN, O, 3, "=wheres" },            { AT_LANG_EN, O, 3, "order status" },
-  { AT_LANG_EN, O, 3, "tracking" },           { AT_LANG_EN, O, 3, "not arrived" },
-  { AT_LANG_EN, O, 3, "still waiting" },      { AT_LANG_EN, O, 3, "when will it arrive" },
-  { AT_LANG_EN, O, 2, "my order" },           { AT_LANG_EN, O, 2, "my package" },
-  { AT_LANG_EN, O, 2, "my parcel" },          { AT_LANG_EN, O, 2, "arrive" },
-  { AT_LANG_EN, O, 2, "=shipped" },           { AT_LANG_EN, O, 1, "order" },
-  { AT_LANG_EN, O, 1, "package" },            { AT_LANG_EN, O, 1, "parcel" },
-  { AT_LANG_EN, O, 1, "delivery" },           { AT_LANG_EN, O, 1, "delivered" },
-  { AT_LANG_EN, O, 1, "shipping" },           { AT_LANG_EN, O, 1, "status" },
-  /* Spanish */
-  { AT_LANG_ES, O, 3, "donde esta" },         { AT_LANG_ES, O, 3, "seguimiento" },
-  { AT_LANG_ES, O, 3, "rastreo" },            { AT_LANG_ES, O, 3, "no ha llegado" },
-  { AT_LANG_ES, O, 3, "no me ha llegado" },   { AT_LANG_ES, O, 3, "no llega" },
-  { AT_LANG_ES, O, 3, "estado del pedid*" },  { AT_LANG_ES, O, 3, "cuando llega" },
-  { AT_LANG_ES, O, 2, "mi pedid*" },          { AT_LANG_ES, O, 2, "mi paquete" },
-  { AT_LANG_ES, O, 2, "llega" },              { AT_LANG_ES, O, 1, "paquete" },
-  { AT_LANG_ES, O, 1, "envio" },              { AT_LANG_ES, O, 1, "pedid*" },
-  /* returns and exchanges */
-  { AT_LANG_PT, R, 4, "devolucao" },          { AT_LANG_PT, R, 4, "devolver" },
-  { AT_LANG_PT, R, 4, "troca" },              { AT_LANG_PT, R, 4, "trocar" },
-  { AT_LANG_PT, R, 4, "reembolso" },          { AT_LANG_PT, R, 4, "estorno" },
-  { AT_LANG_PT, R, 4, "arrependimento" },     { AT_LANG_PT, R, 4, "dinheiro de volta" },
-  { AT_LANG_EN, R, 4, "return" },             { AT_LANG_EN, R, 4, "refund" },
-  { AT_LANG_EN, R, 4, "exchange" },           { AT_LANG_EN, R, 4, "money back" },
-  { AT_LANG_EN, R, 3, "send it back" },
-  { AT_LANG_ES, R, 4, "devolucion" },         { AT_LANG_ES, R, 4, "devolver" },
-  { AT_LANG_ES, R, 4, "reembolso" },          { AT_LANG_ES, R, 3, "cambio" },
-  { AT_LANG_ES, R, 3, "cambiar" },
   /* urgency and complaints */
   { AT_LANG_PT, U, 1, "urgente" },            { AT_LANG_PT, U, 1, "urgencia" },
   { AT_LANG_PT, U, 1, "=procon" },            { AT_LANG_PT, U, 1, "reclame aqui" },
@@ -84,8 +38,6 @@ static const s_entry_t s_entries[] = {
   { AT_LANG_ES, U, 1, "urgente" },            { AT_LANG_ES, U, 1, "queja" },
   { AT_LANG_ES, U, 1, "pesimo" },             { AT_LANG_ES, U, 1, "inaceptable" },
 };
-#undef O
-#undef R
 #undef U
 
 typedef enum { S_STEM = 0, S_EXACT, S_PREFIX } s_mode_t;
@@ -234,16 +186,14 @@ s_text_free (s_text_t *t)
     free (t->stems[l]);
 }
 
-at_intent_t
-at_intent_classify (const char *text, int *priority_out)
+int
+at_priority_classify (const char *text)
 {
-  if (priority_out)
-    *priority_out = AT_PRIORITY_NORMAL;
   if (!text)
-    return AT_INTENT_OTHER;
+    return AT_PRIORITY_NORMAL;
   char *norm = at_text_normalize (text, strnlen (text, AT_TEXT_MAX + 1));
   if (!norm)
-    return AT_INTENT_OTHER;
+    return AT_PRIORITY_NORMAL;
   pthread_once (&s_once, s_compile);
   s_text_t t = { 0 };
   s_text_fill (&t, norm);
@@ -254,23 +204,7 @@ at_intent_classify (const char *text, int *priority_out)
   free (taken);
   s_text_free (&t);
   free (norm);
-
-  if (priority_out && score[S_URGENT] > 0)
-    *priority_out = AT_PRIORITY_HIGH;
-  int order = score[AT_INTENT_ORDER_STATUS], returns = score[AT_INTENT_RETURNS];
-  if (order < S_INTENT_MIN_SCORE && returns < S_INTENT_MIN_SCORE)
-    return AT_INTENT_OTHER;
-  return returns >= order ? AT_INTENT_RETURNS : AT_INTENT_ORDER_STATUS;
-}
-
-const char *
-at_intent_name (at_intent_t intent)
-{
-  switch (intent) {
-  case AT_INTENT_ORDER_STATUS: return "order_status";
-  case AT_INTENT_RETURNS: return "returns";
-  default: return "other";
-  }
+  return score[S_URGENT] > 0 ? AT_PRIORITY_HIGH : AT_PRIORITY_NORMAL;
 }
 
 const char *

@@ -1,7 +1,8 @@
-/* route: reads what a ticket's message is about, sets intent, priority,
- * language and the first-response SLA, answers "where is my order"
- * automatically when the customer has an order, and applies agents'
- * replies and resolutions. Runs in the worker's transaction. */
+/* route: reads what a ticket's message is about (the intent model of
+ * ATENDE_INTENT_MODEL, loaded at start and again on SIGHUP), sets intent and
+ * its confidence, priority, language and the first-response SLA, answers
+ * "where is my order" automatically when the customer has an order, and
+ * applies agents' replies and resolutions. Runs in the worker's transaction. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "wrk.h"
 #include "at_store_ticket.h"
 #include "at_text.h"
+#include "at_intent.h"
 #include "at_store_notification.h"
 #include "at_log.h"
 #include "route/answer.h"
@@ -17,6 +19,83 @@
 
 #define S_COMP "route"
 #define S_AGENT_MAX 200
+
+/* The stage's state, one per route thread. */
+typedef struct {
+  at_intent_model_t *model;
+  at_intent_text_t *text;
+  unsigned reloads;          /* wrk_ctx_reloads when the model was loaded */
+} s_route_t;
+
+/* The model of ATENDE_INTENT_MODEL, or NULL (logged with the reason). */
+static at_intent_model_t *
+s_model_load (const at_config_t *cfg)
+{
+  char why[256] = "";
+  at_intent_model_t *model = at_intent_model_load (cfg->intent_model, why, sizeof why);
+  if (!model)
+    at_error (S_COMP, "msg=\"intent model refused: ATENDE_INTENT_MODEL must name a model file"
+              " written by tools/intents\" path=\"%s\" reason=\"%s\"", cfg->intent_model, why);
+  else
+    at_info (S_COMP, "msg=\"intent model loaded\" path=\"%s\" version=%s bits=%u",
+             cfg->intent_model, at_intent_model_version (model), at_intent_model_bits (model));
+  return model;
+}
+
+/* Before any thread starts: no model, no route (no silent fallback). */
+static int
+s_check (const at_config_t *cfg)
+{
+  at_intent_model_t *model = s_model_load (cfg);
+  if (!model) {
+    fprintf (stderr, "atende worker: route cannot start: ATENDE_INTENT_MODEL=%s is missing or"
+             " not a valid intent model (see the log line above)\n", cfg->intent_model);
+    return 1;
+  }
+  at_intent_model_destroy (&model);
+  return 0;
+}
+
+static int
+s_setup (wrk_ctx_t *ctx, void **stage_state)
+{
+  s_route_t *self = at_calloc (1, sizeof *self);
+  self->reloads = wrk_ctx_reloads (ctx);
+  self->model = s_model_load (wrk_ctx_config (ctx));
+  self->text = at_intent_text_new ();
+  *stage_state = self;
+  return self->model ? AT_OK : AT_ERROR;
+}
+
+static void
+s_teardown (void **stage_state)
+{
+  s_route_t *self = *stage_state;
+  if (!self)
+    return;
+  at_intent_model_destroy (&self->model);
+  at_intent_text_destroy (&self->text);
+  free (self);
+  *stage_state = NULL;
+}
+
+/* After a SIGHUP: the file again; a bad one keeps the model in use. */
+static void
+s_reload_if_asked (wrk_ctx_t *ctx, s_route_t *self)
+{
+  unsigned reloads = wrk_ctx_reloads (ctx);
+  if (reloads == self->reloads)
+    return;
+  self->reloads = reloads;
+  at_intent_model_t *model = s_model_load (wrk_ctx_config (ctx));
+  if (!model) {
+    at_error (S_COMP, "msg=\"intent model reload failed, the previous one stays\" version=%s",
+              at_intent_model_version (self->model));
+    return;
+  }
+  at_intent_model_destroy (&self->model);
+  self->model = model;
+}
 
 static int
 s_bad (wrk_msg_t *m, const char *what, int64_t ticket_id)
@@ -127,16 +206,24 @@ s_ticket_message (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__TicketMessage *pb)
     return s_store_rc (m, rc, "message lookup failed for ticket", t.id);
   if (language[0] == '\0')
     at_strlcpy (language, at_lang_name (at_text_guess_language (pb->text)), sizeof language);
-  int priority = AT_PRIORITY_NORMAL;
-  at_intent_t intent = at_intent_classify (pb->text, &priority);
-  rc = at_store_ticket_classify (store, t.id, at_intent_name (intent), at_priority_name (priority),
-                                 language, cfg->sla_first_response_min,
-                                 cfg->sla_urgent_first_response_min, &t);
+  s_route_t *self = wrk_ctx_stage_state (ctx);
+  s_reload_if_asked (ctx, self);
+  const char *text = pb->text ? pb->text : "";
+  at_intent_result_t intent;
+  at_intent_classify (self->model, self->text, text, strnlen (text, AT_TEXT_MAX),
+                      at_lang_parse (language), (double) cfg->intent_min_confidence_pct / 100.0,
+                      &intent);
+  int priority = at_priority_classify (text);
+  rc = at_store_ticket_classify (store, t.id, at_intent_name (intent.intent), intent.confidence,
+                                 at_priority_name (priority), language,
+                                 cfg->sla_first_response_min, cfg->sla_urgent_first_response_min,
+                                 &t);
   if (rc != AT_OK)
     return s_store_rc (m, rc, "classification refused for ticket", t.id);
-  at_debug (S_COMP, "msg=\"ticket classified\" id=%s ticket_id=%" PRId64 " intent=%s priority=%s"
-            " language=%s", m->msg->id, t.id, at_intent_name (intent), t.priority, t.language);
-  if (intent != AT_INTENT_ORDER_STATUS)
+  at_debug (S_COMP, "msg=\"ticket classified\" id=%s ticket_id=%" PRId64 " intent=%s"
+            " confidence=%.3f priority=%s language=%s", m->msg->id, t.id,
+            at_intent_name (intent.intent), intent.confidence, t.priority, t.language);
+  if (intent.intent != AT_INTENT_ORDER_STATUS)
     return AT_OK;
   return s_auto_answer (ctx, m, &t);
 }
@@ -245,5 +332,8 @@ s_handle (wrk_ctx_t *ctx, wrk_msg_t *m)
 
 const wrk_stage_t wrk_stage_route = {
   .name = AT_STAGE_ROUTE,
+  .check = s_check,
+  .setup = s_setup,
+  .teardown = s_teardown,
   .handle = s_handle,
 };

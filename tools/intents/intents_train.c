@@ -1,0 +1,204 @@
+/* intents_train: multinomial logistic regression by stochastic gradient
+ * descent with L2 (weights kept as scale * w, so the decay costs nothing per
+ * step; Bottou's learning rate eta0 / (1 + eta0 * l2 * t)), a fixed seed for
+ * the order of the rows; and the scores of a classifier. */
+#include "intents.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct in_model {
+  unsigned bits;
+  float *w;                     /* [slot * classes + class], times wscale */
+  double wscale;
+  float bias[AT_INTENT_CLASSES];
+};
+
+static uint64_t
+s_next (uint64_t *x)
+{
+  *x ^= *x << 13;
+  *x ^= *x >> 7;
+  *x ^= *x << 17;
+  return *x;
+}
+
+static void
+s_scores (const in_model_t *m, const in_row_t *r, double *p)
+{
+  double top = -INFINITY, sum = 0;
+  for (int c = 0; c < AT_INTENT_CLASSES; c++)
+    p[c] = 0;
+  for (size_t i = 0; i < r->nf; i++) {
+    const float *w = m->w + (size_t) r->f[i].slot * AT_INTENT_CLASSES;
+    for (int c = 0; c < AT_INTENT_CLASSES; c++)
+      p[c] += (double) r->f[i].value * w[c];
+  }
+  for (int c = 0; c < AT_INTENT_CLASSES; c++) {
+    p[c] = m->bias[c] + m->wscale * p[c];
+    top = p[c] > top ? p[c] : top;
+  }
+  for (int c = 0; c < AT_INTENT_CLASSES; c++)
+    sum += (p[c] = exp (p[c] - top));
+  for (int c = 0; c < AT_INTENT_CLASSES; c++)
+    p[c] /= sum;
+}
+
+/* Folds wscale into the weights (before it underflows, and at the end). */
+static void
+s_fold_scale (in_model_t *m)
+{
+  size_t n = ((size_t) 1 << m->bits) * AT_INTENT_CLASSES;
+  for (size_t i = 0; i < n; i++)
+    m->w[i] = (float) (m->w[i] * m->wscale);
+  m->wscale = 1.0;
+}
+
+static void
+s_step (in_model_t *m, const in_row_t *r, double eta, double l2)
+{
+  double p[AT_INTENT_CLASSES];
+  s_scores (m, r, p);
+  m->wscale *= 1.0 - eta * l2;
+  if (m->wscale < 1e-6)
+    s_fold_scale (m);
+  for (int c = 0; c < AT_INTENT_CLASSES; c++) {
+    double g = p[c] - (c == (int) r->label ? 1.0 : 0.0);
+    m->bias[c] -= (float) (eta * g * 0.1);
+    double k = eta * g / m->wscale;
+    for (size_t i = 0; i < r->nf; i++)
+      m->w[(size_t) r->f[i].slot * AT_INTENT_CLASSES + (size_t) c] -= (float) (k * r->f[i].value);
+  }
+}
+
+in_model_t *
+in_train (const in_rows_t *rows, unsigned parts, const in_params_t *p)
+{
+  in_model_t *m = at_calloc (1, sizeof *m);
+  m->bits = p->bits;
+  m->w = at_calloc (((size_t) 1 << p->bits) * AT_INTENT_CLASSES, sizeof *m->w);
+  m->wscale = 1.0;
+  size_t *order = at_malloc ((rows->n ? rows->n : 1) * sizeof *order), n = 0;
+  for (size_t i = 0; i < rows->n; i++)
+    if (parts & (1u << rows->rows[i].part))
+      order[n++] = i;
+  uint64_t rng = p->seed ? p->seed : 0x9e3779b97f4a7c15ULL;
+  long t = 0;
+  for (int e = 0; e < p->epochs; e++) {
+    for (size_t i = n; i > 1; i--) {          /* Fisher-Yates, fixed seed */
+      size_t j = (size_t) (s_next (&rng) % i), tmp = order[i - 1];
+      order[i - 1] = order[j];
+      order[j] = tmp;
+    }
+    for (size_t i = 0; i < n; i++, t++)
+      s_step (m, &rows->rows[order[i]], p->eta0 / (1.0 + p->eta0 * p->l2 * (double) t), p->l2);
+  }
+  s_fold_scale (m);
+  free (order);
+  return m;
+}
+
+void
+in_model_destroy (in_model_t **self_p)
+{
+  if (!self_p || !*self_p)
+    return;
+  free ((*self_p)->w);
+  free (*self_p);
+  *self_p = NULL;
+}
+
+void
+in_model_predict (const in_model_t *m, const in_row_t *r, at_intent_result_t *out)
+{
+  s_scores (m, r, out->probability);
+  out->intent = AT_INTENT_OTHER;
+  out->confidence = 0;
+  for (int c = 0; c < AT_INTENT_CLASSES && r->nf > 0; c++)
+    if (out->probability[c] > out->confidence) {
+      out->confidence = out->probability[c];
+      out->intent = (at_intent_t) c;
+    }
+}
+
+int
+in_model_save (const in_model_t *m, const char *path, const char *version, const char *data_sum)
+{
+  at_intent_model_spec_t spec = {.bits = m->bits, .version = version, .data_sum = data_sum,
+                                 .weights = m->w, .bias = m->bias};
+  char why[256];
+  if (at_intent_model_save (&spec, path, why, sizeof why) != AT_OK) {
+    fprintf (stderr, "atende-intents: %s\n", why);
+    return AT_ERROR;
+  }
+  return AT_OK;
+}
+
+/* ---- scores ---- */
+
+void
+in_score (const in_rows_t *rows, in_part_t part, at_lang_t lang, const void *model,
+          in_predict_fn predict, double min_confidence, in_score_t *out)
+{
+  memset (out, 0, sizeof *out);
+  for (size_t i = 0; i < rows->n; i++) {
+    const in_row_t *r = &rows->rows[i];
+    if (r->part != part || (lang != AT_LANG_OTHER && r->lang != lang))
+      continue;
+    at_intent_result_t res;
+    predict (model, r, &res);
+    if (res.confidence < min_confidence)
+      res.intent = AT_INTENT_OTHER;
+    out->confusion[r->label][res.intent]++;
+    out->n++;
+    out->correct += res.intent == r->label;
+  }
+}
+
+double
+in_score_accuracy (const in_score_t *s)
+{
+  return s->n ? (double) s->correct / (double) s->n : 0;
+}
+
+double
+in_score_macro_f1 (const in_score_t *s)
+{
+  double sum = 0;
+  int classes = 0;
+  for (int c = 0; c < AT_INTENT_CLASSES; c++) {
+    long tp = s->confusion[c][c], gold = 0, pred = 0;
+    for (int k = 0; k < AT_INTENT_CLASSES; k++) {
+      gold += s->confusion[c][k];
+      pred += s->confusion[k][c];
+    }
+    if (gold == 0 && pred == 0)
+      continue;
+    classes++;
+    sum += gold + pred ? 2.0 * (double) tp / (double) (gold + pred) : 0;
+  }
+  return classes ? sum / classes : 0;
+}
+
+void
+in_score_print (const in_score_t *s, const char *title, bool confusion)
+{
+  printf ("%-10s n=%-5ld accuracy=%.3f macro_f1=%.3f\n", title, s->n, in_score_accuracy (s),
+          in_score_macro_f1 (s));
+  if (!confusion)
+    return;
+  static const char *const abbr[AT_INTENT_CLASSES] = {"order", "return", "cancel", "payment",
+                                                      "product", "complain", "other"};
+  printf ("  gold \\ predicted");
+  for (int c = 0; c < AT_INTENT_CLASSES; c++)
+    printf (" %8s", abbr[c]);
+  printf ("\n");
+  for (int g = 0; g < AT_INTENT_CLASSES; g++) {
+    printf ("  %-16s", at_intent_name ((at_intent_t) g));
+    for (int c = 0; c < AT_INTENT_CLASSES; c++)
+      printf (" %8ld", s->confusion[g][c]);
+    printf ("\n");
+  }
+}
