@@ -95,6 +95,7 @@ struct api_request {
  *   api_answer.c   api_metrics.c   api_envelope.c   api_credential.c   call no other
  *   api_request.c  (answer)        api_thread.c       (answer, metrics)
  *   api_auth.c     the door: credentials and scopes (the files above)
+ *   api_limit.c    rate limits around the door (answer, metrics, request)
  *   handlers: one file per resource, api_channel_common.c and the
  *             providers' doors above it   (the files above; they read
  *             req->caller, which api_auth.c filled)
