@@ -51,7 +51,7 @@ static int
 s_parse (int argc, char **argv, s_args_t *a)
 {
   *a = (s_args_t) {.out = S_MODEL_OUT, .min_confidence_pct = -1,
-                   .p = {.bits = 18, .epochs = 30, .l2 = 1e-5, .eta0 = 0.5, .seed = 20250101}};
+                   .p = {.bits = 18, .epochs = 30, .l2 = 1e-5, .eta0 = 2, .seed = 20250101}};  /* `tune`'s best */
   for (int i = 2; i < argc; i += 2) {
     const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     long n = 0;
@@ -182,8 +182,8 @@ s_train (const s_args_t *a, in_rows_t *rows)
   if (a->version)
     at_strlcpy (version, a->version, sizeof version);
   else
-    snprintf (version, sizeof version, "data-%.12s-b%u-e%d-l2%g", rows->sum, a->p.bits,
-              a->p.epochs, a->p.l2);
+    snprintf (version, sizeof version, "data-%.12s-b%u-e%d-l2%g-eta%g", rows->sum, a->p.bits,
+              a->p.epochs, a->p.l2, a->p.eta0);
   int rc = in_model_save (m, a->out, version, rows->sum);
   if (rc == AT_OK)
     printf ("model %s written to %s\n", version, a->out);
