@@ -328,10 +328,7 @@ main (void)
   it_stack_init (&st, "api_admin", (const char *[]) {"ATENDE_API_KEY_CACHE_MS=0", NULL});
   s_db = it_db_connect (st.conninfo);
   at_strlcpy (s_api, st.api, sizeof s_api);
-  pid_t brk = it_stack_spawn (&st, "broker", (const char *[]) {"broker", NULL});
-  pid_t api = it_stack_spawn (&st, "api", (const char *[]) {"api", NULL});
-  pid_t ingest = it_stack_spawn (&st, "ingest", (const char *[]) {"worker", "ingest", NULL});
-  IT_CHECK (it_stack_api_up (&st, WAIT_MS), "api did not come up");
+  it_stack_pids_t pids = it_stack_start (&st, "ingest", WAIT_MS);
 
   s_bad_input ();
   s_keys ();
@@ -339,10 +336,8 @@ main (void)
   s_reply ();
   s_audit ();
 
-  int status = it_stop (api, SIGTERM, 10000);
+  int status = it_stack_stop (&pids);
   IT_CHECK (WIFEXITED (status) && WEXITSTATUS (status) == 0, "api exit %d", status);
-  it_stop (ingest, SIGTERM, 10000);
-  it_stop (brk, SIGTERM, 10000);
   PQfinish (s_db);
   printf ("api admin: keys, accounts, doors, audit: ok\n");
   return 0;

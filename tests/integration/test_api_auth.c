@@ -411,10 +411,7 @@ main (void)
   int64_t uid = 0;
   IT_CHECK (at_store_user_create (s_store, &ana, S_PASSWORD, &uid) == AT_OK, "user");
   at_strlcpy (s_api, st.api, sizeof s_api);
-  pid_t brk = it_stack_spawn (&st, "broker", (const char *[]) {"broker", NULL});
-  pid_t api = it_stack_spawn (&st, "api", (const char *[]) {"api", NULL});
-  pid_t ingest = it_stack_spawn (&st, "ingest", (const char *[]) {"worker", "ingest", NULL});
-  IT_CHECK (it_stack_api_up (&st, WAIT_MS), "api did not come up");
+  it_stack_pids_t pids = it_stack_start (&st, "ingest", WAIT_MS);
 
   long long ticket = s_ticket ();
   s_walk ();
@@ -425,10 +422,8 @@ main (void)
   s_sign_out (&who);
   s_metrics ();
 
-  int status = at_proc_stop (api, SIGTERM, 10000);
+  int status = it_stack_stop (&pids);
   IT_CHECK (WIFEXITED (status) && WEXITSTATUS (status) == 0, "api exit %d", status);
-  at_proc_stop (ingest, SIGTERM, 10000);
-  at_proc_stop (brk, SIGTERM, 10000);
   at_store_destroy (&s_store);
   PQfinish (s_db);
   printf ("ok\n");

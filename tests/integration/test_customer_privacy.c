@@ -342,20 +342,14 @@ main (void)
   at_strlcpy (s_conninfo, st.conninfo, sizeof s_conninfo);
   at_strlcpy (s_api, st.api, sizeof s_api);
   s_db = it_db_connect (s_conninfo);
-  pid_t brk = it_stack_spawn (&st, "broker", (const char *[]) {"broker", NULL});
-  pid_t api = it_stack_spawn (&st, "api", (const char *[]) {"api", NULL});
-  pid_t workers = it_stack_spawn (&st, "workers",
-                                  (const char *[]) {"worker", "ingest,route,notify", NULL});
-  IT_CHECK (it_stack_api_up (&st, WAIT_MS), "api did not come up");
+  it_stack_pids_t pids = it_stack_start (&st, "ingest,route,notify", WAIT_MS);
   long long joana = s_build ();
   s_dead_letters ();
   s_export (joana);
   s_forbidden (joana);
   s_erase (joana);
   s_retention (st.env);
-  it_stop (workers, 15, 10000);
-  it_stop (api, 15, 10000);
-  it_stop (brk, 15, 10000);
+  it_stack_stop (&pids);
   MHD_stop_daemon (hook);
   PQfinish (s_db);
   printf ("customer privacy: ok\n");

@@ -229,16 +229,11 @@ main (void)
   it_stack_init (&st, "email_api", (const char *[]) {"ATENDE_EMAIL_RELAY_SECRET=" SECRET, NULL});
   s_db = it_db_connect (st.conninfo);
   at_strlcpy (s_api, st.api, sizeof s_api);
-  pid_t brk = it_stack_spawn (&st, "broker", (const char *[]) {"broker", NULL});
-  pid_t api = it_stack_spawn (&st, "api", (const char *[]) {"api", NULL});
-  pid_t ingest = it_stack_spawn (&st, "ingest", (const char *[]) {"worker", "ingest", NULL});
-  IT_CHECK (it_stack_api_up (&st, WAIT_MS), "api did not come up");
+  it_stack_pids_t pids = it_stack_start (&st, "ingest", WAIT_MS);
   s_first_message ();
   s_threading ();
   s_refusals ();
-  it_stop (ingest, 15, 10000);
-  it_stop (api, 15, 10000);
-  it_stop (brk, 15, 10000);
+  it_stack_stop (&pids);
   PQfinish (s_db);
   printf ("email api: ok\n");
   return 0;

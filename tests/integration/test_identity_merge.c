@@ -145,16 +145,11 @@ main (void)
   it_stack_init (&st, "identity_merge", (const char *[]) {"ATENDE_CONVERSATION_WINDOW_MIN=1", NULL});
   s_db = it_db_connect (st.conninfo);
   at_strlcpy (s_api, st.api, sizeof s_api);
-  pid_t brk = it_stack_spawn (&st, "broker", (const char *[]) {"broker", NULL});
-  pid_t api = it_stack_spawn (&st, "api", (const char *[]) {"api", NULL});
-  pid_t ingest = it_stack_spawn (&st, "ingest", (const char *[]) {"worker", "ingest", NULL});
-  IT_CHECK (it_stack_api_up (&st, WAIT_MS), "api did not come up");
+  it_stack_pids_t pids = it_stack_start (&st, "ingest", WAIT_MS);
   s_identity ();
   s_merge ();
   s_window ();
-  it_stop (ingest, 15, 10000);
-  it_stop (api, 15, 10000);
-  it_stop (brk, 15, 10000);
+  it_stack_stop (&pids);
   PQfinish (s_db);
   printf ("identity merge: ok\n");
   return 0;

@@ -493,3 +493,26 @@ it_stack_api_up (const it_stack_t *st, int timeout_ms)
 {
   return it_wait_until (s_stack_up, (void *) st, timeout_ms);
 }
+
+it_stack_pids_t
+it_stack_start (const it_stack_t *st, const char *stages, int timeout_ms)
+{
+  it_stack_pids_t pids = {0};
+  pids.broker = it_stack_spawn (st, "broker", (const char *[]) {"broker", NULL});
+  pids.api = it_stack_spawn (st, "api", (const char *[]) {"api", NULL});
+  if (stages)
+    pids.workers = it_stack_spawn (st, "workers", (const char *[]) {"worker", stages, NULL});
+  IT_CHECK (it_stack_api_up (st, timeout_ms), "api did not come up (see api.log)");
+  return pids;
+}
+
+int
+it_stack_stop (it_stack_pids_t *pids)
+{
+  if (pids->workers)
+    it_stop (pids->workers, SIGTERM, 10000);
+  int status = it_stop (pids->api, SIGTERM, 10000);
+  it_stop (pids->broker, SIGTERM, 10000);
+  memset (pids, 0, sizeof *pids);
+  return status;
+}

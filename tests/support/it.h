@@ -48,6 +48,17 @@ void it_stack_init (it_stack_t *st, const char *db_name, const char *const *extr
 pid_t it_stack_spawn (const it_stack_t *st, const char *name, const char *const *args);
 /* Waits up to timeout_ms for the api's /healthz to answer 200. */
 bool it_stack_api_up (const it_stack_t *st, int timeout_ms);
+/* The processes of a started stack. */
+typedef struct {
+  pid_t broker, api, workers;   /* workers 0 when none */
+} it_stack_pids_t;
+/* Spawns the broker, the api and `atende worker <stages>` (NULL: no worker),
+ * logging to broker.log, api.log and workers.log, and fails the test unless
+ * the api answers /healthz within timeout_ms. */
+it_stack_pids_t it_stack_start (const it_stack_t *st, const char *stages, int timeout_ms);
+/* SIGTERM to the workers, the api, then the broker (10 s each before
+ * SIGKILL); returns the api's waitpid status. */
+int it_stack_stop (it_stack_pids_t *pids);
 /* Polls cond(arg) every 20 ms until true or timeout_ms passes. */
 bool it_wait_until (bool (*cond) (void *arg), void *arg, int timeout_ms);
 /* Polls until `sql` returns a scalar >= want, or timeout; returns last value. */
