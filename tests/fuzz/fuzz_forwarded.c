@@ -22,8 +22,9 @@ s_client (const char *header, const at_cidr_t *trusted, size_t n, size_t cap)
     if (inet_pton (AF_INET, out, bytes) != 1 && inet_pton (AF_INET6, out, bytes) != 1)
       abort ();                            /* not an address */
     if (strcmp (out, "10.0.0.9") != 0 && n > 0 && !strstr (header, out)
-        && !strchr (out, ':'))
-      abort ();                            /* an IPv4 client the header did not name */
+        && !strchr (header, ':'))
+      abort ();                            /* an IPv4 client the header did not name (an
+                                              IPv4-mapped hop is named in IPv6 form) */
   }
   free (out);
 }
