@@ -6,16 +6,24 @@
 #include "api_customers.h"
 #include "at_store_privacy.h"
 
+/* The customer id of the path and the thread's store; NULL when either is
+ * missing (404 or 503 answered). */
+static at_store_t *
+s_customer (api_request_t *req, int64_t *id)
+{
+  if (!api_param_id (req, id)) {
+    api_reply_not_found (req, "no customer with this id");
+    return NULL;
+  }
+  return api_store (req);
+}
+
 void
 api_customers_export_get (api_request_t *req)
 {
   int64_t id = 0;
   char *text = NULL;
-  if (!api_param_id (req, &id)) {
-    api_reply_not_found (req, "no customer with this id");
-    return;
-  }
-  at_store_t *store = api_store (req);
+  at_store_t *store = s_customer (req, &id);
   if (!store)
     return;
   int rc = at_store_privacy_export (store, id, req->cfg->bus_key_secret, &text);
@@ -37,11 +45,7 @@ api_customers_erase_post (api_request_t *req)
 {
   int64_t id = 0;
   at_privacy_erase_t e;
-  if (!api_param_id (req, &id)) {
-    api_reply_not_found (req, "no customer with this id");
-    return;
-  }
-  at_store_t *store = api_store (req);
+  at_store_t *store = s_customer (req, &id);
   if (!store)
     return;
   int rc = at_store_privacy_erase (store, id, req->cfg->bus_key_secret, req->caller.actor,

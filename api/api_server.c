@@ -97,7 +97,9 @@ s_peer (api_request_t *req, struct MHD_Connection *conn, char *out, size_t cap)
   else if (sa && sa->sa_family == AF_INET6)
     inet_ntop (AF_INET6, &((const struct sockaddr_in6 *) sa)->sin6_addr, socket_peer,
                sizeof socket_peer);
-  if (socket_peer[0])
+  if (socket_peer[0] && s_n_trusted == 0)
+    at_strlcpy (out, socket_peer, cap);   /* no proxy trusted: the header is never read */
+  else if (socket_peer[0])
     at_net_client (socket_peer, api_header (req, "X-Forwarded-For"), s_trusted, s_n_trusted,
                    out, cap);
 }

@@ -92,17 +92,7 @@ s_hook_start (char *url, size_t cap)
 static void
 s_send (const char *channel, const char *handle, const char *text, const char *provider_id)
 {
-  json_t *body = json_pack ("{s:s, s:s, s:s, s:s, s:s}", "channel", channel, "handle", handle,
-                            "name", "Joana Privada", "text", text, "provider_message_id",
-                            provider_id);
-  char *text_body = json_dumps (body, JSON_COMPACT);
-  json_decref (body);
-  json_decref (s_call ("POST", "/v1/messages", text_body, 202));
-  free (text_body);
-  char sql[256];
-  snprintf (sql, sizeof sql, "SELECT count(*) FROM ticket_message WHERE provider_message_id = '%s'",
-            provider_id);
-  IT_CHECK (it_wait_scalar (s_db, sql, 1, WAIT_MS) == 1, "%s not recorded", provider_id);
+  it_message_send (s_api, s_db, channel, handle, "Joana Privada", text, provider_id, WAIT_MS);
 }
 
 static long long

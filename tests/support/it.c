@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <jansson.h>
 #include "it.h"
 #include "at_common.h"
 #include "at_proc.h"
@@ -515,4 +516,23 @@ it_stack_stop (it_stack_pids_t *pids)
   it_stop (pids->broker, SIGTERM, 10000);
   memset (pids, 0, sizeof *pids);
   return status;
+}
+
+void
+it_message_send (const char *api, PGconn *db, const char *channel, const char *handle,
+                 const char *name, const char *text, const char *provider_id, int timeout_ms)
+{
+  json_t *body = json_pack ("{s:s, s:s, s:s, s:s, s:s}", "channel", channel, "handle", handle,
+                            "name", name, "text", text, "provider_message_id", provider_id);
+  char *text_body = json_dumps (body, JSON_COMPACT), url[256], *resp = NULL;
+  json_decref (body);
+  snprintf (url, sizeof url, "%s/v1/messages", api);
+  long status = it_http ("POST", url, "application/json", text_body, &resp);
+  IT_CHECK (status == 202, "POST /v1/messages: %ld, want 202: %.300s", status, resp ? resp : "");
+  free (resp);
+  free (text_body);
+  char sql[512];
+  snprintf (sql, sizeof sql, "SELECT count(*) FROM ticket_message WHERE provider_message_id = '%s'",
+            provider_id);
+  IT_CHECK (it_wait_scalar (db, sql, 1, timeout_ms) == 1, "%s not recorded", provider_id);
 }

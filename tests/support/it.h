@@ -63,6 +63,12 @@ int it_stack_stop (it_stack_pids_t *pids);
 bool it_wait_until (bool (*cond) (void *arg), void *arg, int timeout_ms);
 /* Polls until `sql` returns a scalar >= want, or timeout; returns last value. */
 long long it_wait_scalar (PGconn *conn, const char *sql, long long want, int timeout_ms);
+/* POSTs a message to <api>/v1/messages with the test's admin key (it must
+ * answer 202) and waits up to timeout_ms until ingest recorded it as a
+ * ticket_message with that provider_message_id. */
+void it_message_send (const char *api, PGconn *db, const char *channel, const char *handle,
+                      const char *name, const char *text, const char *provider_id,
+                      int timeout_ms);
 /* HTTP over loopback with libcurl; returns the status (or -1) and the body
  * in *body_out (malloc'd, may be NULL). Sends the test key (it_api_key) as
  * Authorization: Bearer when there is one. */
