@@ -137,6 +137,12 @@ int at_store_ticket_classify (at_store_t *store, int64_t ticket_id, const char *
  * resolved ticket is reopened), auto_answered when automatic. */
 int at_store_ticket_answered (at_store_t *store, int64_t ticket_id, bool automatic);
 
+/* An automatic flow gives the ticket to people: handoff_reason (a short
+ * token such as "kb_unhelpful", "return_outside_window", "asked_for_person")
+ * and handoff_at now; auto_answered false (it was not answered automatically
+ * after all); a pending ticket is open again, so it waits for an agent. */
+int at_store_ticket_handoff (at_store_t *store, int64_t ticket_id, const char *reason);
+
 /* Status resolved, resolved_at now. AT_CONFLICT when it already was. */
 int at_store_ticket_resolve (at_store_t *store, int64_t ticket_id);
 

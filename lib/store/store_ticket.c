@@ -70,6 +70,11 @@ static const at_sql_t SQL_TICKET_ANSWERED = {"ticket_answered",
   " status = 'pending', resolved_at = NULL, auto_answered = auto_answered OR $2::boolean,"
   " updated_at = now() WHERE id = $1", 2};
 
+static const at_sql_t SQL_TICKET_HANDOFF = {"ticket_handoff",
+  "UPDATE ticket SET handoff_reason = $2, handoff_at = now(), auto_answered = false,"
+  " status = CASE WHEN status = 'pending' THEN 'open' ELSE status END, updated_at = now()"
+  " WHERE id = $1", 2};
+
 static const at_sql_t SQL_TICKET_RESOLVE = {"ticket_resolve",
   "UPDATE ticket SET status = 'resolved', resolved_at = now(), updated_at = now()"
   " WHERE id = $1 AND status <> 'resolved' RETURNING id", 1};
@@ -257,6 +262,14 @@ at_store_ticket_answered (at_store_t *store, int64_t ticket_id, bool automatic)
   char ticket[24];
   s_id (ticket_id, ticket);
   return at_store_do (store, &SQL_TICKET_ANSWERED, ticket, automatic ? "true" : "false");
+}
+
+int
+at_store_ticket_handoff (at_store_t *store, int64_t ticket_id, const char *reason)
+{
+  char ticket[24];
+  s_id (ticket_id, ticket);
+  return at_store_do (store, &SQL_TICKET_HANDOFF, ticket, reason);
 }
 
 int

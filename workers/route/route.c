@@ -8,13 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wrk.h"
+#include "route/route_int.h"
 #include "at_store_ticket.h"
 #include "at_text.h"
 #include "at_intent.h"
 #include "at_store_notification.h"
 #include "at_log.h"
 #include "route/answer.h"
+#include "route/kb.h"
+#include "route/selfservice.h"
 #include "domain.pb-c.h"
 
 #define S_COMP "route"
@@ -97,68 +99,6 @@ s_reload_if_asked (wrk_ctx_t *ctx, s_route_t *self)
   self->model = model;
 }
 
-static int
-s_bad (wrk_msg_t *m, const char *what, int64_t ticket_id)
-{
-  snprintf (m->reason, sizeof m->reason, "%s %" PRId64, what, ticket_id);
-  return AT_INVALID;
-}
-
-/* Store failures: bad data is the message's fault, the rest is retried. */
-static int
-s_store_rc (wrk_msg_t *m, int rc, const char *what, int64_t ticket_id)
-{
-  if (rc == AT_INVALID)
-    return s_bad (m, what, ticket_id);
-  return rc == AT_CONFLICT || rc == AT_NOTFOUND ? AT_AGAIN : rc;
-}
-
-/* Queues a notification.send for notify. */
-static int
-s_produce_send (wrk_ctx_t *ctx, wrk_msg_t *m, const char *notification_id)
-{
-  at_msg_t *out = at_notification_send_msg (notification_id, m->msg->trace_id);
-  if (!out) {
-    at_error (S_COMP, "msg=\"cannot build notification.send\" id=%s notification_id=%s",
-              m->msg->id, notification_id);
-    return AT_ERROR;
-  }
-  return wrk_ctx_produce (ctx, &out);
-}
-
-/* Records an outgoing message and its notification, and queues the send.
- * AT_NOTFOUND when the customer has no handle on the ticket's channel. */
-static int
-s_answer (wrk_ctx_t *ctx, wrk_msg_t *m, const at_ticket_t *t, const char *author,
-          const char *kind, const char *body, const char *language, const char *agent)
-{
-  at_store_t *store = wrk_ctx_store (ctx);
-  char notification_id[AT_ID_LEN];
-  int rc = at_store_notification_for_ticket (store, t->id, kind, body, notification_id);
-  if (rc != AT_OK)
-    return rc;
-  at_ticket_message_t tm = {.ticket_id = t->id, .direction = "out", .author = author,
-                            .channel = t->channel, .body = body,
-                            .bus_message_id = m->msg->id, .language = language,
-                            .agent = agent};
-  rc = at_store_ticket_message_add (store, &tm, NULL);
-  if (rc == AT_OK)
-    rc = at_store_ticket_answered (store, t->id, strcmp (author, "bot") == 0);
-  if (rc == AT_OK)
-    rc = s_produce_send (ctx, m, notification_id);
-  return rc;
-}
-
-/* The language to answer in: the ticket's, else the configured default. */
-static at_lang_t
-s_answer_lang (const at_config_t *cfg, const at_ticket_t *t)
-{
-  at_lang_t lang = at_lang_parse (t->language);
-  if (lang == AT_LANG_OTHER)
-    lang = at_lang_parse (cfg->default_locale);
-  return lang == AT_LANG_OTHER ? AT_LANG_PT : lang;
-}
-
 /* Answers an order-status question from the customer's latest order; with
  * no order known the ticket waits for an agent. */
 static int
@@ -169,15 +109,15 @@ s_auto_answer (wrk_ctx_t *ctx, wrk_msg_t *m, const at_ticket_t *t)
   if (rc == AT_NOTFOUND)
     return AT_OK;
   if (rc != AT_OK)
-    return s_store_rc (m, rc, "order lookup failed for ticket", t->id);
-  at_lang_t lang = s_answer_lang (wrk_ctx_config (ctx), t);
+    return wrk_route_store_rc (m, rc, "order lookup failed for ticket", t->id);
+  at_lang_t lang = wrk_route_lang (wrk_ctx_config (ctx), t);
   char body[WRK_ANSWER_MAX];
   if (wrk_route_answer_order (&order, lang, body, sizeof body) != AT_OK) {
     at_warn (S_COMP, "msg=\"order answer does not fit, left for an agent\" ticket_id=%" PRId64,
              t->id);
     return AT_OK;
   }
-  rc = s_answer (ctx, m, t, "bot", "auto_reply", body, at_lang_name (lang), NULL);
+  rc = wrk_route_say_auto (ctx, m, t, body, lang);
   if (rc == AT_NOTFOUND) {
     at_warn (S_COMP, "msg=\"customer has no handle on the ticket's channel, left for an agent\""
              " ticket_id=%" PRId64 " channel=%s", t->id, t->channel);
@@ -186,46 +126,83 @@ s_auto_answer (wrk_ctx_t *ctx, wrk_msg_t *m, const at_ticket_t *t)
   if (rc == AT_OK)
     at_info (S_COMP, "msg=\"order status answered\" id=%s ticket_id=%" PRId64 " order_id=%s",
              m->msg->id, t->id, order.id);
-  return rc == AT_OK ? AT_OK : s_store_rc (m, rc, "auto answer refused for ticket", t->id);
+  return rc == AT_OK ? AT_OK : wrk_route_store_rc (m, rc, "auto answer refused for ticket", t->id);
 }
 
+/* Reads the message's intent (the model), priority and language, and
+ * records them on the ticket (*t gets the result). */
 static int
-s_ticket_message (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__TicketMessage *pb)
+s_classify (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__TicketMessage *pb, at_ticket_t *t,
+            at_intent_result_t *intent)
 {
   at_store_t *store = wrk_ctx_store (ctx);
   const at_config_t *cfg = wrk_ctx_config (ctx);
-  at_ticket_t t;
-  int rc = at_store_ticket_lock (store, pb->ticket_id, &t);
-  if (rc == AT_NOTFOUND)
-    return s_bad (m, "unknown ticket", pb->ticket_id);
-  if (rc != AT_OK)
-    return s_store_rc (m, rc, "ticket lookup failed for", pb->ticket_id);
   char language[16] = "";
-  rc = at_store_ticket_message_language (store, t.id, pb->message_id, language, sizeof language);
+  int rc = at_store_ticket_message_language (store, t->id, pb->message_id, language,
+                                             sizeof language);
   if (rc != AT_OK && rc != AT_NOTFOUND)
-    return s_store_rc (m, rc, "message lookup failed for ticket", t.id);
+    return wrk_route_store_rc (m, rc, "message lookup failed for ticket", t->id);
   if (language[0] == '\0')
     at_strlcpy (language, at_lang_name (at_text_guess_language (pb->text)), sizeof language);
   s_route_t *self = wrk_ctx_stage_state (ctx);
   s_reload_if_asked (ctx, self);
   const char *text = pb->text ? pb->text : "";
-  at_intent_result_t intent;
   at_intent_classify (self->model, self->text, text, strnlen (text, AT_TEXT_MAX),
                       at_lang_parse (language), (double) cfg->intent_min_confidence_pct / 100.0,
-                      &intent);
+                      intent);
   int priority = at_priority_classify (text);
-  rc = at_store_ticket_classify (store, t.id, at_intent_name (intent.intent), intent.confidence,
-                                 at_priority_name (priority), language,
+  rc = at_store_ticket_classify (store, t->id, at_intent_name (intent->intent),
+                                 intent->confidence, at_priority_name (priority), language,
                                  cfg->sla_first_response_min, cfg->sla_urgent_first_response_min,
-                                 &t);
+                                 t);
   if (rc != AT_OK)
-    return s_store_rc (m, rc, "classification refused for ticket", t.id);
+    return wrk_route_store_rc (m, rc, "classification refused for ticket", t->id);
   at_debug (S_COMP, "msg=\"ticket classified\" id=%s ticket_id=%" PRId64 " intent=%s"
-            " confidence=%.3f priority=%s language=%s", m->msg->id, t.id,
-            at_intent_name (intent.intent), intent.confidence, t.priority, t.language);
-  if (intent.intent != AT_INTENT_ORDER_STATUS)
-    return AT_OK;
-  return s_auto_answer (ctx, m, &t);
+            " confidence=%.3f priority=%s language=%s", m->msg->id, t->id,
+            at_intent_name (intent->intent), intent->confidence, t->priority, t->language);
+  return AT_OK;
+}
+
+/* A customer's message: a request for a person hands the ticket over; an
+ * answer to the knowledge base's "sim/não" is recorded; anything else is
+ * classified and, by intent, answered automatically (order status, the
+ * knowledge base, self-service) or left for people. */
+static int
+s_ticket_message (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__TicketMessage *pb)
+{
+  at_store_t *store = wrk_ctx_store (ctx);
+  at_ticket_t t;
+  int rc = at_store_ticket_lock (store, pb->ticket_id, &t);
+  if (rc == AT_NOTFOUND)
+    return wrk_route_bad (m, "unknown ticket", pb->ticket_id);
+  if (rc != AT_OK)
+    return wrk_route_store_rc (m, rc, "ticket lookup failed for", pb->ticket_id);
+  const char *text = pb->text ? pb->text : "";
+  if (wrk_route_asks_person (text)) {
+    rc = at_store_ticket_handoff (store, t.id, "asked_for_person");
+    return rc == AT_OK ? AT_OK : wrk_route_store_rc (m, rc, "handoff refused for ticket", t.id);
+  }
+  bool handled = false;
+  rc = wrk_route_kb_feedback (ctx, m, &t, text, &handled);
+  if (rc != AT_OK || handled)
+    return rc;
+  at_intent_result_t intent;
+  rc = s_classify (ctx, m, pb, &t, &intent);
+  if (rc != AT_OK)
+    return rc;
+  switch (intent.intent) {
+  case AT_INTENT_ORDER_STATUS:
+    return s_auto_answer (ctx, m, &t);
+  case AT_INTENT_RETURN_REFUND:
+  case AT_INTENT_CANCEL:
+  case AT_INTENT_PAYMENT:
+    return wrk_route_selfservice (ctx, m, &t, intent.intent, text);
+  case AT_INTENT_OTHER:
+  case AT_INTENT_PRODUCT_QUESTION:
+    return wrk_route_kb_answer (ctx, m, &t, text);
+  default:
+    return AT_OK;                       /* complaints go to people */
+  }
 }
 
 /* A reply text must be present, bounded and valid UTF-8. */
@@ -242,21 +219,21 @@ static int
 s_ticket_reply (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__AgentReply *pb)
 {
   if (!s_text_ok (pb->text))
-    return s_bad (m, "reply text empty, too long or not UTF-8 for ticket", pb->ticket_id);
+    return wrk_route_bad (m, "reply text empty, too long or not UTF-8 for ticket", pb->ticket_id);
   if (strnlen (pb->agent, S_AGENT_MAX + 1) > S_AGENT_MAX)
-    return s_bad (m, "agent name too long for ticket", pb->ticket_id);
+    return wrk_route_bad (m, "agent name too long for ticket", pb->ticket_id);
   at_ticket_t t;
   int rc = at_store_ticket_lock (wrk_ctx_store (ctx), pb->ticket_id, &t);
   if (rc == AT_NOTFOUND)
-    return s_bad (m, "unknown ticket", pb->ticket_id);
+    return wrk_route_bad (m, "unknown ticket", pb->ticket_id);
   if (rc != AT_OK)
-    return s_store_rc (m, rc, "ticket lookup failed for", pb->ticket_id);
-  rc = s_answer (ctx, m, &t, "agent", "reply", pb->text, NULL, pb->agent);
+    return wrk_route_store_rc (m, rc, "ticket lookup failed for", pb->ticket_id);
+  rc = wrk_route_say (ctx, m, &t, "agent", "reply", pb->text, NULL, pb->agent);
   if (rc == AT_NOTFOUND)
-    return s_bad (m, "customer has no handle on the channel of ticket", t.id);
+    return wrk_route_bad (m, "customer has no handle on the channel of ticket", t.id);
   if (rc == AT_OK)
     at_info (S_COMP, "msg=\"agent reply recorded\" id=%s ticket_id=%" PRId64, m->msg->id, t.id);
-  return rc == AT_OK ? AT_OK : s_store_rc (m, rc, "reply refused for ticket", t.id);
+  return rc == AT_OK ? AT_OK : wrk_route_store_rc (m, rc, "reply refused for ticket", t.id);
 }
 
 static int
@@ -266,14 +243,14 @@ s_ticket_resolve (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__TicketResolve *pb)
   at_ticket_t t;
   int rc = at_store_ticket_lock (store, pb->ticket_id, &t);
   if (rc == AT_NOTFOUND)
-    return s_bad (m, "unknown ticket", pb->ticket_id);
+    return wrk_route_bad (m, "unknown ticket", pb->ticket_id);
   if (rc != AT_OK)
-    return s_store_rc (m, rc, "ticket lookup failed for", pb->ticket_id);
+    return wrk_route_store_rc (m, rc, "ticket lookup failed for", pb->ticket_id);
   rc = at_store_ticket_resolve (store, t.id);
   if (rc == AT_CONFLICT)
     return AT_OK;                         /* already resolved: nothing more to do */
   if (rc != AT_OK)
-    return s_store_rc (m, rc, "resolve refused for ticket", t.id);
+    return wrk_route_store_rc (m, rc, "resolve refused for ticket", t.id);
   Atende__TicketResolved tr = ATENDE__TICKET_RESOLVED__INIT;
   tr.ticket_id = t.id;
   tr.customer_id = t.customer_id;
@@ -281,7 +258,7 @@ s_ticket_resolve (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__TicketResolve *pb)
   uint8_t buf[128];
   size_t len = atende__ticket_resolved__get_packed_size (&tr);
   if (len > sizeof buf)
-    return s_bad (m, "resolved message too large for ticket", t.id);
+    return wrk_route_bad (m, "resolved message too large for ticket", t.id);
   atende__ticket_resolved__pack (&tr, buf);
   char key[AT_KEY_LEN];
   snprintf (key, sizeof key, "ticket:%" PRId64, t.id);
