@@ -166,7 +166,8 @@ s_classify (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__TicketMessage *pb, at_ti
 /* A customer's message: a request for a person hands the ticket over; an
  * answer to the knowledge base's "sim/não" is recorded; anything else is
  * classified and, by intent, answered automatically (order status, the
- * knowledge base, self-service) or left for people. */
+ * knowledge base, self-service) or left for people. Phone calls (missed,
+ * voicemail, answered) are classified but never answered automatically. */
 static int
 s_ticket_message (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__TicketMessage *pb)
 {
@@ -188,8 +189,8 @@ s_ticket_message (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__TicketMessage *pb)
     return rc;
   at_intent_result_t intent;
   rc = s_classify (ctx, m, pb, &t, &intent);
-  if (rc != AT_OK)
-    return rc;
+  if (rc != AT_OK || strcmp (t.channel, "phone") == 0)
+    return rc;                          /* a call is called back by a person */
   switch (intent.intent) {
   case AT_INTENT_ORDER_STATUS:
     return s_auto_answer (ctx, m, &t);
