@@ -5,6 +5,7 @@
 #include "api_channels.h"
 #include "at_buf.h"
 #include "at_channel.h"
+#include "at_channel_sig.h"
 #include "at_log.h"
 #include "at_text.h"
 #include "at_store_ticket.h"
@@ -177,4 +178,31 @@ api_channel_publish_status (api_request_t *req, const char *provider,
            rc == AT_OK, req->request_id);
   at_msg_destroy (&msg);
   return rc == AT_OK ? AT_OK : AT_ERROR;
+}
+
+bool
+api_channel_twilio_signed (api_request_t *req, const at_form_t *form, bool json, int parsed)
+{
+  char url[AT_SIG_URL_MAX + 1], secret[AT_SIG_SECRET_MAX];
+  if (api_channel_public_url (req, url, sizeof url) != AT_OK) {
+    api_channel_unauthorized (req, "ATENDE_PUBLIC_URL_BASE is not set: Twilio's signature "
+                              "cannot be checked");
+    return false;
+  }
+  if (at_sig_secret_lookup (&req->cfg->twilio_auth_token, at_form_get (form, "AccountSid"),
+                            secret, sizeof secret) != AT_OK) {
+    api_channel_unauthorized (req, "no Twilio auth token is configured for this account");
+    return false;
+  }
+  const char *header = api_header (req, "X-Twilio-Signature");
+  const char *body = req->body ? req->body : "";
+  int sig = json ? at_sig_twilio_verify_body (secret, url, body, req->body_len, header)
+                 : at_sig_twilio_verify (secret, url, form, header);
+  memset (secret, 0, sizeof secret);
+  if (sig != AT_OK || (!json && parsed != AT_OK)) {
+    /* a form that does not parse cannot have been signed by Twilio */
+    api_channel_unauthorized (req, "X-Twilio-Signature is missing or does not match");
+    return false;
+  }
+  return true;
 }

@@ -88,30 +88,14 @@ s_publish (api_request_t *req, const at_form_t *form)
 void
 api_channel_twilio_post (api_request_t *req)
 {
-  char url[AT_SIG_URL_MAX + 1], secret[AT_SIG_SECRET_MAX], reason[160];
+  char reason[160];
   at_form_t *form = NULL;
   const char *body = req->body ? req->body : "";
   bool json = api_content_is (req, "application/json");
   int parsed = json ? s_json_fields (body, req->body_len, &form, reason, sizeof reason)
                     : at_form_parse (body, req->body_len, &form, reason, sizeof reason);
-  const char *header = api_header (req, "X-Twilio-Signature");
-  if (api_channel_public_url (req, url, sizeof url) != AT_OK) {
-    api_channel_unauthorized (req, "ATENDE_PUBLIC_URL_BASE is not set: Twilio's signature "
-                              "cannot be checked");
+  if (!api_channel_twilio_signed (req, form, json, parsed))
     goto out;
-  }
-  if (at_sig_secret_lookup (&req->cfg->twilio_auth_token, at_form_get (form, "AccountSid"),
-                            secret, sizeof secret) != AT_OK) {
-    api_channel_unauthorized (req, "no Twilio auth token is configured for this account");
-    goto out;
-  }
-  int sig = json ? at_sig_twilio_verify_body (secret, url, body, req->body_len, header)
-                 : at_sig_twilio_verify (secret, url, form, header);
-  if (sig != AT_OK || (!json && parsed != AT_OK)) {
-    /* a form that does not parse cannot have been signed by Twilio */
-    api_channel_unauthorized (req, "X-Twilio-Signature is missing or does not match");
-    goto out;
-  }
   if (parsed != AT_OK) {
     api_problem_t p;
     api_problem (&p, 400, NULL, "the body is not a flat JSON object: %s", reason);

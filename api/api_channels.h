@@ -9,6 +9,8 @@
  *   POST /v1/channels/mailgun     Mailgun inbound route (parsed form)
  *   POST /v1/channels/chat        the store's web chat (own JSON, Standard Webhooks)
  *   POST /v1/channels/form        the store's contact form (same)
+ *   POST /v1/channels/twilio/voice  Twilio Voice call callbacks (channel "phone")
+ *   POST /v1/channels/phone       the store's telephony (own JSON, Standard Webhooks)
  *
  * A bad or missing signature gets 401 and nothing is stored or published.
  * The doors call api_channel_common.c and the request, answer and thread
@@ -17,6 +19,7 @@
 #define API_CHANNELS_H
 
 #include "api_internal.h"
+#include "at_form.h"
 
 #define API_CHANNEL_TYPE_NOTIFICATION_STATUS "notification.status"   /* stage notify */
 
@@ -44,6 +47,14 @@ int api_channel_publish_status (api_request_t *req, const char *provider,
                                 const char *provider_message_id, const char *status,
                                 int64_t occurred_us, const char *error);
 
+/* X-Twilio-Signature over the public URL (api_channel_public_url) with the
+ * auth token of the form's AccountSid: over the sorted POST parameters of a
+ * form, or bodySHA256 for a JSON body (json true). parsed is the result of
+ * reading the body: a body that did not parse was not signed by Twilio.
+ * false: a 401 is already set on req. */
+bool api_channel_twilio_signed (api_request_t *req, const at_form_t *form, bool json,
+                                int parsed);
+
 /* 401 problem document: "detail" says what is wrong, never a secret. */
 void api_channel_unauthorized (api_request_t *req, const char *detail);
 /* A 400/415/503 problem in one line. */
@@ -62,5 +73,7 @@ void api_channel_twilio_post (api_request_t *req);
 void api_channel_mailgun_post (api_request_t *req);
 void api_channel_chat_post (api_request_t *req);
 void api_channel_form_post (api_request_t *req);
+void api_channel_twilio_voice_post (api_request_t *req);   /* api_channel_voice.c */
+void api_channel_phone_post (api_request_t *req);          /* api_channel_voice.c */
 
 #endif

@@ -1,5 +1,7 @@
 /* api_orders: POST /v1/orders/{id}/events, an order's status change from
- * the store's services, published to notify (proactive order updates). */
+ * the store's services, published to notify (proactive order updates). It
+ * may carry the payment the order waits for (payment_method boleto | pix,
+ * payment_code, payment_due), which self-service sends again on request. */
 #include <string.h>
 #include "api_internal.h"
 #include "at_channel.h"
@@ -53,6 +55,29 @@ s_customer (json_t *obj, const char **channel, char *handle_out, size_t cap, con
   return AT_OK;
 }
 
+/* payment_method, payment_code, payment_due: both or neither of the first
+ * two, checked by at_order_payment_check; the due date YYYY-MM-DD. */
+static int
+s_payment (json_t *obj, Atende__OrderEvent *ev, api_problem_t *p)
+{
+  const char *method, *code, *due, *field, *why;
+  if (api_field_string (obj, "payment_method", 16, false, &method, p)
+      || api_field_string (obj, "payment_code", AT_ORDER_PAYMENT_CODE_MAX, false, &code, p)
+      || api_field_string (obj, "payment_due", 10, false, &due, p))
+    return AT_INVALID;
+  if (at_order_payment_check (method, code, &field, &why) != AT_OK)
+    return api_problem (p, 422, field, "%s %s", field, why);
+  if (due && !method)
+    return api_problem (p, 422, "payment_due", "payment_due needs payment_method and"
+                        " payment_code");
+  if (due && at_date_parse (due, NULL, NULL, NULL) != AT_OK)
+    return api_problem (p, 422, "payment_due", "not a date YYYY-MM-DD");
+  ev->payment_method = (char *) (method ? method : "");
+  ev->payment_code = (char *) (code ? code : "");
+  ev->payment_due = (char *) (due ? due : "");
+  return AT_OK;
+}
+
 int
 api_order_event_parse (const char *order_id, const char *body, size_t len,
                        const char *trace_id, at_msg_t **out, api_problem_t *p)
@@ -61,6 +86,7 @@ api_order_event_parse (const char *order_id, const char *body, size_t len,
   char handle[AT_HANDLE_MAX], generated_event[AT_ID_LEN];
   int64_t occurred_us = at_now_us ();
   int rc = AT_INVALID;
+  Atende__OrderEvent ev = ATENDE__ORDER_EVENT__INIT;
   if (!s_order_id_ok (order_id))
     return api_problem (p, 404, NULL, "not a valid order id");
   json_t *obj = api_body_object (body, len, p);
@@ -88,13 +114,13 @@ api_order_event_parse (const char *order_id, const char *body, size_t len,
     api_problem (p, 422, "tracking_url", "not an http(s) URL");
     goto out;
   }
-  if (s_customer (obj, &channel, handle, sizeof handle, &name, p) != AT_OK)
+  if (s_payment (obj, &ev, p) != AT_OK
+      || s_customer (obj, &channel, handle, sizeof handle, &name, p) != AT_OK)
     goto out;
   if (!event_id) {
     at_uuid_v7 (generated_event);    /* no dedup key given: this event is its own */
     event_id = generated_event;
   }
-  Atende__OrderEvent ev = ATENDE__ORDER_EVENT__INIT;
   ev.order_id = (char *) order_id;
   ev.status = (char *) status;
   ev.occurred_us = occurred_us;

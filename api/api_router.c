@@ -9,6 +9,7 @@
 #include "api_templates.h"
 #include "api_customers.h"
 #include "api_access.h"
+#include "api_kb.h"
 
 static const api_route_t s_routes[] = {
   /* The need of each route (the scope column) is the whole of who may call it: API_PUBLIC
@@ -41,6 +42,8 @@ static const api_route_t s_routes[] = {
   { "GET",    "/v1/channels/instagram", "channel_instagram_verify", api_channel_meta_verify,    API_BODY_NONE,          false, API_PUBLIC },
   { "POST",   "/v1/channels/instagram", "channel_instagram",        api_channel_instagram_post, API_BODY_NONE,          false, API_PUBLIC },
   { "POST",   "/v1/channels/twilio",    "channel_twilio",           api_channel_twilio_post,    API_BODY_NONE,          false, API_PUBLIC },
+  { "POST",   "/v1/channels/twilio/voice", "channel_twilio_voice",   api_channel_twilio_voice_post, API_BODY_NONE,       false, API_PUBLIC },
+  { "POST",   "/v1/channels/phone",     "channel_phone",            api_channel_phone_post,     API_BODY_NONE,          false, API_PUBLIC },
   { "POST",   "/v1/channels/mailgun",   "channel_mailgun",          api_channel_mailgun_post,   API_BODY_NONE,          false, API_PUBLIC },
   { "POST",   "/v1/channels/chat",      "channel_chat",             api_channel_chat_post,      API_BODY_NONE,          false, API_PUBLIC },
   { "POST",   "/v1/channels/form",      "channel_form",             api_channel_form_post,      API_BODY_NONE,          false, API_PUBLIC },
@@ -59,6 +62,13 @@ static const api_route_t s_routes[] = {
   { "GET",    "/v1/users",              "users",                    api_users_list,             API_BODY_NONE,          false, AT_SCOPE_ADMIN },
   { "POST",   "/v1/users/{}/disable",   "user_disable",             api_users_disable,          API_BODY_JSON_OPTIONAL, false, AT_SCOPE_ADMIN },
   { "GET",    "/v1/audit",              "audit",                    api_audit_list,             API_BODY_NONE,          false, AT_SCOPE_ADMIN },
+  { "POST",   "/v1/kb/articles",        "kb_articles_create",       api_kb_articles_post,       API_BODY_JSON,          false, AT_SCOPE_KB_WRITE },
+  { "GET",    "/v1/kb/articles",        "kb_articles",              api_kb_articles_list,       API_BODY_NONE,          false, AT_SCOPE_TICKETS_READ },
+  { "GET",    "/v1/kb/articles/{}",     "kb_article",               api_kb_article_get,         API_BODY_NONE,          false, AT_SCOPE_TICKETS_READ },
+  { "PUT",    "/v1/kb/articles/{}",     "kb_article_put",           api_kb_article_put,         API_BODY_JSON,          false, AT_SCOPE_KB_WRITE },
+  { "DELETE", "/v1/kb/articles/{}",     "kb_article_delete",        api_kb_article_delete,      API_BODY_NONE,          false, AT_SCOPE_KB_WRITE },
+  { "GET",    "/v1/kb/search",          "kb_search",                api_kb_search_get,          API_BODY_NONE,          false, AT_SCOPE_TICKETS_READ },
+  { "GET",    "/v1/kb/unanswered",      "kb_unanswered",            api_kb_unanswered_get,      API_BODY_NONE,          false, AT_SCOPE_TICKETS_READ },
 };
 
 /* Copies seg[0..len) into out; false when too long. (MHD has already

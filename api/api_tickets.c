@@ -22,6 +22,20 @@ s_text_or_null (const char *text)
   return v ? v : json_null ();
 }
 
+/* "agency,negative_tone" as ["agency", "negative_tone"]; [] for none. */
+static json_t *
+s_reasons_json (const char *reasons)
+{
+  json_t *a = json_array ();
+  for (const char *p = reasons; p && *p;) {
+    size_t len = strcspn (p, ",");
+    if (len)
+      json_array_append_new (a, json_stringn (p, len));
+    p += len + (p[len] == ',');
+  }
+  return a;
+}
+
 static json_t *
 s_ticket_json (const at_ticket_view_t *t)
 {
@@ -47,12 +61,15 @@ s_ticket_json (const at_ticket_view_t *t)
   json_object_set_new (j, "intent_confidence", t->intent_confidence < 0 ? json_null ()
                        : json_real (round (t->intent_confidence * 1000) / 1000));
   json_object_set_new (j, "priority", s_text_or_null (t->priority));
+  json_object_set_new (j, "priority_reasons", s_reasons_json (t->priority_reason));
   json_object_set_new (j, "language", s_text_or_null (t->language));
   json_object_set_new (j, "auto_answered", json_boolean (t->auto_answered));
   json_object_set_new (j, "created_at", s_text_or_null (t->created_at));
   json_object_set_new (j, "first_response_due", s_text_or_null (t->first_response_due));
   json_object_set_new (j, "first_response_at", s_text_or_null (t->first_response_at));
   json_object_set_new (j, "resolved_at", s_text_or_null (t->resolved_at));
+  json_object_set_new (j, "handoff_reason", s_text_or_null (t->handoff_reason));
+  json_object_set_new (j, "handoff_at", s_text_or_null (t->handoff_at));
   json_object_set_new (j, "messages", messages);
   return j;
 }

@@ -300,18 +300,46 @@ s_store_connect (wrk_thread_t *t)
   return NULL;
 }
 
+/* The context a stage's thread starts with (no store, no links yet). */
+static void
+s_ctx_init (wrk_stage_loop_t *loop, wrk_thread_t *t)
+{
+  loop->thread = t;
+  loop->ctx.cfg = t->cfg;
+  loop->ctx.stage = t->stage;
+  loop->ctx.rng = (uint64_t) at_now_us () ^ ((uint64_t) getpid () << 32) ^ (uintptr_t) t;
+  loop->ctx.max_attempts = t->max_attempts;
+  loop->ctx.stop = t->stop;
+  loop->ctx.reloads = t->reloads;
+  loop->ctx.metrics = t->metrics;
+  loop->ctx.metrics_index = t->index;
+}
+
+/* Connects to the brokers and sizes the rings; AT_ERROR when no link. */
+static int
+s_links_open (wrk_stage_loop_t *loop, const char *worker_id)
+{
+  const at_config_t *cfg = loop->thread->cfg;
+  loop->links = wrk_links_new (cfg, loop->thread->stage->name, worker_id);
+  if (loop->links == NULL)
+    return AT_ERROR;
+  loop->cap = (size_t) cfg->worker_credit * wrk_links_size (loop->links) + 64;
+  loop->pending = at_calloc (loop->cap, sizeof *loop->pending);
+  loop->batch = at_calloc ((size_t) cfg->worker_batch, sizeof *loop->batch);
+  loop->ctx.links = loop->links;
+  loop->ctx.ring = loop->pending;
+  loop->ctx.ring_cap = loop->cap;
+  loop->ctx.ring_head = &loop->head;
+  loop->ctx.ring_count = &loop->count;
+  return AT_OK;
+}
+
 static int
 s_stage_run (wrk_thread_t *t)
 {
   const at_config_t *cfg = t->cfg;
-  wrk_stage_loop_t loop = {.thread = t};
-  loop.ctx.cfg = cfg;
-  loop.ctx.stage = t->stage;
-  loop.ctx.rng = (uint64_t) at_now_us () ^ ((uint64_t) getpid () << 32) ^ (uintptr_t) t;
-  loop.ctx.max_attempts = t->max_attempts;
-  loop.ctx.stop = t->stop;
-  loop.ctx.reloads = t->reloads;
-  loop.ctx.metrics = t->metrics, loop.ctx.metrics_index = t->index;
+  wrk_stage_loop_t loop = {0};
+  s_ctx_init (&loop, t);
   int rc = 1;
   bool setup_done = false;
   loop.ctx.store = s_store_connect (t);
@@ -328,17 +356,8 @@ s_stage_run (wrk_thread_t *t)
   gethostname (host, sizeof host - 1);
   host[sizeof host - 1] = '\0';
   snprintf (worker_id, sizeof worker_id, "%s-%ld-%s", host, (long) getpid (), t->stage->name);
-  loop.links = wrk_links_new (cfg, t->stage->name, worker_id);
-  if (loop.links == NULL)
+  if (s_links_open (&loop, worker_id) != AT_OK)
     goto out;
-  loop.cap = (size_t) cfg->worker_credit * wrk_links_size (loop.links) + 64;
-  loop.pending = at_calloc (loop.cap, sizeof *loop.pending);
-  loop.batch = at_calloc ((size_t) cfg->worker_batch, sizeof *loop.batch);
-  loop.ctx.links = loop.links;
-  loop.ctx.ring = loop.pending;
-  loop.ctx.ring_cap = loop.cap;
-  loop.ctx.ring_head = &loop.head;
-  loop.ctx.ring_count = &loop.count;
   at_info (WRK_COMP, "msg=\"stage started\" stage=%s worker_id=%s brokers=%zu credit=%ld "
            "batch=%ld", t->stage->name, worker_id, wrk_links_size (loop.links),
            cfg->worker_credit, cfg->worker_batch);

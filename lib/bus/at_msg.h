@@ -10,6 +10,7 @@
 #define AT_KEY_LEN 160
 #define AT_TYPE_LEN 64
 #define AT_MSG_PAYLOAD_MAX (1024 * 1024)   /* bigger payloads are refused */
+#define AT_TYPE_STORE_REQUEST "store.request"   /* notify: StoreRequest (self-service) */
 
 typedef struct {
   char id[AT_ID_LEN];

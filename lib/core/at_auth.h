@@ -112,8 +112,9 @@ typedef uint32_t at_scopes_t;
 #define AT_SCOPE_KPIS_READ       (1u << 7)
 #define AT_SCOPE_DLQ_ADMIN       (1u << 8)
 #define AT_SCOPE_ADMIN           (1u << 9)
-#define AT_SCOPE_COUNT 10
-#define AT_SCOPES_TEXT_MAX 256   /* bytes of a scope list, all ten named */
+#define AT_SCOPE_KB_WRITE        (1u << 10)
+#define AT_SCOPE_COUNT 11
+#define AT_SCOPES_TEXT_MAX 256   /* bytes of a scope list, all eleven named */
 
 /* "s1,s2" (spaces around items ignored, repeats allowed) into a mask.
  * AT_OK, or AT_INVALID with a reason naming the unknown scope or the empty

@@ -113,6 +113,12 @@
     "route: the intent model file (tools/intents); missing or malformed stops route at start; SIGHUP reloads it") \
   X(INT, intent_min_confidence_pct, "ATENDE_INTENT_MIN_CONFIDENCE", "30", 0, 100, \
     "route: an intent whose confidence (percent) is below this makes the ticket `other` (goes to people)") \
+  X(INT, kb_min_score_pct, "ATENDE_KB_MIN_SCORE", "50", 0, 100, \
+    "route: a question of intent other or product_question is answered with the best knowledge-base article when its score (percent) is at least this (100: never)") \
+  X(INT, priority_repeat_contacts, "ATENDE_PRIORITY_REPEAT_CONTACTS", "3", 0, 1000, \
+    "route: this many messages of a customer since their latest order last changed (within the window) raise priority (repeat_contact); 0: off") \
+  X(INT, priority_repeat_window_h, "ATENDE_PRIORITY_REPEAT_WINDOW_H", "72", 1, 8760, \
+    "route: hours a customer's messages count as repeat contacts") \
   X(STR, default_locale, "ATENDE_DEFAULT_LOCALE", "pt-BR", 0, 0, \
     "locale of customers whose language is not known: pt-BR | en | es") \
   X(INT, broker_index, "ATENDE_BROKER_INDEX", "0", 0, 63, \
@@ -152,7 +158,9 @@
   X(SECRET, inbound_secret, "ATENDE_INBOUND_SECRET", "", 0, 0, \
     "Standard Webhooks secret (whsec_...) of the store's chat and contact form") \
   X(INT, inbound_tolerance_s, "ATENDE_INBOUND_TOLERANCE_S", "300", 1, 86400, \
-    "Standard Webhooks timestamp tolerance of inbound chat and form posts, seconds") \
+    "Standard Webhooks timestamp tolerance of inbound chat, form and phone posts, seconds") \
+  X(SECRET, phone_webhook_secret, "ATENDE_PHONE_WEBHOOK_SECRET", "", 0, 0, \
+    "Standard Webhooks secret (whsec_...) of the store's telephony posting call events to /v1/channels/phone") \
   X(SECRET, email_relay_secret, "ATENDE_EMAIL_RELAY_SECRET", "", 0, 0, \
     "Standard Webhooks secret (whsec_...) of the mail relay posting raw email to /v1/channels/email") \
   X(INT, email_max_bytes, "ATENDE_EMAIL_MAX_BYTES", "1048576", 1024, 67108864, \
@@ -222,7 +230,13 @@
   X(INT, retention_batch, "ATENDE_RETENTION_BATCH", "1000", 1, 100000, \
     "messages whose texts one scheduled retention run erases in its transaction (a full batch schedules the next at once)") \
   X(INT, retention_interval_s, "ATENDE_RETENTION_INTERVAL_S", "86400", 1, 31536000, \
-    "seconds between scheduled retention runs (a delayed maintenance.retention message on the survey stage)")
+    "seconds between scheduled retention runs (a delayed maintenance.retention message on the survey stage)") \
+  X(STR, store_webhook_url, "ATENDE_STORE_WEBHOOK_URL", "", 0, 0, \
+    "where notify POSTs customers' return and cancel requests for the store's systems (Standard Webhooks; \"\": people handle them)") \
+  X(SECRET, store_webhook_secret, "ATENDE_STORE_WEBHOOK_SECRET", "", 0, 0, \
+    "Standard Webhooks secret (whsec_...) that signs the store webhook") \
+  X(INT, return_window_days, "ATENDE_RETURN_WINDOW_DAYS", "7", 0, 3650, \
+    "days after delivery during which a customer may open a return by themselves (CDC art. 49: 7)")
 
 typedef struct {
 #define AT_CFG_FIELD_STR(f) char *f;

@@ -7,7 +7,7 @@
 
 #define AT_HANDLE_MAX 128
 
-/* email whatsapp sms chat messenger instagram form */
+/* email whatsapp sms chat messenger instagram form phone */
 bool at_channel_known (const char *channel);
 /* The identity kind a channel's handle is: email, phone, whatsapp, chat,
  * messenger, instagram. NULL for an unknown channel. */

@@ -27,6 +27,7 @@
 #define AT_LOCALE_LEN 8
 #define AT_ORDER_DATE_LEN 16
 #define AT_ORDER_TRACKING_MAX 1024   /* bytes of a tracking URL */
+#define AT_ORDER_PAYMENT_CODE_MAX 512  /* bytes of a boleto line or a Pix code */
 
 /* The order as stored; exists false when there is no row yet. */
 typedef struct {
@@ -77,6 +78,14 @@ bool at_order_settled (const at_order_current_t *current);
  * the publisher gave none. AT_INVALID if it does not fit. */
 int at_order_event_key (const char *event_id, const char *status, int64_t occurred_us,
                         char *out, size_t cap);
+
+/* The payment an order event may carry (both or neither): method "boleto"
+ * (code: the linha digitavel, 47 or 48 digits with or without dots and
+ * spaces) or "pix" (code: the copia-e-cola EMV text, printable ASCII
+ * starting "000201", at most AT_ORDER_PAYMENT_CODE_MAX bytes). AT_INVALID
+ * with *field_out the field at fault and *why_out what is wrong with it. */
+int at_order_payment_check (const char *method, const char *code, const char **field_out,
+                            const char **why_out);
 
 /* One of "pt-BR", "en", "es" for a customer's stored locale; fallback (then
  * pt-BR) when it is none of them. */

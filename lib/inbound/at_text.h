@@ -58,11 +58,29 @@ const char *at_stemmer_stem (at_stemmer_t *self, const char *word, char *out, si
 /* "normal" "high". */
 const char *at_priority_name (int priority);
 
-/* AT_PRIORITY_HIGH when a message (raw UTF-8) signals urgency or a complaint
- * by keywords of Portuguese, English and Spanish ("urgente", "Procon",
- * "unacceptable"), matched on stems so inflections, accents and capitals do
- * not matter; AT_PRIORITY_NORMAL otherwise and for invalid text. Implemented
- * in workers/route/priority.c. Thread-safe. */
+/* Why a ticket is urgent: a set of these bits. The first three come from
+ * the text (at_priority_reasons); route adds the others from the intent
+ * model and the store. */
+#define AT_PRIORITY_URGENT    (1u << 0)   /* "urgente", "asap", "cancelar" */
+#define AT_PRIORITY_AGENCY    (1u << 1)   /* Procon, Reclame Aqui, a lawyer, PROFECO */
+#define AT_PRIORITY_NEGATIVE  (1u << 2)   /* negative tone: "péssimo", "scam", 😡 */
+#define AT_PRIORITY_COMPLAINT (1u << 3)   /* the intent model says complaint */
+#define AT_PRIORITY_REPEAT    (1u << 4)   /* repeat contacts about the same order */
+#define AT_PRIORITY_REASONS 5
+#define AT_PRIORITY_REASONS_TEXT_MAX 64
+
+/* The reasons a message (raw UTF-8) gives by keywords of Portuguese,
+ * English and Spanish, matched on stems so inflections, accents and
+ * capitals do not matter (one typo allowed in long words), and by angry
+ * emoji; 0 for invalid text. Implemented in workers/route/priority.c.
+ * Thread-safe. */
+unsigned at_priority_reasons (const char *text);
+
+/* The reasons as "urgent,agency,negative_tone,complaint,repeat_contact"
+ * (in that order, only those set) into out; "" for none. Returns out. */
+const char *at_priority_reasons_text (unsigned reasons, char *out, size_t cap);
+
+/* AT_PRIORITY_HIGH when at_priority_reasons (text) is not empty. */
 int at_priority_classify (const char *text);
 
 #endif

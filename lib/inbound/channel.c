@@ -13,7 +13,7 @@ typedef struct {
 static const s_channel_t s_channels[] = {
   {"email", "email"},     {"form", "email"},          {"whatsapp", "whatsapp"},
   {"sms", "phone"},       {"chat", "chat"},           {"messenger", "messenger"},
-  {"instagram", "instagram"},
+  {"instagram", "instagram"}, {"phone", "phone"},   /* phone: call events (at_call.h) */
 };
 
 /* The country calling code given to national numbers: set once at start

@@ -129,3 +129,59 @@ at_locale_pick (const char *customer_locale, const char *fallback)
   }
   return known[0];
 }
+
+/* A boleto's linha digitavel: 47 digits (bank slips) or 48 (utilities and
+ * taxes), written with or without the usual dots and spaces. */
+static bool
+s_boleto_ok (const char *code)
+{
+  size_t digits = 0;
+  for (const char *p = code; *p; p++) {
+    if (*p >= '0' && *p <= '9')
+      digits++;
+    else if (*p != '.' && *p != ' ')
+      return false;
+  }
+  return digits == 47 || digits == 48;
+}
+
+/* A Pix copia-e-cola: an EMV BR Code, printable ASCII that starts with the
+ * payload format indicator "000201". */
+static bool
+s_pix_ok (const char *code)
+{
+  size_t n = strlen (code);
+  if (n < 20 || n > AT_ORDER_PAYMENT_CODE_MAX || strncmp (code, "000201", 6) != 0)
+    return false;
+  for (size_t i = 0; i < n; i++)
+    if ((unsigned char) code[i] < 0x20 || (unsigned char) code[i] > 0x7e)
+      return false;
+  return true;
+}
+
+int
+at_order_payment_check (const char *method, const char *code, const char **field_out,
+                        const char **why_out)
+{
+  bool has_method = method && *method, has_code = code && *code;
+  *field_out = *why_out = "";
+  if (!has_method && !has_code)
+    return AT_OK;
+  if (!has_method || (strcmp (method, "boleto") != 0 && strcmp (method, "pix") != 0)) {
+    *field_out = "payment_method";
+    *why_out = has_method ? "must be boleto or pix" : "is required with payment_code";
+    return AT_INVALID;
+  }
+  *field_out = "payment_code";
+  if (!has_code)
+    *why_out = "is required with payment_method";
+  else if (strlen (code) > AT_ORDER_PAYMENT_CODE_MAX)
+    *why_out = "is too long";
+  else if (strcmp (method, "boleto") == 0 && !s_boleto_ok (code))
+    *why_out = "is not a boleto linha digitavel (47 or 48 digits)";
+  else if (strcmp (method, "pix") == 0 && !s_pix_ok (code))
+    *why_out = "is not a Pix copia-e-cola code (printable text starting 000201)";
+  else
+    return AT_OK;
+  return AT_INVALID;
+}

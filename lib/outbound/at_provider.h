@@ -89,6 +89,7 @@ typedef struct {
   const char *order_id;          /* NULL: none */
   int64_t ticket_id;             /* 0: none */
   int64_t created_us;
+  const char *event_type;        /* the webhook body's "type"; NULL: "message.send" */
   /* results */
   int outcome;                   /* AT_OK, AT_AGAIN (retryable), AT_INVALID (permanent) */
   long status;                   /* HTTP status or SMTP reply code; 0: no answer */

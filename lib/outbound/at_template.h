@@ -21,15 +21,17 @@ typedef struct {
   const char *tracking_url;
   const char *expected_date;     /* YYYY-MM-DD */
   const char *new_expected_date; /* YYYY-MM-DD: the new estimate of a delayed order */
+  const char *return_days;       /* the return window in days (self-service answers) */
 } at_template_vars_t;
 
-/* True for the events templates exist for: the customer-facing statuses. */
+/* True for the events templates exist for: the customer-facing order
+ * statuses and the self-service answers (ss_return_opened, ...). */
 bool at_template_event_known (const char *event);
 /* True for pt-BR, en, es. */
 bool at_template_locale_known (const char *locale);
 
 /* Checks a template before it is saved: AT_OK, or AT_INVALID with
- * *unknown_var set to the first placeholder that is not one of the five
+ * *unknown_var set to the first placeholder that is not one of the six
  * (without braces), or, when every placeholder is known, with reason saying
  * what else is wrong (empty, too long, not UTF-8, unclosed brace or
  * bracket, nested brackets). unknown_var and reason get "" when unused. */

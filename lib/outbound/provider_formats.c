@@ -290,7 +290,8 @@ at_provider_webhook_body (const at_provider_msg_t *m)
   s_rfc3339 (m->created_us, created);
   json_t *o = json_object ();
   int bad = json_object_set_new (o, "id", json_string (m->id));
-  bad |= json_object_set_new (o, "type", json_string ("message.send"));
+  bad |= json_object_set_new (o, "type", json_string (m->event_type ? m->event_type
+                                                                   : "message.send"));
   bad |= json_object_set_new (o, "kind", json_string (m->kind ? m->kind : ""));
   bad |= json_object_set_new (o, "channel", json_string (m->channel ? m->channel : ""));
   bad |= json_object_set_new (o, "to", json_string (m->to));

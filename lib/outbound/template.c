@@ -9,7 +9,15 @@
 #include "at_time.h"
 
 static const char *const s_vars[] = {
-  "first_name", "order_id", "tracking_url", "expected_date", "new_expected_date"
+  "first_name", "order_id", "tracking_url", "expected_date", "new_expected_date", "return_days"
+};
+#define S_VARS AT_ARRAY_LEN (s_vars)
+
+/* The self-service answers' events (workers/route/selfservice.c). */
+static const char *const s_selfservice_events[] = {
+  "ss_return_opened", "ss_return_pending", "ss_return_late", "ss_return_undelivered",
+  "ss_cancel_requested", "ss_cancel_pending", "ss_cancel_done", "ss_cancel_shipped",
+  "ss_cancel_confirmed", "ss_payment_boleto", "ss_payment_pix",
 };
 
 static const char *const s_months_en[] = {
@@ -20,7 +28,12 @@ static const char *const s_months_en[] = {
 bool
 at_template_event_known (const char *event)
 {
-  return at_order_status_customer_facing (event);
+  if (at_order_status_customer_facing (event))
+    return true;
+  for (size_t i = 0; event && i < AT_ARRAY_LEN (s_selfservice_events); i++)
+    if (strcmp (event, s_selfservice_events[i]) == 0)
+      return true;
+  return false;
 }
 
 bool
@@ -110,10 +123,10 @@ at_template_date (const char *iso_date, const char *locale, char *out, size_t ca
   return n > 0 && (size_t) n < cap ? AT_OK : AT_INVALID;
 }
 
-/* The values of the five placeholders, in s_vars order; dates formatted. */
+/* The values of the placeholders, in s_vars order; dates formatted. */
 static void
 s_values (const at_template_vars_t *v, const char *locale, char dates[2][48],
-          const char *values[5])
+          const char *values[S_VARS])
 {
   const char *iso[2] = {v->expected_date, v->new_expected_date};
   for (int i = 0; i < 2; i++)
@@ -124,6 +137,7 @@ s_values (const at_template_vars_t *v, const char *locale, char dates[2][48],
   values[2] = v->tracking_url ? v->tracking_url : "";
   values[3] = dates[0];
   values[4] = dates[1];
+  values[5] = v->return_days ? v->return_days : "";
 }
 
 int
@@ -131,7 +145,7 @@ at_template_render (const char *body, const char *locale, const at_template_vars
                     char *out, size_t cap)
 {
   char dates[2][48];
-  const char *values[5];
+  const char *values[S_VARS];
   s_values (vars, locale, dates, values);
   at_buf_t b;
   at_buf_fixed (&b, out, cap);

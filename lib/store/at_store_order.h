@@ -27,6 +27,13 @@ typedef struct {
 int at_store_order_insert (at_store_t *store, const at_order_update_t *u);
 int at_store_order_apply (at_store_t *store, const at_order_update_t *u);
 
+/* Stores the payment an event carried (method boleto | pix, its code, the
+ * due date YYYY-MM-DD or NULL/""), unless the stored one came with a newer
+ * event (occurred_us). The delivery time is kept by insert/apply themselves:
+ * delivered_at = status_at when the status delivered applies. */
+int at_store_order_payment (at_store_t *store, const char *order_id, const char *method,
+                            const char *code, const char *due, int64_t occurred_us);
+
 /* Records an event once: *recorded_out false when (order_id, key) was seen. */
 int at_store_order_event_record (at_store_t *store, const char *order_id, const char *key,
                                  const char *status, int64_t occurred_us, bool applied,

@@ -24,6 +24,8 @@ typedef struct {
   double intent_confidence;            /* 0..1; -1: none (NULL) */
   bool auto_answered;
   char *created_at, *first_response_due, *first_response_at, *resolved_at;
+  char *priority_reason;               /* "agency,negative_tone"; NULL: none */
+  char *handoff_reason, *handoff_at;   /* why and when automation gave it to people */
   at_ticket_message_view_t *messages;
   size_t message_count;
 } at_ticket_view_t;

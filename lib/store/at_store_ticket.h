@@ -124,14 +124,31 @@ int at_store_ticket_lock (at_store_t *store, int64_t ticket_id, at_ticket_t *out
 int at_store_ticket_message_language (at_store_t *store, int64_t ticket_id, int64_t message_id,
                                       char *out, size_t cap);
 
-/* Records a classification: intent and its confidence (0..1; both kept
- * when the new intent is "other" and the ticket has another one),
- * priority (never lowered), language (kept once known), and
- * first_response_due = created_at + the SLA of the resulting priority when
- * not set yet. The ticket's resulting fields come back in *out. */
-int at_store_ticket_classify (at_store_t *store, int64_t ticket_id, const char *intent,
-                              double confidence, const char *priority, const char *language,
-                              long sla_normal_min, long sla_high_min, at_ticket_t *out);
+/* What route read in a message. */
+typedef struct {
+  const char *intent;
+  double confidence;                /* 0..1 */
+  const char *priority;             /* normal | high */
+  const char *priority_reason;      /* at_priority_reasons_text, "" none */
+  const char *language;
+  long sla_normal_min, sla_high_min;
+} at_ticket_class_t;
+
+/* Records a classification: intent and its confidence (both kept when the
+ * new intent is "other" and the ticket has another one), priority (never
+ * lowered) and its reasons (added to those already there, each once),
+ * language (kept once known), and first_response_due = created_at + the
+ * SLA of the resulting priority when not set yet. The ticket's resulting
+ * fields come back in *out. */
+int at_store_ticket_classify (at_store_t *store, int64_t ticket_id, const at_ticket_class_t *c,
+                              at_ticket_t *out);
+
+/* How many messages the customer wrote (every channel, this one included)
+ * since their latest order last changed status, within the last window_h
+ * hours: contacts about the same order while it has not moved. 0 when the
+ * customer has no order. */
+int at_store_ticket_repeat_contacts (at_store_t *store, int64_t customer_id, long window_h,
+                                     long *count_out);
 
 /* An answer went out: first_response_at when null, status pending (a
  * resolved ticket is reopened), auto_answered when automatic. */

@@ -20,14 +20,23 @@ static const at_sql_t SQL_ORDER_LOCK = {"order_lock",
 
 static const at_sql_t SQL_ORDER_INSERT = {"order_insert",
   "INSERT INTO orders (id, customer_id, status, status_rank, status_at, expected_delivery,"
-  " tracking_url, customer_channel) VALUES ($1, $2, $3, $4, " S_TS (5) ", $6::date, $7, $8)"
+  " tracking_url, customer_channel, delivered_at) VALUES ($1, $2, $3, $4, " S_TS (5) ","
+  " $6::date, $7, $8, CASE WHEN $3 = 'delivered' THEN " S_TS (5) " END)"
   " ON CONFLICT (id) DO NOTHING RETURNING id", 8};
 
 static const at_sql_t SQL_ORDER_APPLY = {"order_apply",
   "UPDATE orders SET customer_id = coalesce($2, customer_id), status = $3, status_rank = $4,"
   " status_at = " S_TS (5) ", expected_delivery = coalesce($6::date, expected_delivery),"
   " tracking_url = coalesce($7, tracking_url), customer_channel = coalesce($8, customer_channel),"
+  " delivered_at = CASE WHEN $3 = 'delivered' THEN " S_TS (5) " ELSE delivered_at END,"
   " updated_at = now() WHERE id = $1", 8};
+
+/* The payment an event carries; an event older than the one that brought
+ * the stored payment changes nothing. */
+static const at_sql_t SQL_ORDER_PAYMENT = {"order_payment",
+  "UPDATE orders SET payment_method = $2, payment_code = $3, payment_due = $4::date,"
+  " payment_at = " S_TS (5) " WHERE id = $1"
+  " AND (payment_at IS NULL OR payment_at <= " S_TS (5) ")", 5};
 
 static const at_sql_t SQL_ORDER_MARK_DELAYED = {"order_mark_delayed",
   "UPDATE orders SET status = 'delayed', status_at = " S_TS (2) ", missed_delivery = $3::date,"
@@ -132,6 +141,16 @@ at_store_order_apply (at_store_t *store, const at_order_update_t *u)
   return at_store_do (store, &SQL_ORDER_APPLY, u->order_id,
                       u->customer_id > 0 ? p.customer : NULL, u->status, p.rank, p.at,
                       p.expected, p.tracking, p.channel);
+}
+
+int
+at_store_order_payment (at_store_t *store, const char *order_id, const char *method,
+                        const char *code, const char *due, int64_t occurred_us)
+{
+  char at[24];
+  snprintf (at, sizeof at, "%" PRId64, occurred_us);
+  return at_store_do (store, &SQL_ORDER_PAYMENT, order_id, method, code,
+                      due && *due ? due : NULL, at);
 }
 
 int

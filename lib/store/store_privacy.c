@@ -47,6 +47,8 @@ at_privacy_bus_key (const char *secret, const char *channel, const char *handle,
   " OR " t ".key IN (SELECT 'ticket:' || id FROM ticket WHERE customer_id = $1" \
   "  UNION ALL SELECT 'survey:' || id::text FROM survey WHERE customer_id = $1" \
   "  UNION ALL SELECT 'order:' || id FROM orders WHERE customer_id = $1" \
+  "  UNION ALL SELECT 'selfservice:' || id::text FROM selfservice_request" \
+  "    WHERE customer_id = $1" \
   "  UNION ALL SELECT 'notification:' || id::text FROM notification WHERE customer_id = $1))"
 
 #define S_BUS_JSON(t) \
@@ -80,10 +82,15 @@ static const at_sql_t SQL_EXPORT = {"privacy_export",
   " 'orders', coalesce ((SELECT json_agg (json_build_object ('id', o.id, 'status', o.status,"
   "   'expected_delivery', o.expected_delivery, 'tracking_url', o.tracking_url,"
   "   'customer_channel', o.customer_channel, 'status_at', o.status_at, 'created_at',"
-  "   o.created_at, 'events', coalesce ((SELECT json_agg (json_build_object ('event_id',"
+  "   o.created_at, 'delivered_at', o.delivered_at, 'payment_method', o.payment_method,"
+  "   'payment_code', o.payment_code, 'payment_due', o.payment_due, 'events', coalesce ((SELECT json_agg (json_build_object ('event_id',"
   "   e.event_id, 'status', e.status, 'occurred_at', e.occurred_at, 'applied', e.applied)"
   "   ORDER BY e.id) FROM order_event e WHERE e.order_id = o.id), '[]')) ORDER BY o.created_at)"
   "   FROM orders o WHERE o.customer_id = c.id), '[]'),"
+  " 'selfservice_requests', coalesce ((SELECT json_agg (json_build_object ('id', r.id,"
+  "   'kind', r.kind, 'order_id', r.order_id, 'ticket_id', r.ticket_id, 'state', r.state,"
+  "   'created_at', r.created_at) ORDER BY r.created_at)"
+  "   FROM selfservice_request r WHERE r.customer_id = c.id), '[]'),"
   " 'notifications', coalesce ((SELECT json_agg (json_build_object ('id', n.id, 'kind', n.kind,"
   "   'channel', n.channel, 'recipient', n.recipient, 'body', n.body, 'status', n.status,"
   "   'ticket_id', n.ticket_id, 'order_id', n.order_id, 'created_at', n.created_at,"
@@ -146,9 +153,10 @@ static const at_sql_t SQL_ERASE_NOTIFICATIONS = {"privacy_erase_notifications",
 static const at_sql_t SQL_ERASE_SURVEYS = {"privacy_erase_surveys",
   "UPDATE survey_answer sa SET comment = NULL FROM survey s WHERE s.id = sa.survey_id"
   " AND s.customer_id = $1 AND sa.comment IS NOT NULL", 1};
-/* orders: tracking_url -> NULL (the row, status and dates stay) */
+/* orders: tracking_url, payment_code -> NULL (the row, status and dates stay) */
 static const at_sql_t SQL_ERASE_ORDERS = {"privacy_erase_orders",
-  "UPDATE orders SET tracking_url = NULL WHERE customer_id = $1 AND tracking_url IS NOT NULL", 1};
+  "UPDATE orders SET tracking_url = NULL, payment_code = NULL WHERE customer_id = $1"
+  " AND (tracking_url IS NOT NULL OR payment_code IS NOT NULL)", 1};
 /* identity: deleted */
 static const at_sql_t SQL_ERASE_IDENTITIES = {"privacy_erase_identities",
   "DELETE FROM identity WHERE customer_id = $1", 1};

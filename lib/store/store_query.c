@@ -15,8 +15,8 @@
 static const at_sql_t SQL_TICKET = {"query_ticket",
   "SELECT id, customer_id, channel, status, intent, priority, language, auto_answered, "
   S_TS ("created_at") ", " S_TS ("first_response_due") ", " S_TS ("first_response_at") ", "
-  S_TS ("resolved_at") ", intent_confidence"
-  " FROM ticket WHERE id = $1::int8", 1};
+  S_TS ("resolved_at") ", intent_confidence, priority_reason, handoff_reason, "
+  S_TS ("handoff_at") " FROM ticket WHERE id = $1::int8", 1};
 
 static const at_sql_t SQL_TICKET_MESSAGES = {"query_ticket_messages",
   "SELECT id, direction, author, body, " S_TS ("created_at") ", agent"
@@ -117,6 +117,9 @@ at_ticket_view_destroy (at_ticket_view_t **self_p)
   free (self->first_response_due);
   free (self->first_response_at);
   free (self->resolved_at);
+  free (self->priority_reason);
+  free (self->handoff_reason);
+  free (self->handoff_at);
   free (self);
   *self_p = NULL;
 }
@@ -137,6 +140,9 @@ s_ticket_fill (at_ticket_view_t *t, PGresult *res)
   t->first_response_at = s_text (res, 0, 10);
   t->resolved_at = s_text (res, 0, 11);
   t->intent_confidence = PQgetisnull (res, 0, 12) ? -1 : strtod (PQgetvalue (res, 0, 12), NULL);
+  t->priority_reason = s_text (res, 0, 13);
+  t->handoff_reason = s_text (res, 0, 14);
+  t->handoff_at = s_text (res, 0, 15);
 }
 
 static void

@@ -58,12 +58,22 @@ static const at_sql_t SQL_TICKET_CLASSIFY = {"ticket_classify",
   "   THEN $7::real ELSE intent_confidence END,"
   " intent = CASE WHEN $2::text <> 'other' OR intent IS NULL THEN $2::text ELSE intent END,"
   " priority = CASE WHEN priority = 'high' THEN 'high' ELSE $3::text END,"
+  " priority_reason = NULLIF(array_to_string(ARRAY(SELECT DISTINCT r FROM"
+  "   unnest(string_to_array(coalesce(priority_reason, '') || ',' || $8::text, ',')) AS r"
+  "   WHERE r <> '' ORDER BY r), ','), ''),"
   " language = CASE WHEN language IS NULL OR language = 'other'"
   "   THEN coalesce(NULLIF($4::text, ''), language) ELSE language END,"
   " first_response_due = coalesce(first_response_due, created_at + make_interval(mins =>"
   "   CASE WHEN priority = 'high' OR $3::text = 'high' THEN $6::int ELSE $5::int END)),"
   " updated_at = now()"
-  " WHERE id = $1 RETURNING " S_TICKET_COLUMNS, 7};
+  " WHERE id = $1 RETURNING " S_TICKET_COLUMNS, 8};
+
+static const at_sql_t SQL_REPEAT_CONTACTS = {"ticket_repeat_contacts",
+  "SELECT count(*) FROM ticket_message m JOIN ticket t ON t.id = m.ticket_id"
+  " JOIN LATERAL (SELECT status_at FROM orders WHERE customer_id = $1"
+  "   ORDER BY status_at DESC LIMIT 1) o ON true"
+  " WHERE t.customer_id = $1 AND m.direction = 'in'"
+  " AND m.created_at > greatest(o.status_at, now() - make_interval(hours => $2::int))", 2};
 
 static const at_sql_t SQL_TICKET_ANSWERED = {"ticket_answered",
   "UPDATE ticket SET first_response_at = coalesce(first_response_at, now()),"
@@ -237,21 +247,40 @@ at_store_ticket_message_language (at_store_t *store, int64_t ticket_id, int64_t 
 }
 
 int
-at_store_ticket_classify (at_store_t *store, int64_t ticket_id, const char *intent,
-                          double confidence, const char *priority, const char *language,
-                          long sla_normal_min, long sla_high_min, at_ticket_t *out)
+at_store_ticket_classify (at_store_t *store, int64_t ticket_id, const at_ticket_class_t *c,
+                          at_ticket_t *out)
 {
   char ticket[24], normal[24], high[24], conf[32];
   s_id (ticket_id, ticket);
+  double confidence = c->confidence;
   snprintf (conf, sizeof conf, "%.4f", confidence < 0 ? 0 : confidence > 1 ? 1 : confidence);
-  s_id (sla_normal_min, normal);
-  s_id (sla_high_min, high);
+  s_id (c->sla_normal_min, normal);
+  s_id (c->sla_high_min, high);
   PGresult *res = NULL;
-  int rc = s_one_row (store, &res, at_store_q (store, &res, &SQL_TICKET_CLASSIFY, ticket, intent,
-                                               priority, language, normal, high, conf));
+  int rc = s_one_row (store, &res, at_store_q (store, &res, &SQL_TICKET_CLASSIFY, ticket,
+                                               c->intent, c->priority, c->language, normal, high,
+                                               conf, c->priority_reason ? c->priority_reason : ""));
   if (rc != AT_OK)
     return rc;
   s_ticket_read (res, out);
+  PQclear (res);
+  return AT_OK;
+}
+
+int
+at_store_ticket_repeat_contacts (at_store_t *store, int64_t customer_id, long window_h,
+                                 long *count_out)
+{
+  char customer[24], window[24];
+  s_id (customer_id, customer);
+  s_id (window_h, window);
+  *count_out = 0;
+  PGresult *res = NULL;
+  int rc = s_one_row (store, &res, at_store_q (store, &res, &SQL_REPEAT_CONTACTS, customer,
+                                               window));
+  if (rc != AT_OK)
+    return rc;
+  *count_out = strtol (PQgetvalue (res, 0, 0), NULL, 10);
   PQclear (res);
   return AT_OK;
 }
@@ -418,7 +447,8 @@ s_thread_email (at_store_t *store, const at_ticket_thread_t *q, int64_t customer
 static bool
 s_conversation_channel (const char *channel)
 {
-  static const char *const chat_like[] = {"whatsapp", "sms", "chat", "messenger", "instagram"};
+  static const char *const chat_like[] = {"whatsapp", "sms", "chat", "messenger", "instagram",
+                                          "phone"};
   for (size_t i = 0; i < AT_ARRAY_LEN (chat_like); i++)
     if (strcmp (channel, chat_like[i]) == 0)
       return true;

@@ -39,6 +39,7 @@ static const char *const s_public[] = {
   "POST /v1/channels/messenger", "GET /v1/channels/instagram", "POST /v1/channels/instagram",
   "POST /v1/channels/twilio", "POST /v1/channels/mailgun", "POST /v1/channels/chat",
   "POST /v1/channels/form", "POST /v1/channels/email", "POST /v1/session",
+  "POST /v1/channels/twilio/voice", "POST /v1/channels/phone",
 };
 
 typedef struct {

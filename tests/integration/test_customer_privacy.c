@@ -31,7 +31,7 @@
  * name and her texts (and the agent's, which name her). */
 static const char *const s_needles[] = {
   "98765", S_EMAIL, "Joana", "sapato-vermelho", "troca-azul", "Veja-Joana", "rastreio-777",
-  "comentario-privado", "anexo-joana",
+  "comentario-privado", "anexo-joana", "PIXJOANA",
 };
 
 static char s_api[64], s_conninfo[512];
@@ -124,7 +124,9 @@ s_build (void)
   snprintf (body, sizeof body, "{\"from\": %lld}", other);
   json_decref (s_call ("POST", path, body, 200));
   snprintf (body, sizeof body, "{\"status\":\"shipped\",\"event_id\":\"e1\",\"tracking_url\":"
-            "\"https://track.example.com/rastreio-777\",\"customer\":{\"channel\":\"whatsapp\","
+            "\"https://track.example.com/rastreio-777\",\"payment_method\":\"pix\","
+            "\"payment_code\":\"00020126360014BR.GOV.BCB.PIX0114PIXJOANA-chave520400005303986"
+            "5802BR6304ABCD\",\"customer\":{\"channel\":\"whatsapp\","
             "\"handle\":\"%s\",\"name\":\"Joana Privada\"}}", S_PHONE);
   json_decref (s_call ("POST", "/v1/orders/PRIV-1/events", body, 202));
   long long ticket = s_q ("SELECT ticket_id FROM ticket_message WHERE provider_message_id"

@@ -168,6 +168,31 @@ test_tickets (at_store_t *store, PGconn *check)
   IT_CHECK (at_store_ticket_lock (store, 999999, &t) == AT_NOTFOUND, "unknown ticket");
 }
 
+/* Repeat contacts count the customer's messages since the latest order
+ * last changed, within the window: older ones and answers do not count. */
+static void
+test_repeat_contacts (at_store_t *store, PGconn *check, int64_t customer, int64_t ticket)
+{
+  char sql[512];
+  snprintf (sql, sizeof sql, "INSERT INTO ticket_message (ticket_id, direction, author, channel,"
+            " body, created_at) VALUES"
+            " (%" PRId64 ", 'in', 'customer', 'sms', 'before the order moved', now() - interval '1 hour'),"
+            " (%" PRId64 ", 'in', 'customer', 'sms', 'cade?', now()),"
+            " (%" PRId64 ", 'in', 'customer', 'sms', 'cade, cade', now()),"
+            " (%" PRId64 ", 'out', 'bot', 'sms', 'an answer', now())",
+            ticket, ticket, ticket, ticket);
+  s_exec (check, "UPDATE orders SET status_at = now() - interval '30 minutes' WHERE id = 'P-2'");
+  s_exec (check, sql);
+  long n = -1;
+  IT_CHECK (at_store_ticket_repeat_contacts (store, customer, 72, &n) == AT_OK && n == 2,
+            "two messages since the order moved: %ld", n);
+  s_exec (check, "UPDATE orders SET status_at = now() - interval '5 days' WHERE id = 'P-2'");
+  IT_CHECK (at_store_ticket_repeat_contacts (store, customer, 72, &n) == AT_OK && n == 3,
+            "three within the window: %ld", n);
+  IT_CHECK (at_store_ticket_repeat_contacts (store, customer + 1000, 72, &n) == AT_OK && n == 0,
+            "no order, no repeat: %ld", n);
+}
+
 static void
 test_classify_and_orders (at_store_t *store, PGconn *check)
 {
@@ -178,17 +203,24 @@ test_classify_and_orders (at_store_t *store, PGconn *check)
   IT_CHECK (at_store_ticket_open_or_append (store, customer, "sms", "x", &ticket, &created)
             == AT_OK, "ticket");
   at_ticket_t t;
-  IT_CHECK (at_store_ticket_classify (store, ticket, "order_status", 0.9, "high", "pt", 240, 30, &t)
-            == AT_OK, "classify");
+  at_ticket_class_t c = {.intent = "order_status", .confidence = 0.9, .priority = "high",
+                         .priority_reason = "urgent,agency", .language = "pt",
+                         .sla_normal_min = 240, .sla_high_min = 30};
+  IT_CHECK (at_store_ticket_classify (store, ticket, &c, &t) == AT_OK, "classify");
   IT_CHECK (strcmp (t.intent, "order_status") == 0 && strcmp (t.priority, "high") == 0
             && strcmp (t.language, "pt") == 0, "fields: %s %s %s", t.intent, t.priority,
             t.language);
-  IT_CHECK (at_store_ticket_classify (store, ticket, "other", 0.2, "normal", "en", 240, 30, &t)
-            == AT_OK, "classify again");
+  c = (at_ticket_class_t) {.intent = "other", .confidence = 0.2, .priority = "normal",
+                           .priority_reason = "complaint,agency", .language = "en",
+                           .sla_normal_min = 240, .sla_high_min = 30};
+  IT_CHECK (at_store_ticket_classify (store, ticket, &c, &t) == AT_OK, "classify again");
   IT_CHECK (strcmp (t.intent, "order_status") == 0 && strcmp (t.priority, "high") == 0
             && strcmp (t.language, "pt") == 0, "kept: %s %s %s", t.intent, t.priority,
             t.language);
   char sql[256];
+  snprintf (sql, sizeof sql, "SELECT count(*) FROM ticket WHERE id = %" PRId64
+            " AND priority_reason = 'agency,complaint,urgent'", ticket);
+  IT_CHECK (s_count (check, sql) == 1, "reasons: each once, those of both classifications");
   snprintf (sql, sizeof sql, "SELECT extract(epoch FROM first_response_due - created_at)::int"
             " FROM ticket WHERE id = %" PRId64, ticket);
   IT_CHECK (s_count (check, sql) == 30 * 60, "due = created + 30 min");
@@ -213,6 +245,7 @@ test_classify_and_orders (at_store_t *store, PGconn *check)
   snprintf (sql, sizeof sql, "SELECT count(*) FROM ticket WHERE id = %" PRId64
             " AND status = 'open'", ticket);
   IT_CHECK (s_count (check, sql) == 1, "customer wrote again: open");
+  test_repeat_contacts (store, check, customer, ticket);
 }
 
 int

@@ -130,6 +130,54 @@ test_priority_typos_and_noise (void **state)
   s_run (s_typos, AT_ARRAY_LEN (s_typos));
 }
 
+/* Why: each message gives the reasons a lead would name. */
+static const struct {
+  const char *text;
+  unsigned reasons;
+} s_reasons[] = {
+  { "Já faz 20 dias e nada do meu pedido, vou no Reclame Aqui", AT_PRIORITY_AGENCY },
+  { "Vou abrir reclamação no consumidor.gov.br", AT_PRIORITY_AGENCY },
+  { "Se não resolverem vou falar com meu advogado", AT_PRIORITY_AGENCY },
+  { "Vou processar a loja", AT_PRIORITY_AGENCY },
+  { "I will file a chargeback and talk to my lawyer", AT_PRIORITY_AGENCY },
+  { "Voy a poner una denuncia en PROFECO", AT_PRIORITY_AGENCY },
+  { "Péssimo atendimento, nunca mais compro aqui", AT_PRIORITY_NEGATIVE },
+  { "pedido chegou errado 😡", AT_PRIORITY_NEGATIVE },
+  { "This is a scam, worst store ever", AT_PRIORITY_NEGATIVE },
+  { "Qué vergüenza, un servicio pésimo", AT_PRIORITY_NEGATIVE },
+  { "URGENTE: absurdo, vou no Procon",
+    AT_PRIORITY_URGENT | AT_PRIORITY_NEGATIVE | AT_PRIORITY_AGENCY },
+  /* words that look alike but say nothing of the kind */
+  { "O processamento do meu pedido já terminou?", 0 },
+  { "Qual o processo de troca?", 0 },
+  { "Obrigada, gostei muito 😍", 0 },
+  { "Tem alta demanda nessa época?", 0 },
+};
+
+static void
+test_priority_reasons (void **state)
+{
+  int failures = 0;
+  char got[AT_PRIORITY_REASONS_TEXT_MAX], want[AT_PRIORITY_REASONS_TEXT_MAX];
+  for (size_t i = 0; i < AT_ARRAY_LEN (s_reasons); i++) {
+    unsigned r = at_priority_reasons (s_reasons[i].text);
+    if (r != s_reasons[i].reasons) {
+      fprintf (stderr, "case \"%s\": got \"%s\", want \"%s\"\n", s_reasons[i].text,
+               at_priority_reasons_text (r, got, sizeof got),
+               at_priority_reasons_text (s_reasons[i].reasons, want, sizeof want));
+      failures++;
+    }
+  }
+  assert_int_equal (failures, 0);
+  assert_string_equal (at_priority_reasons_text (AT_PRIORITY_REPEAT | AT_PRIORITY_URGENT
+                                                 | AT_PRIORITY_COMPLAINT, got, sizeof got),
+                       "urgent,complaint,repeat_contact");
+  assert_string_equal (at_priority_reasons_text (0, got, sizeof got), "");
+  char small[10];
+  assert_string_equal (at_priority_reasons_text (AT_PRIORITY_URGENT | AT_PRIORITY_AGENCY, small,
+                                                 sizeof small), "urgent");
+}
+
 static void
 test_priority_bad_input (void **state)
 {
@@ -157,6 +205,7 @@ main (void)
     cmocka_unit_test (test_priority_english),
     cmocka_unit_test (test_priority_spanish),
     cmocka_unit_test (test_priority_typos_and_noise),
+    cmocka_unit_test (test_priority_reasons),
     cmocka_unit_test (test_priority_bad_input),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -18,7 +18,7 @@ static void
 test_render_locales_and_dates (void **state)
 {
   char out[512];
-  at_template_vars_t v = {"Ana", "A-1001", "https://t.example/x", "2026-11-24", NULL};
+  at_template_vars_t v = {"Ana", "A-1001", "https://t.example/x", "2026-11-24", NULL, NULL};
   assert_int_equal (at_template_render (SHIPPED_PT, "pt-BR", &v, out, sizeof out), AT_OK);
   assert_string_equal (out, "Olá, Ana! O pedido A-1001 foi enviado. Previsão de entrega:"
                             " 24/11/2026. Acompanhe: https://t.example/x");
@@ -31,7 +31,7 @@ static void
 test_render_new_estimate (void **state)
 {
   char out[512];
-  at_template_vars_t v = {"Ana", "A-7", NULL, "2026-11-24", "2026-12-02"};
+  at_template_vars_t v = {"Ana", "A-7", NULL, "2026-11-24", "2026-12-02", NULL};
   assert_int_equal (at_template_render (DELAYED_EN, "en", &v, out, sizeof out), AT_OK);
   assert_string_equal (out, "Hi Ana! Order A-7 is delayed (it was expected on November 24,"
                             " 2026), sorry. New expected delivery: December 2, 2026.");
@@ -45,7 +45,7 @@ static void
 test_missing_values_drop_their_part (void **state)
 {
   char out[512];
-  at_template_vars_t v = {"", "A-1", NULL, "", NULL};
+  at_template_vars_t v = {"", "A-1", NULL, "", NULL, NULL};
   assert_int_equal (at_template_render (SHIPPED_PT, "pt-BR", &v, out, sizeof out), AT_OK);
   assert_string_equal (out, "Olá! O pedido A-1 foi enviado.");
   v.expected_date = "2026-02-30";                 /* not a date: left out, not invented */
@@ -57,7 +57,7 @@ static void
 test_values_are_not_interpreted (void **state)
 {
   char out[512];
-  at_template_vars_t v = {"[{order_id}]", "A-2", NULL, NULL, NULL};
+  at_template_vars_t v = {"[{order_id}]", "A-2", NULL, NULL, NULL, NULL};
   assert_int_equal (at_template_render ("Hi[ {first_name}]! Order {order_id}.", "en", &v, out,
                                         sizeof out), AT_OK);
   assert_string_equal (out, "Hi [{order_id}]! Order A-2.");
@@ -67,7 +67,7 @@ static void
 test_too_long_is_refused (void **state)
 {
   char out[20];
-  at_template_vars_t v = {"Ana", "A-4", NULL, NULL, NULL};
+  at_template_vars_t v = {"Ana", "A-4", NULL, NULL, NULL, NULL};
   assert_int_equal (at_template_render (SHIPPED_EN, "en", &v, out, sizeof out), AT_INVALID);
   /* "Order A-4." is 10 bytes: it fits 11 (with the NUL), not 10 */
   assert_int_equal (at_template_render ("Order {order_id}.", "en", &v, out, 11), AT_OK);

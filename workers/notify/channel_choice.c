@@ -90,6 +90,10 @@ static bool
 s_try (const at_notification_ctx_t *ctx, const wrk_choice_policy_t *policy, json_t *ids,
        const char *channel, wrk_choice_t *out)
 {
+  if (strcmp (channel, "phone") == 0) {   /* call events: a reply goes by text (fallback) */
+    s_note (out, channel, "not a text channel");
+    return false;
+  }
   if (s_in_list (ctx->failed_channels, channel)) {
     s_note (out, channel, "failed");
     return false;

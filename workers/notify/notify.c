@@ -2,12 +2,14 @@
  *   order.event          -> order state machine, order_status notification
  *   order.check_delay    -> delay detection (delay.c)
  *   notification.send    -> channel choice and provider calls (prepare), outcome (handle)
- *   notification.status  -> a provider's delivery report */
+ *   notification.status  -> a provider's delivery report
+ *   store.request        -> a self-service request POSTed to the store (store_request.c) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "notify.h"
 #include "orders.h"
+#include "store_request.h"
 #include "at_log.h"
 
 /* "21-8" -> 21, 8; "" -> -1, -1 (no quiet hours). */
@@ -57,6 +59,11 @@ s_setup (wrk_ctx_t *ctx, void **stage_state)
     free (st);
     return AT_ERROR;
   }
+  if (wrk_notify_store_hook_new (cfg, &st->store_hook) != AT_OK) {
+    wrk_providers_destroy (&st->providers);
+    free (st);
+    return AT_ERROR;
+  }
   st->policy.store_timezone = cfg->store_timezone;
   st->policy.cap_window_min = cfg->notify_cap_window_min;
   st->policy.urgent_window_min = cfg->urgent_window_min;
@@ -73,6 +80,7 @@ s_teardown (void **stage_state)
   if (st) {
     wrk_providers_log (st->providers);
     wrk_providers_destroy (&st->providers);
+    at_provider_destroy (&st->store_hook);
   }
   free (st);
   *stage_state = NULL;
@@ -81,6 +89,7 @@ s_teardown (void **stage_state)
 static int
 s_prepare (wrk_ctx_t *ctx, wrk_msg_t **msgs, size_t n)
 {
+  wrk_notify_store_request_prepare (ctx, msgs, n);
   return wrk_notify_send_prepare (ctx, msgs, n);
 }
 
@@ -95,6 +104,8 @@ s_handle (wrk_ctx_t *ctx, wrk_msg_t *m)
     return wrk_notify_send_handle (ctx, m);
   if (strcmp (m->msg->type, AT_TYPE_NOTIFICATION_STATUS) == 0)
     return wrk_notify_status_handle (ctx, m);
+  if (strcmp (m->msg->type, AT_TYPE_STORE_REQUEST) == 0)
+    return wrk_notify_store_request_handle (ctx, m);
   snprintf (m->reason, sizeof m->reason, "notify does not handle type %s", m->msg->type);
   return AT_INVALID;
 }

@@ -46,6 +46,7 @@ void wrk_providers_log (wrk_providers_t *self);
 /* The notify stage's per-thread state. */
 typedef struct {
   wrk_providers_t *providers;
+  at_provider_t *store_hook;       /* ATENDE_STORE_WEBHOOK_URL (store_request.c); NULL: none */
   at_notification_policy_t policy;
   uint64_t rng;
   int64_t last_log_ms;

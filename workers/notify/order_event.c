@@ -1,6 +1,9 @@
 /* notify, order.event: the order state machine applied to the store, the
  * customer's order_status message when a customer-facing status applies, and
- * the delay check scheduled when the expected delivery date is set or moves. */
+ * the delay check scheduled when the expected delivery date is set or moves.
+ * The payment an event carries is stored with the order, and an applied
+ * status closes the self-service request it answers (store_request.c): a
+ * confirmed cancel is told on its ticket instead of the usual message. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +11,7 @@
 #include "notify.h"
 #include "orders.h"
 #include "templates.h"
+#include "store_request.h"
 #include "at_store_order.h"
 #include "at_store_customer.h"
 #include "at_channel.h"
@@ -24,6 +28,7 @@ static int
 s_validate (const Atende__OrderEvent *ev, char *reason, size_t cap)
 {
   size_t id_len = strlen (ev->order_id);
+  const char *field, *why;
   char date[48];
   if (id_len == 0 || id_len > AT_ORDER_ID_MAX)
     snprintf (reason, cap, "order_id must have 1..%d bytes", AT_ORDER_ID_MAX);
@@ -42,6 +47,12 @@ s_validate (const Atende__OrderEvent *ev, char *reason, size_t cap)
     snprintf (reason, cap, "unknown customer_channel \"%.40s\"", ev->customer_channel);
   else if (strlen (ev->customer_name) > S_NAME_MAX)
     snprintf (reason, cap, "customer_name longer than %d bytes", S_NAME_MAX);
+  else if (at_order_payment_check (ev->payment_method, ev->payment_code, &field, &why) != AT_OK)
+    snprintf (reason, cap, "%s %s", field, why);
+  else if (*ev->payment_due && (!*ev->payment_method
+                                || wrk_notify_date (ev->payment_due, "en", date, sizeof date)
+                                     != AT_OK))
+    snprintf (reason, cap, "payment_due must be YYYY-MM-DD and come with a payment");
   else
     return AT_OK;
   return AT_INVALID;
@@ -233,7 +244,7 @@ wrk_notify_order_event (wrk_ctx_t *ctx, wrk_msg_t *m)
   at_store_t *store = wrk_ctx_store (ctx);
   char handle[AT_HANDLE_MAX + 1];
   int64_t customer_id = 0;
-  bool notify = false;
+  bool notify = false, told = false;
   at_order_current_t cur;
   int rc = AT_INVALID;
   Atende__OrderEvent *ev = atende__order_event__unpack (NULL, m->msg->payload_len,
@@ -255,7 +266,12 @@ wrk_notify_order_event (wrk_ctx_t *ctx, wrk_msg_t *m)
                                   &customer_id);
   if (rc == AT_OK)
     rc = s_apply (ctx, m, ev, occurred_us, customer_id, &cur, &notify);
+  if (rc == AT_OK && *ev->payment_method)
+    rc = at_store_order_payment (store, ev->order_id, ev->payment_method, ev->payment_code,
+                                 ev->payment_due, occurred_us);
   if (rc == AT_OK && notify)
+    rc = wrk_notify_selfservice_event (ctx, m, ev, &told);
+  if (rc == AT_OK && notify && !told)
     rc = s_notify_customer (ctx, m, ev, &cur, customer_id, handle);
   if (rc != AT_OK && !m->reason[0])
     snprintf (m->reason, sizeof m->reason, "order event not applied: %s",

@@ -1,16 +1,20 @@
-/* priority: whether a customer's message is urgent (urgency words, threats
- * to go to a consumer agency, complaints), from keywords and phrases in
- * Portuguese, English and Spanish, matched on Snowball stems of the
- * normalised text. A pure function of the text (at_text.h). What the message
- * is about is the intent model's (lib/inbound/at_intent.h). */
+/* priority: why a customer's message is urgent (urgency words, threats to
+ * go to a consumer agency or to court, a negative tone), from keywords and
+ * phrases in Portuguese, English and Spanish matched on Snowball stems of
+ * the normalised text, and angry emoji. A pure function of the text
+ * (at_text.h). What the message is about is the intent model's
+ * (lib/inbound/at_intent.h); repeat contacts are the store's. */
 #include "at_text.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
 
-#define S_URGENT 0            /* the one class of rules: urgency */
-#define S_CLASSES 1
+#define S_URGENT 0            /* the classes of rules, one bit of at_priority_reasons each */
+#define S_AGENCY 1
+#define S_NEGATIVE 2
+#define S_CLASSES 3
 #define S_WORDS_MAX 4
 #define S_TOKENS_MAX 1024     /* tokens of a message looked at */
 #define S_FUZZY_MIN_LEN 6     /* words this long also match with one typo */
@@ -25,20 +29,56 @@ typedef struct {
 } s_entry_t;
 
 #define U S_URGENT
+#define A S_AGENCY
+#define N S_NEGATIVE
 static const s_entry_t s_entries[] = {
-  /* urgency and complaints */
+  /* urgency */
   { AT_LANG_PT, U, 1, "urgente" },            { AT_LANG_PT, U, 1, "urgencia" },
-  { AT_LANG_PT, U, 1, "=procon" },            { AT_LANG_PT, U, 1, "reclame aqui" },
-  { AT_LANG_PT, U, 1, "=reclameaqui" },       { AT_LANG_PT, U, 1, "absurdo" },
-  { AT_LANG_PT, U, 1, "=cancelar" },          { AT_LANG_PT, U, 1, "pessimo" },
-  { AT_LANG_PT, U, 1, "descaso" },
-  { AT_LANG_EN, U, 1, "urgent" },             { AT_LANG_EN, U, 1, "=asap" },
-  { AT_LANG_EN, U, 1, "complaint" },          { AT_LANG_EN, U, 1, "terrible" },
-  { AT_LANG_EN, U, 1, "unacceptable" },
-  { AT_LANG_ES, U, 1, "urgente" },            { AT_LANG_ES, U, 1, "queja" },
-  { AT_LANG_ES, U, 1, "pesimo" },             { AT_LANG_ES, U, 1, "inaceptable" },
+  { AT_LANG_PT, U, 1, "=cancelar" },          { AT_LANG_EN, U, 1, "urgent" },
+  { AT_LANG_EN, U, 1, "=asap" },              { AT_LANG_EN, U, 1, "immediately" },
+  { AT_LANG_ES, U, 1, "urgente" },            { AT_LANG_ES, U, 1, "inmediato" },
+  /* a consumer agency, a court, a lawyer, public exposure */
+  { AT_LANG_PT, A, 1, "=procon" },            { AT_LANG_PT, A, 1, "reclame aqui" },
+  { AT_LANG_PT, A, 1, "=reclameaqui" },       { AT_LANG_PT, A, 1, "consumidor gov" },
+  { AT_LANG_PT, A, 1, "=consumidorgov" },     { AT_LANG_PT, A, 1, "advogado" },
+  { AT_LANG_PT, A, 1, "juizado" },            { AT_LANG_PT, A, 1, "=processar" },
+  { AT_LANG_PT, A, 1, "acao judicial" },      { AT_LANG_PT, A, 1, "pequenas causas" },
+  { AT_LANG_PT, A, 1, "justica" },            { AT_LANG_PT, A, 1, "denunciar" },
+  { AT_LANG_EN, A, 1, "lawyer" },             { AT_LANG_EN, A, 1, "attorney" },
+  { AT_LANG_EN, A, 1, "=sue" },               { AT_LANG_EN, A, 1, "better business bureau" },
+  { AT_LANG_EN, A, 1, "=bbb" },               { AT_LANG_EN, A, 1, "small claims" },
+  { AT_LANG_EN, A, 1, "chargeback" },         { AT_LANG_EN, A, 1, "trading standards" },
+  { AT_LANG_ES, A, 1, "=profeco" },           { AT_LANG_ES, A, 1, "abogado" },
+  { AT_LANG_ES, A, 1, "=demandar" },            { AT_LANG_ES, A, 1, "denuncia" },
+  { AT_LANG_ES, A, 1, "=sernac" },
+  /* a negative tone */
+  { AT_LANG_PT, N, 1, "absurdo" },            { AT_LANG_PT, N, 1, "pessimo" },
+  { AT_LANG_PT, N, 1, "descaso" },            { AT_LANG_PT, N, 1, "horrivel" },
+  { AT_LANG_PT, N, 1, "vergonha" },           { AT_LANG_PT, N, 1, "ridiculo" },
+  { AT_LANG_PT, N, 1, "palhacada" },          { AT_LANG_PT, N, 1, "lixo" },
+  { AT_LANG_PT, N, 1, "enganado" },           { AT_LANG_PT, N, 1, "=golpe" },
+  { AT_LANG_PT, N, 1, "decepcionado" },       { AT_LANG_PT, N, 1, "decepcao" },
+  { AT_LANG_PT, N, 1, "nunca mais compro" },  { AT_LANG_PT, N, 1, "desrespeito" },
+  { AT_LANG_PT, N, 1, "inaceitavel" },        { AT_LANG_PT, N, 1, "revoltado" },
+  { AT_LANG_PT, N, 1, "=roubo" },             { AT_LANG_PT, N, 1, "=fraude" },
+  { AT_LANG_EN, N, 1, "complaint" },          { AT_LANG_EN, N, 1, "terrible" },
+  { AT_LANG_EN, N, 1, "unacceptable" },       { AT_LANG_EN, N, 1, "awful" },
+  { AT_LANG_EN, N, 1, "=worst" },             { AT_LANG_EN, N, 1, "ridiculous" },
+  { AT_LANG_EN, N, 1, "=scam" },              { AT_LANG_EN, N, 1, "disgusting" },
+  { AT_LANG_EN, N, 1, "=fraud" },             { AT_LANG_EN, N, 1, "never again" },
+  { AT_LANG_EN, N, 1, "furious" },            { AT_LANG_EN, N, 1, "disappointed" },
+  { AT_LANG_EN, N, 1, "=useless" },           { AT_LANG_EN, N, 1, "=rip off" },
+  { AT_LANG_ES, N, 1, "queja" },              { AT_LANG_ES, N, 1, "pesimo" },
+  { AT_LANG_ES, N, 1, "inaceptable" },        { AT_LANG_ES, N, 1, "horrible" },
+  { AT_LANG_ES, N, 1, "verguenza" },          { AT_LANG_ES, N, 1, "=estafa" },
+  { AT_LANG_ES, N, 1, "=basura" },            { AT_LANG_ES, N, 1, "nunca mas" },
+  { AT_LANG_ES, N, 1, "decepcionado" },       { AT_LANG_ES, N, 1, "=timo" },
+  { AT_LANG_ES, N, 1, "indignado" },          { AT_LANG_ES, N, 1, "=fraude" },
 };
 #undef U
+#undef A
+#undef N
+
 
 typedef enum { S_STEM = 0, S_EXACT, S_PREFIX } s_mode_t;
 
@@ -186,14 +226,20 @@ s_text_free (s_text_t *t)
     free (t->stems[l]);
 }
 
-int
-at_priority_classify (const char *text)
+/* Angry faces (UTF-8): 😡 🤬 😠 👎 😤. */
+static const char *const s_angry[] = {
+  "\xF0\x9F\x98\xA1", "\xF0\x9F\xA4\xAC", "\xF0\x9F\x98\xA0", "\xF0\x9F\x91\x8E",
+  "\xF0\x9F\x98\xA4",
+};
+
+unsigned
+at_priority_reasons (const char *text)
 {
   if (!text)
-    return AT_PRIORITY_NORMAL;
+    return 0;
   char *norm = at_text_normalize (text, strnlen (text, AT_TEXT_MAX + 1));
   if (!norm)
-    return AT_PRIORITY_NORMAL;
+    return 0;
   pthread_once (&s_once, s_compile);
   s_text_t t = { 0 };
   s_text_fill (&t, norm);
@@ -204,7 +250,39 @@ at_priority_classify (const char *text)
   free (taken);
   s_text_free (&t);
   free (norm);
-  return score[S_URGENT] > 0 ? AT_PRIORITY_HIGH : AT_PRIORITY_NORMAL;
+  for (size_t i = 0; i < AT_ARRAY_LEN (s_angry) && score[S_NEGATIVE] == 0; i++)
+    if (strstr (text, s_angry[i]))
+      score[S_NEGATIVE]++;
+  return (score[S_URGENT] > 0 ? AT_PRIORITY_URGENT : 0u)
+         | (score[S_AGENCY] > 0 ? AT_PRIORITY_AGENCY : 0u)
+         | (score[S_NEGATIVE] > 0 ? AT_PRIORITY_NEGATIVE : 0u);
+}
+
+const char *
+at_priority_reasons_text (unsigned reasons, char *out, size_t cap)
+{
+  static const char *const names[AT_PRIORITY_REASONS] = {
+    "urgent", "agency", "negative_tone", "complaint", "repeat_contact",
+  };
+  size_t used = 0;
+  out[0] = '\0';
+  for (int i = 0; i < AT_PRIORITY_REASONS; i++) {
+    if (!(reasons & (1u << i)))
+      continue;
+    int n = snprintf (out + used, cap - used, "%s%s", used ? "," : "", names[i]);
+    if (n < 0 || (size_t) n >= cap - used) {
+      out[used] = '\0';                 /* whole names only */
+      break;
+    }
+    used += (size_t) n;
+  }
+  return out;
+}
+
+int
+at_priority_classify (const char *text)
+{
+  return at_priority_reasons (text) ? AT_PRIORITY_HIGH : AT_PRIORITY_NORMAL;
 }
 
 const char *

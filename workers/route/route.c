@@ -129,6 +129,26 @@ s_auto_answer (wrk_ctx_t *ctx, wrk_msg_t *m, const at_ticket_t *t)
   return rc == AT_OK ? AT_OK : wrk_route_store_rc (m, rc, "auto answer refused for ticket", t->id);
 }
 
+/* Why the ticket is urgent: what the text says, a complaint the model
+ * read, repeat contacts about the same order. */
+static int
+s_priority_reasons (wrk_ctx_t *ctx, const at_ticket_t *t, const char *text,
+                    const at_intent_result_t *intent, unsigned *reasons)
+{
+  const at_config_t *cfg = wrk_ctx_config (ctx);
+  *reasons = at_priority_reasons (text);
+  if (intent->intent == AT_INTENT_COMPLAINT)
+    *reasons |= AT_PRIORITY_COMPLAINT;
+  if (cfg->priority_repeat_contacts <= 0)
+    return AT_OK;
+  long contacts = 0;
+  int rc = at_store_ticket_repeat_contacts (wrk_ctx_store (ctx), t->customer_id,
+                                            cfg->priority_repeat_window_h, &contacts);
+  if (rc == AT_OK && contacts >= cfg->priority_repeat_contacts)
+    *reasons |= AT_PRIORITY_REPEAT;
+  return rc;
+}
+
 /* Reads the message's intent (the model), priority and language, and
  * records them on the ticket (*t gets the result). */
 static int
@@ -150,16 +170,24 @@ s_classify (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__TicketMessage *pb, at_ti
   at_intent_classify (self->model, self->text, text, strnlen (text, AT_TEXT_MAX),
                       at_lang_parse (language), (double) cfg->intent_min_confidence_pct / 100.0,
                       intent);
-  int priority = at_priority_classify (text);
-  rc = at_store_ticket_classify (store, t->id, at_intent_name (intent->intent),
-                                 intent->confidence, at_priority_name (priority), language,
-                                 cfg->sla_first_response_min, cfg->sla_urgent_first_response_min,
-                                 t);
+  unsigned reasons = 0;
+  rc = s_priority_reasons (ctx, t, text, intent, &reasons);
+  if (rc != AT_OK)
+    return wrk_route_store_rc (m, rc, "repeat contacts lookup failed for ticket", t->id);
+  char why[AT_PRIORITY_REASONS_TEXT_MAX];
+  at_ticket_class_t c = {.intent = at_intent_name (intent->intent),
+                         .confidence = intent->confidence,
+                         .priority = at_priority_name (reasons ? AT_PRIORITY_HIGH
+                                                               : AT_PRIORITY_NORMAL),
+                         .priority_reason = at_priority_reasons_text (reasons, why, sizeof why),
+                         .language = language, .sla_normal_min = cfg->sla_first_response_min,
+                         .sla_high_min = cfg->sla_urgent_first_response_min};
+  rc = at_store_ticket_classify (store, t->id, &c, t);
   if (rc != AT_OK)
     return wrk_route_store_rc (m, rc, "classification refused for ticket", t->id);
   at_debug (S_COMP, "msg=\"ticket classified\" id=%s ticket_id=%" PRId64 " intent=%s"
-            " confidence=%.3f priority=%s language=%s", m->msg->id, t->id,
-            at_intent_name (intent->intent), intent->confidence, t->priority, t->language);
+            " confidence=%.3f priority=%s reasons=%s language=%s", m->msg->id, t->id,
+            at_intent_name (intent->intent), intent->confidence, t->priority, why, t->language);
   return AT_OK;
 }
 
@@ -184,7 +212,7 @@ s_ticket_message (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__TicketMessage *pb)
     return rc == AT_OK ? AT_OK : wrk_route_store_rc (m, rc, "handoff refused for ticket", t.id);
   }
   bool handled = false;
-  rc = wrk_route_kb_feedback (ctx, m, &t, text, &handled);
+  rc = wrk_route_kb_feedback (ctx, m, &t, pb->message_id, text, &handled);
   if (rc != AT_OK || handled)
     return rc;
   at_intent_result_t intent;
@@ -200,7 +228,7 @@ s_ticket_message (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__TicketMessage *pb)
     return wrk_route_selfservice (ctx, m, &t, intent.intent, text);
   case AT_INTENT_OTHER:
   case AT_INTENT_PRODUCT_QUESTION:
-    return wrk_route_kb_answer (ctx, m, &t, text);
+    return wrk_route_kb_answer (ctx, m, &t, pb->message_id, text);
   default:
     return AT_OK;                       /* complaints go to people */
   }
