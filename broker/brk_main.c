@@ -197,6 +197,7 @@ s_stats (brk_t *self)
     int s = brk_stage_index (self, stats[i].stage);
     if (s >= 0) {
       self->stages[s].db_depth = stats[i].depth;
+      self->stages[s].db_delayed = stats[i].delayed;
       self->stages[s].oldest_age_s = stats[i].oldest_age_s;
       self->stages[s].published_recent = 0;
     }
@@ -215,6 +216,7 @@ s_snapshot (brk_t *self)
     brk_stage_snap_t *out = &snap.stages[s];
     at_strlcpy (out->name, st->name, sizeof out->name);
     out->depth = st->db_depth + st->published_recent;
+    out->ready = out->depth > st->db_delayed ? out->depth - st->db_delayed : 0;
     out->oldest_age_s = st->oldest_age_s;
     out->in_flight = st->in_flight;
     out->queued = brk_queue_size (st->queue);

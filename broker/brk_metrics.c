@@ -47,6 +47,8 @@ static const struct {
    offsetof (brk_stage_snap_t, depth), S_INT64},
   {"atende_bus_oldest_age_seconds", false, "Age of the oldest pending message, per stage.",
    offsetof (brk_stage_snap_t, oldest_age_s), S_DOUBLE},
+  {"atende_bus_ready", false, "Messages pending and due now, per stage (depth without delayed"
+   " ones: scale workers on this).", offsetof (brk_stage_snap_t, ready), S_INT64},
   {"atende_bus_in_flight", false, "Messages delivered and not settled.",
    offsetof (brk_stage_snap_t, in_flight), S_UINT64},
   {"atende_bus_queued", false, "Messages held in the broker's memory.",
@@ -91,7 +93,7 @@ s_register (at_metrics_t *reg, s_families_t *f)
                                             s_stage_families[i].help, "stage")
                       : at_metrics_gauge (reg, s_stage_families[i].name,
                                           s_stage_families[i].help, "stage");
-  at_metric_decimals (f->stage[1], 3);   /* atende_bus_oldest_age_seconds */
+  at_metric_decimals (f->stage[1], 3);   /* atende_bus_oldest_age_seconds (the second) */
   f->confirm = at_metrics_histogram (
       reg, "atende_bus_publish_confirm_seconds",
       "Time from reading a Publish to sending its Confirm (after COMMIT).", NULL,

@@ -41,6 +41,7 @@ void brk_histo_add (brk_histo_t *h, const double *bounds, double value);
 typedef struct {
   char name[AT_STAGE_LEN];
   int64_t depth;              /* pending rows in bus_message (last count + publishes since) */
+  int64_t ready;              /* of those, due now (what workers can take: scale on this) */
   double oldest_age_s;
   uint64_t in_flight;
   uint64_t queued;            /* held in the broker's memory */

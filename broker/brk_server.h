@@ -53,6 +53,7 @@ typedef struct {
   brk_queue_t *queue;
   size_t in_flight;
   int64_t db_depth;                   /* last count from PostgreSQL */
+  int64_t db_delayed;                 /* of those, not due yet */
   double oldest_age_s;
   int64_t published_recent;           /* confirmed since that count */
   int64_t unconfirmed;                /* accepted into a group (gathering or committing),

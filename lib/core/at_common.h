@@ -29,6 +29,7 @@
 #define AT_TYPE_TICKET_REPLY      "ticket.reply"       /* route */
 #define AT_TYPE_TICKET_RESOLVE    "ticket.resolve"     /* route */
 #define AT_TYPE_TICKET_RESOLVED   "ticket.resolved"    /* survey */
+#define AT_TYPE_KB_FOLLOWUP       "kb.followup"        /* route, delayed */
 #define AT_TYPE_SURVEY_ANSWER     "survey.answer"      /* survey */
 #define AT_TYPE_ORDER_EVENT       "order.event"        /* notify */
 #define AT_TYPE_NOTIFICATION_SEND "notification.send"  /* notify */

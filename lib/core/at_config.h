@@ -115,6 +115,8 @@
     "route: an intent whose confidence (percent) is below this makes the ticket `other` (goes to people)") \
   X(INT, kb_min_score_pct, "ATENDE_KB_MIN_SCORE", "50", 0, 100, \
     "route: a question of intent other or product_question is answered with the best knowledge-base article when its score (percent) is at least this (100: never)") \
+  X(INT, kb_answer_wait_s, "ATENDE_KB_ANSWER_WAIT_S", "3600", 1, 604800, \
+    "route: a knowledge-base answer without a \"sim/não\" this many seconds later hands the ticket to people") \
   X(INT, priority_repeat_contacts, "ATENDE_PRIORITY_REPEAT_CONTACTS", "3", 0, 1000, \
     "route: this many messages of a customer since their latest order last changed (within the window) raise priority (repeat_contact); 0: off") \
   X(INT, priority_repeat_window_h, "ATENDE_PRIORITY_REPEAT_WINDOW_H", "72", 1, 8760, \

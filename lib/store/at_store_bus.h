@@ -54,6 +54,7 @@ int at_store_bus_dead (at_store_t *store, const char *id, uint32_t attempt,
 typedef struct {
   char stage[AT_STAGE_LEN];
   int64_t depth;
+  int64_t delayed;            /* of those, not due yet (a delayed publish), counted to the cap */
   double oldest_age_s;
 } at_store_bus_stat_t;
 

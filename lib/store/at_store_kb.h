@@ -73,9 +73,15 @@ int at_store_kb_best (at_store_t *store, const char *locale, const char *questio
 /* True when the ticket was handed to people (handoff_at set). */
 int at_store_kb_ticket_handed_off (at_store_t *store, int64_t ticket_id, bool *out);
 /* A suggestion awaiting the customer's "sim/não". message_id: the question
- * (0: none). AT_CONFLICT when the ticket already awaits one. */
+ * (0: none); *event_id_out its event. AT_CONFLICT when the ticket already
+ * awaits one. */
 int at_store_kb_suggested (at_store_t *store, int64_t ticket_id, int64_t message_id,
-                           int64_t article_id, const char *locale, double score);
+                           int64_t article_id, const char *locale, double score,
+                           int64_t *event_id_out);
+/* The suggestion event_id went unanswered: settled as "unanswered" and
+ * *expired_out true, when it still awaited (false: answered meanwhile). */
+int at_store_kb_expire (at_store_t *store, int64_t ticket_id, int64_t event_id,
+                        bool *expired_out);
 /* No article scored enough: a no_result event (score: the best, article_id
  * 0: none matched). */
 int at_store_kb_no_result (at_store_t *store, int64_t ticket_id, int64_t message_id,

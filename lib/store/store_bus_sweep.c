@@ -13,14 +13,18 @@
 
 /* Per stage of one shard: pending rows counted up to a cap (an index-only
  * scan that stays cheap under a 10M-row backlog; the ORDER BY keeps the
- * planner from a sequential scan for the stage it cannot see) and how long the oldest due
- * row has been due. */
+ * planner from a sequential scan for the stage it cannot see), how long the oldest due
+ * row has been due, and the rows not due yet (delayed publishes: surveys,
+ * delay checks, knowledge-base follow-ups), counted the same way. */
 static const at_sql_t SQL_BUS_STATS = {"bus_stats",
   "SELECT s.stage,"
   " (SELECT count(*) FROM (SELECT 1 FROM bus_message m WHERE m.stage = s.stage"
   "   AND m.shard = $1::int4 ORDER BY m.stage, m.shard, m.not_before LIMIT $2::int8) c),"
   " coalesce (extract (epoch FROM now () - (SELECT min (m.not_before) FROM bus_message m"
-  "   WHERE m.stage = s.stage AND m.shard = $1::int4 AND m.not_before <= now ())), 0)::float8"
+  "   WHERE m.stage = s.stage AND m.shard = $1::int4 AND m.not_before <= now ())), 0)::float8,"
+  " (SELECT count(*) FROM (SELECT 1 FROM bus_message m WHERE m.stage = s.stage"
+  "   AND m.shard = $1::int4 AND m.not_before > now ()"
+  "   ORDER BY m.stage, m.shard, m.not_before LIMIT $2::int8) d)"
   " FROM unnest ('{ingest,route,notify,survey}'::text[]) AS s (stage)", 2};
 
 /* The planner's estimate of pending rows per stage (all shards), for
@@ -114,6 +118,7 @@ at_store_bus_stats (at_store_t *store, int shard, int count, int64_t count_cap,
     at_strlcpy (s->stage, PQgetvalue (res, r, 0), sizeof s->stage);
     s->depth = strtoll (PQgetvalue (res, r, 1), NULL, 10);
     s->oldest_age_s = strtod (PQgetvalue (res, r, 2), NULL);
+    s->delayed = strtoll (PQgetvalue (res, r, 3), NULL, 10);
     capped |= s->depth >= count_cap;
     (*n_out)++;
   }

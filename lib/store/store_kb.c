@@ -65,7 +65,13 @@ static const at_sql_t SQL_KB_HANDED_OFF = {"kb_ticket_handed_off",
 
 static const at_sql_t SQL_KB_SUGGESTED = {"kb_suggested",
   "INSERT INTO kb_event (kind, ticket_id, message_id, article_id, locale, score)"
-  " VALUES ('suggested', $1, " S_MESSAGE ", $3, $4, $5)", 5};
+  " VALUES ('suggested', $1, " S_MESSAGE ", $3, $4, $5) RETURNING id", 5};
+
+/* The customer did not answer in time: the suggestion, if it still awaits. */
+static const at_sql_t SQL_KB_EXPIRE = {"kb_expire",
+  "UPDATE kb_event SET answered_at = now (), outcome = 'unanswered'"
+  " WHERE id = $2 AND ticket_id = $1 AND kind = 'suggested' AND answered_at IS NULL"
+  " RETURNING 1", 2};
 
 static const at_sql_t SQL_KB_NO_RESULT = {"kb_no_result",
   "INSERT INTO kb_event (kind, ticket_id, message_id, article_id, locale, score)"
@@ -307,9 +313,38 @@ s_event (at_store_t *store, const at_sql_t *sql, int64_t ticket_id, int64_t mess
 
 int
 at_store_kb_suggested (at_store_t *store, int64_t ticket_id, int64_t message_id,
-                       int64_t article_id, const char *locale, double score)
+                       int64_t article_id, const char *locale, double score,
+                       int64_t *event_id_out)
 {
-  return s_event (store, &SQL_KB_SUGGESTED, ticket_id, message_id, article_id, locale, score);
+  char sticket[24], smessage[24], sarticle[24], sscore[32];
+  s_i64 (ticket_id, sticket);
+  s_i64 (message_id, smessage);
+  s_i64 (article_id, sarticle);
+  snprintf (sscore, sizeof sscore, "%.4f", score);
+  PGresult *res = NULL;
+  int rc = at_store_q (store, &res, &SQL_KB_SUGGESTED, sticket, smessage,
+                       article_id > 0 ? sarticle : NULL, locale, sscore);
+  if (rc != AT_OK)
+    return rc;
+  *event_id_out = PQntuples (res) == 1 ? strtoll (PQgetvalue (res, 0, 0), NULL, 10) : 0;
+  PQclear (res);
+  return AT_OK;
+}
+
+int
+at_store_kb_expire (at_store_t *store, int64_t ticket_id, int64_t event_id, bool *expired_out)
+{
+  char sticket[24], sevent[24];
+  s_i64 (ticket_id, sticket);
+  s_i64 (event_id, sevent);
+  PGresult *res = NULL;
+  *expired_out = false;
+  int rc = at_store_q (store, &res, &SQL_KB_EXPIRE, sticket, sevent);
+  if (rc != AT_OK)
+    return rc;
+  *expired_out = PQntuples (res) == 1;
+  PQclear (res);
+  return AT_OK;
 }
 
 int

@@ -219,9 +219,14 @@ s_case_stats (at_store_t *store)
   size_t n_stats = 0;
   IT_CHECK (at_store_bus_stats (store, 0, 1, 10000, stats, 8, &n_stats) == AT_OK && n_stats == 4,
             "stats");
-  for (size_t i = 0; i < n_stats; i++)
+  for (size_t i = 0; i < n_stats; i++) {
     IT_CHECK (stats[i].depth == (strcmp (stats[i].stage, AT_STAGE_NOTIFY) == 0 ? 2 : 0),
               "stats depth %s %lld", stats[i].stage, (long long) stats[i].depth);
+    long long delayed = it_db_scalarf (s_db, "SELECT count(*) FROM bus_message WHERE stage = '%s'"
+                                       " AND shard = 0 AND not_before > now ()", stats[i].stage);
+    IT_CHECK (stats[i].delayed == delayed, "stats delayed %s %lld, want %lld", stats[i].stage,
+              (long long) stats[i].delayed, delayed);
+  }
   /* at the cap, the count stops there (the planner's estimate may only raise it) */
   IT_CHECK (at_store_bus_stats (store, 0, 1, 1, stats, 8, &n_stats) == AT_OK, "capped stats");
   for (size_t i = 0; i < n_stats; i++)

@@ -8,7 +8,8 @@
  * no_result and is listed by /v1/kb/unanswered; another question instead
  * of the answer hands the ticket over (kb_unanswered) and is not answered
  * again; a kill -9 of route while questions are in flight still gives
- * exactly one answer per question. */
+ * exactly one answer per question; a question left without "sim/não" is
+ * handed over when its delayed kb.followup comes due. */
 #define _GNU_SOURCE
 #include <jansson.h>
 #include <signal.h>
@@ -215,7 +216,9 @@ s_flow_unhelpful (void)
   s_wait (1, "handed to people", sql);
   IT_CHECK (s_q ("SELECT count(*) FROM kb_event WHERE ticket_id = %lld AND kind = 'unhelpful'",
                  t) == 1, "unhelpful event");
-  IT_CHECK (s_bot_answers (t) == 1, "nothing more sent after no");
+  IT_CHECK (s_bot_answers (t) == 2 && s_q ("SELECT count(*) FROM ticket_message WHERE"
+            " ticket_id = %lld AND author = 'bot' AND body LIKE 'Understood.%%team%%'", t) == 1,
+            "after no, only that a person follows");
 }
 
 /* Nothing answers: no_result, listed for the team; another question
@@ -273,6 +276,31 @@ s_flow_crash (void)
                  " 'kb-crash-%%' AND m.author = 'bot'") == 6, "exactly one answer each");
 }
 
+/* No "sim/não" in time (route restarted with a wait of one second): the
+ * delayed kb.followup hands the ticket to people, once. */
+static void
+s_flow_no_answer (void)
+{
+  it_stop (s_route, SIGTERM, 10000);
+  size_t n = 0;
+  while (s_st.env[n])
+    n++;
+  IT_CHECK (n + 1 < sizeof s_st.env / sizeof s_st.env[0], "room in the env");
+  s_st.env[n] = "ATENDE_KB_ANSWER_WAIT_S=1";
+  s_st.env[n + 1] = NULL;
+  s_route = it_stack_spawn (&s_st, "route3", (const char *[]) {"worker", "route", NULL});
+  s_send ("kb-quiet", "Qual a garantia da air fryer?", "kb-9");
+  long long t = s_ticket ("kb-quiet");
+  char sql[512];
+  snprintf (sql, sizeof sql, "SELECT count(*) FROM ticket WHERE id = %lld AND status = 'open'"
+            " AND handoff_reason = 'kb_no_answer'", t);
+  s_wait (1, "handed over without an answer", sql);
+  IT_CHECK (s_q ("SELECT count(*) FROM kb_event WHERE ticket_id = %lld AND kind = 'suggested'"
+                 " AND outcome = 'unanswered' AND answered_at IS NOT NULL", t) == 1,
+            "suggestion settled as unanswered");
+  IT_CHECK (s_bot_answers (t) == 2, "the answer, then that a person follows");
+}
+
 int
 main (void)
 {
@@ -291,6 +319,7 @@ main (void)
   s_flow_unhelpful ();
   s_flow_unanswered ();
   s_flow_crash ();
+  s_flow_no_answer ();
   IT_CHECK (s_q ("SELECT count(*) FROM (SELECT ticket_id FROM kb_event WHERE kind = 'suggested'"
                  " GROUP BY ticket_id, message_id HAVING count(*) > 1) d") == 0,
             "no question answered twice");

@@ -199,6 +199,7 @@ test_metrics_render (void **state)
   for (int i = 0; i < BRK_STAGES; i++)
     at_strlcpy (snap.stages[i].name, names[i], sizeof snap.stages[i].name);
   snap.stages[1].depth = 42;
+  snap.stages[1].ready = 40;
   snap.stages[1].oldest_age_s = 1.5;
   snap.stages[2].delivered = 7;
   snap.rejected[BRK_REJECT_MALFORMED] = 3;
@@ -208,6 +209,7 @@ test_metrics_render (void **state)
   size_t len = brk_metrics_render (&snap, buf, sizeof buf);
   assert_int_equal (len, strlen (buf));
   assert_non_null (strstr (buf, "atende_bus_depth{stage=\"route\"} 42\n"));
+  assert_non_null (strstr (buf, "atende_bus_ready{stage=\"route\"} 40\n"));
   assert_non_null (strstr (buf, "atende_bus_oldest_age_seconds{stage=\"route\"} 1.500\n"));
   assert_non_null (strstr (buf, "atende_bus_delivered_total{stage=\"notify\"} 7\n"));
   assert_non_null (strstr (buf, "atende_bus_rejected_total{reason=\"malformed\"} 3\n"));

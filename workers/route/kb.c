@@ -9,6 +9,7 @@
 #include "route/kb.h"
 #include "at_store_kb.h"
 #include "at_log.h"
+#include "domain.pb-c.h"
 
 #define S_COMP "route"
 #define S_REPLY_TOKENS 4          /* a longer message is not a "sim/não" */
@@ -65,6 +66,26 @@ wrk_route_kb_reply_kind (const char *text)
   return WRK_KB_REPLY_OTHER;
 }
 
+static const char *const s_person_follows[3] = {
+  "Entendi. Passei a sua pergunta para a nossa equipe, que vai responder por aqui.",
+  "Understood. I have passed your question to our team, who will answer here.",
+  "Entendido. Pasé tu pregunta a nuestro equipo, que te responderá por aquí.",
+};
+
+/* Tells the customer a person follows, then hands the ticket over. A
+ * customer without a handle on the channel is handed over all the same. */
+static int
+s_hand_over (wrk_ctx_t *ctx, wrk_msg_t *m, const at_ticket_t *t, const char *reason)
+{
+  at_lang_t lang = wrk_route_lang (wrk_ctx_config (ctx), t);
+  size_t i = lang == AT_LANG_EN ? 1 : lang == AT_LANG_ES ? 2 : 0;
+  int rc = wrk_route_say (ctx, m, t, "bot", "auto_reply", s_person_follows[i],
+                          at_lang_name (lang), NULL);
+  if (rc == AT_OK || rc == AT_NOTFOUND)
+    rc = at_store_ticket_handoff (wrk_ctx_store (ctx), t->id, reason);
+  return rc;
+}
+
 int
 wrk_route_kb_feedback (wrk_ctx_t *ctx, wrk_msg_t *m, const at_ticket_t *t, int64_t message_id,
                        const char *text, bool *handled)
@@ -82,9 +103,10 @@ wrk_route_kb_feedback (wrk_ctx_t *ctx, wrk_msg_t *m, const at_ticket_t *t, int64
   rc = at_store_kb_settle (store, t->id, message_id, outcome);
   if (rc == AT_OK && reply == WRK_KB_REPLY_YES)
     rc = at_store_ticket_answered (store, t->id, true);   /* pending again: solved */
+  else if (rc == AT_OK && reply == WRK_KB_REPLY_NO)
+    rc = s_hand_over (ctx, m, t, "kb_unhelpful");
   else if (rc == AT_OK)
-    rc = at_store_ticket_handoff (store, t->id, reply == WRK_KB_REPLY_NO ? "kb_unhelpful"
-                                                                         : "kb_unanswered");
+    rc = at_store_ticket_handoff (store, t->id, "kb_unanswered");
   if (rc != AT_OK)
     return wrk_route_store_rc (m, rc, "kb feedback refused for ticket", t->id);
   at_info (S_COMP, "msg=\"kb answer settled\" id=%s ticket_id=%" PRId64 " article_id=%" PRId64
@@ -136,6 +158,25 @@ s_no_result (wrk_ctx_t *ctx, wrk_msg_t *m, const at_ticket_t *t, int64_t message
   return AT_OK;
 }
 
+/* The kb.followup that hands the ticket over if nobody answers. */
+static int
+s_produce_followup (wrk_ctx_t *ctx, wrk_msg_t *m, int64_t ticket_id, int64_t event_id)
+{
+  Atende__KbFollowup f = ATENDE__KB_FOLLOWUP__INIT;
+  f.ticket_id = ticket_id;
+  f.event_id = event_id;
+  uint8_t payload[64];
+  size_t len = atende__kb_followup__pack (&f, payload);
+  char key[AT_KEY_LEN];
+  snprintf (key, sizeof key, "ticket:%" PRId64, ticket_id);
+  at_msg_t *out = at_msg_new (AT_STAGE_ROUTE, AT_TYPE_KB_FOLLOWUP, key, m->msg->trace_id,
+                              payload, len);
+  if (!out)
+    return AT_ERROR;
+  out->not_before_us = at_now_us () + (int64_t) wrk_ctx_config (ctx)->kb_answer_wait_s * 1000000;
+  return wrk_ctx_produce (ctx, &out);
+}
+
 int
 wrk_route_kb_answer (wrk_ctx_t *ctx, wrk_msg_t *m, const at_ticket_t *t, int64_t message_id,
                      const char *text)
@@ -167,8 +208,12 @@ wrk_route_kb_answer (wrk_ctx_t *ctx, wrk_msg_t *m, const at_ticket_t *t, int64_t
     rc = AT_OK;
     goto out;
   }
+  int64_t event_id = 0;
   if (rc == AT_OK)
-    rc = at_store_kb_suggested (store, t->id, message_id, hit->id, locale, hit->score);
+    rc = at_store_kb_suggested (store, t->id, message_id, hit->id, locale, hit->score,
+                                &event_id);
+  if (rc == AT_OK)
+    rc = s_produce_followup (ctx, m, t->id, event_id);
   if (rc != AT_OK) {
     rc = wrk_route_store_rc (m, rc, "kb answer refused for ticket", t->id);
     goto out;
@@ -180,4 +225,26 @@ out:
   free (body);
   free (hit);
   return rc;
+}
+
+int
+wrk_route_kb_followup (wrk_ctx_t *ctx, wrk_msg_t *m, int64_t ticket_id, int64_t event_id)
+{
+  at_store_t *store = wrk_ctx_store (ctx);
+  at_ticket_t t;
+  int rc = at_store_ticket_lock (store, ticket_id, &t);
+  if (rc == AT_NOTFOUND)
+    return wrk_route_bad (m, "unknown ticket", ticket_id);
+  if (rc != AT_OK)
+    return wrk_route_store_rc (m, rc, "ticket lookup failed for", ticket_id);
+  bool expired = false;
+  rc = at_store_kb_expire (store, t.id, event_id, &expired);
+  if (rc == AT_OK && expired)
+    rc = s_hand_over (ctx, m, &t, "kb_no_answer");
+  if (rc != AT_OK)
+    return wrk_route_store_rc (m, rc, "kb followup refused for ticket", t.id);
+  if (expired)
+    at_info (S_COMP, "msg=\"kb answer not answered in time, ticket to people\" id=%s"
+             " ticket_id=%" PRId64 " event_id=%" PRId64, m->msg->id, t.id, event_id);
+  return AT_OK;
 }

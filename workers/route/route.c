@@ -326,6 +326,12 @@ s_handle (wrk_ctx_t *ctx, wrk_msg_t *m)
       rc = s_ticket_resolve (ctx, m, pb);
     atende__ticket_resolve__free_unpacked (pb, NULL);
   }
+  else if (strcmp (type, AT_TYPE_KB_FOLLOWUP) == 0) {
+    Atende__KbFollowup *pb = atende__kb_followup__unpack (NULL, len, data);
+    if (pb)
+      rc = wrk_route_kb_followup (ctx, m, pb->ticket_id, pb->event_id);
+    atende__kb_followup__free_unpacked (pb, NULL);
+  }
   else {
     snprintf (m->reason, sizeof m->reason, "route does not take type \"%s\"",
               at_text_safe_token (type, safe, sizeof safe));
