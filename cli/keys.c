@@ -25,7 +25,7 @@ static const char *s_usage =
   "       atende keys revoke ID\n"
   "       atende keys curve [broker | publisher | worker:STAGE | worker:*]\n"
   "scopes: messages:write orders:write tickets:read tickets:write customers:read\n"
-  "        customers:write templates:write kpis:read dlq:admin admin\n";
+  "        customers:write templates:write kpis:read dlq:admin admin kb:write\n";
 
 /* The flags of create, checked; false (said on stderr) when one is wrong. */
 static bool

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "route/route_int.h"
+#include "route/sla.h"
 #include "at_store_notification.h"
 #include "at_log.h"
 
@@ -55,6 +56,8 @@ wrk_route_say (wrk_ctx_t *ctx, wrk_msg_t *m, const at_ticket_t *t, const char *a
   rc = at_store_ticket_message_add (store, &tm, NULL);
   if (rc == AT_OK)
     rc = at_store_ticket_answered (store, t->id, strcmp (author, "bot") == 0);
+  if (rc == AT_OK)
+    rc = wrk_route_sla_on_answer (ctx, m, t, strcmp (author, "agent") == 0);
   if (rc == AT_OK)
     rc = s_produce_send (ctx, m, notification_id);
   return rc;

@@ -17,6 +17,8 @@
 #include "route/answer.h"
 #include "route/kb.h"
 #include "route/selfservice.h"
+#include "route/desk.h"
+#include "route/sla.h"
 #include "domain.pb-c.h"
 
 #define S_COMP "route"
@@ -183,6 +185,8 @@ s_classify (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__TicketMessage *pb, at_ti
                          .language = language, .sla_normal_min = cfg->sla_first_response_min,
                          .sla_high_min = cfg->sla_urgent_first_response_min};
   rc = at_store_ticket_classify (store, t->id, &c, t);
+  if (rc == AT_OK)
+    rc = wrk_route_sla_on_classified (ctx, m, t);
   if (rc != AT_OK)
     return wrk_route_store_rc (m, rc, "classification refused for ticket", t->id);
   at_debug (S_COMP, "msg=\"ticket classified\" id=%s ticket_id=%" PRId64 " intent=%s"
@@ -197,6 +201,42 @@ s_classify (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__TicketMessage *pb, at_ti
  * knowledge base, self-service) or left for people. Phone calls (missed,
  * voicemail, answered) are classified but never answered automatically. */
 static int
+s_customer_message (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__TicketMessage *pb,
+                    at_ticket_t *t)
+{
+  at_store_t *store = wrk_ctx_store (ctx);
+  const char *text = pb->text ? pb->text : "";
+  if (wrk_route_asks_person (text)) {
+    int rc = at_store_ticket_handoff (store, t->id, "asked_for_person");
+    return rc == AT_OK ? AT_OK : wrk_route_store_rc (m, rc, "handoff refused for ticket", t->id);
+  }
+  bool handled = false;
+  int rc = wrk_route_kb_feedback (ctx, m, t, pb->message_id, text, &handled);
+  if (rc != AT_OK || handled)
+    return rc;
+  at_intent_result_t intent;
+  rc = s_classify (ctx, m, pb, t, &intent);
+  if (rc != AT_OK || strcmp (t->channel, "phone") == 0)
+    return rc;                          /* a call is called back by a person */
+  switch (intent.intent) {
+  case AT_INTENT_ORDER_STATUS:
+    return s_auto_answer (ctx, m, t);
+  case AT_INTENT_RETURN_REFUND:
+  case AT_INTENT_CANCEL:
+  case AT_INTENT_PAYMENT:
+    return wrk_route_selfservice (ctx, m, t, intent.intent, text);
+  case AT_INTENT_OTHER:
+  case AT_INTENT_PRODUCT_QUESTION:
+    return wrk_route_kb_answer (ctx, m, t, pb->message_id, text);
+  default:
+    return AT_OK;                       /* complaints go to people */
+  }
+}
+
+/* A customer's message on a ticket: the SLA clocks hear of it, it is
+ * handled (above), and a ticket still open afterwards (nothing answered it
+ * automatically, or automation handed it over) goes to the desk. */
+static int
 s_ticket_message (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__TicketMessage *pb)
 {
   at_store_t *store = wrk_ctx_store (ctx);
@@ -206,32 +246,15 @@ s_ticket_message (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__TicketMessage *pb)
     return wrk_route_bad (m, "unknown ticket", pb->ticket_id);
   if (rc != AT_OK)
     return wrk_route_store_rc (m, rc, "ticket lookup failed for", pb->ticket_id);
-  const char *text = pb->text ? pb->text : "";
-  if (wrk_route_asks_person (text)) {
-    rc = at_store_ticket_handoff (store, t.id, "asked_for_person");
-    return rc == AT_OK ? AT_OK : wrk_route_store_rc (m, rc, "handoff refused for ticket", t.id);
-  }
-  bool handled = false;
-  rc = wrk_route_kb_feedback (ctx, m, &t, pb->message_id, text, &handled);
-  if (rc != AT_OK || handled)
-    return rc;
-  at_intent_result_t intent;
-  rc = s_classify (ctx, m, pb, &t, &intent);
-  if (rc != AT_OK || strcmp (t.channel, "phone") == 0)
-    return rc;                          /* a call is called back by a person */
-  switch (intent.intent) {
-  case AT_INTENT_ORDER_STATUS:
-    return s_auto_answer (ctx, m, &t);
-  case AT_INTENT_RETURN_REFUND:
-  case AT_INTENT_CANCEL:
-  case AT_INTENT_PAYMENT:
-    return wrk_route_selfservice (ctx, m, &t, intent.intent, text);
-  case AT_INTENT_OTHER:
-  case AT_INTENT_PRODUCT_QUESTION:
-    return wrk_route_kb_answer (ctx, m, &t, pb->message_id, text);
-  default:
-    return AT_OK;                       /* complaints go to people */
-  }
+  rc = wrk_route_sla_on_customer_message (ctx, m, &t);
+  if (rc == AT_OK)
+    rc = s_customer_message (ctx, m, pb, &t);
+  if (rc == AT_OK)
+    rc = at_store_ticket_lock (store, t.id, &t);     /* what handling left */
+  if (rc == AT_OK && strcmp (t.status, "open") == 0)
+    rc = wrk_route_desk_needs_person (ctx, m, &t);
+  return rc == AT_OK || rc == AT_INVALID ? rc
+                                         : wrk_route_store_rc (m, rc, "desk refused ticket", t.id);
 }
 
 /* A reply text must be present, bounded and valid UTF-8. */
@@ -258,6 +281,8 @@ s_ticket_reply (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__AgentReply *pb)
   if (rc != AT_OK)
     return wrk_route_store_rc (m, rc, "ticket lookup failed for", pb->ticket_id);
   rc = wrk_route_say (ctx, m, &t, "agent", "reply", pb->text, NULL, pb->agent);
+  if (rc == AT_OK)
+    rc = wrk_route_desk_on_agent_reply (ctx, m, &t, pb->agent ? pb->agent : "");
   if (rc == AT_NOTFOUND)
     return wrk_route_bad (m, "customer has no handle on the channel of ticket", t.id);
   if (rc == AT_OK)
@@ -278,6 +303,10 @@ s_ticket_resolve (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__TicketResolve *pb)
   rc = at_store_ticket_resolve (store, t.id);
   if (rc == AT_CONFLICT)
     return AT_OK;                         /* already resolved: nothing more to do */
+  if (rc == AT_OK)
+    rc = wrk_route_sla_on_resolve (ctx, m, &t);
+  if (rc == AT_OK)
+    rc = wrk_route_desk_on_resolve (ctx, m, &t);
   if (rc != AT_OK)
     return wrk_route_store_rc (m, rc, "resolve refused for ticket", t.id);
   Atende__TicketResolved tr = ATENDE__TICKET_RESOLVED__INIT;
@@ -333,9 +362,14 @@ s_handle (wrk_ctx_t *ctx, wrk_msg_t *m)
     atende__kb_followup__free_unpacked (pb, NULL);
   }
   else {
-    snprintf (m->reason, sizeof m->reason, "route does not take type \"%s\"",
-              at_text_safe_token (type, safe, sizeof safe));
-    return AT_INVALID;
+    rc = wrk_route_desk_handle (ctx, m, type, data, len);      /* desk.* */
+    if (rc == AT_NOTFOUND)
+      rc = wrk_route_sla_handle (ctx, m, type, data, len);     /* sla.* */
+    if (rc == AT_NOTFOUND) {
+      snprintf (m->reason, sizeof m->reason, "route does not take type \"%s\"",
+                at_text_safe_token (type, safe, sizeof safe));
+      return AT_INVALID;
+    }
   }
   if (rc == AT_INVALID && m->reason[0] == '\0')
     snprintf (m->reason, sizeof m->reason, "payload does not decode as %s", type);
