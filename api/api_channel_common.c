@@ -1,11 +1,13 @@
 /* api_channel_common: what the providers' doors share (api_channels.h). */
 #include <microhttpd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "api_channels.h"
 #include "at_buf.h"
 #include "at_channel.h"
 #include "at_channel_sig.h"
+#include "at_crypto.h"
 #include "at_log.h"
 #include "at_text.h"
 #include "at_store_ticket.h"
@@ -205,4 +207,31 @@ api_channel_twilio_signed (api_request_t *req, const at_form_t *form, bool json,
     return false;
   }
   return true;
+}
+
+bool
+api_channel_standard_signed (api_request_t *req, const char *secret, const char *setting,
+                             size_t id_max)
+{
+  const char *id = api_header (req, "webhook-id");
+  const char *ts = api_header (req, "webhook-timestamp");
+  const char *sig = api_header (req, "webhook-signature");
+  if (!secret || !secret[0]) {
+    char detail[128];
+    snprintf (detail, sizeof detail, "%s is not configured", setting);
+    api_channel_unauthorized (req, detail);
+    return false;
+  }
+  if (!id || !id[0] || strlen (id) > id_max || !ts || !sig) {
+    api_channel_unauthorized (req, "webhook-id, webhook-timestamp or webhook-signature is "
+                              "missing");
+    return false;
+  }
+  int rc = at_webhook_verify (secret, id, ts, req->body ? req->body : "", req->body_len, sig,
+                              req->cfg->inbound_tolerance_s);
+  if (rc == AT_STALE)
+    api_channel_unauthorized (req, "webhook-timestamp is outside the tolerance window");
+  else if (rc != AT_OK)
+    api_channel_unauthorized (req, "webhook-signature does not match");
+  return rc == AT_OK;
 }

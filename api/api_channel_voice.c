@@ -90,36 +90,12 @@ out:
 
 /* --- atende's JSON, Standard Webhooks */
 
-static bool
-s_phone_verify (api_request_t *req)
-{
-  const char *secret = req->cfg->phone_webhook_secret;
-  const char *id = api_header (req, "webhook-id");
-  const char *ts = api_header (req, "webhook-timestamp");
-  const char *sig = api_header (req, "webhook-signature");
-  if (!secret || !secret[0]) {
-    api_channel_unauthorized (req, "ATENDE_PHONE_WEBHOOK_SECRET is not configured");
-    return false;
-  }
-  if (!id || !id[0] || strlen (id) > AT_CALL_ID_MAX || !ts || !sig) {
-    api_channel_unauthorized (req, "webhook-id, webhook-timestamp or webhook-signature is "
-                              "missing");
-    return false;
-  }
-  int rc = at_webhook_verify (secret, id, ts, req->body ? req->body : "", req->body_len, sig,
-                              req->cfg->inbound_tolerance_s);
-  if (rc == AT_STALE)
-    api_channel_unauthorized (req, "webhook-timestamp is outside the tolerance window");
-  else if (rc != AT_OK)
-    api_channel_unauthorized (req, "webhook-signature does not match");
-  return rc == AT_OK;
-}
-
 void
 api_channel_phone_post (api_request_t *req)
 {
   char reason[160] = "", field[32] = "";
-  if (!s_phone_verify (req))
+  if (!api_channel_standard_signed (req, req->cfg->phone_webhook_secret,
+                                    "ATENDE_PHONE_WEBHOOK_SECRET", AT_CALL_ID_MAX))
     return;
   if (!api_content_is (req, "application/json")) {
     api_channel_refuse (req, 415, "the body must be application/json");

@@ -15,38 +15,14 @@
 #define S_NAME_MAX 256
 #define S_SUBJECT_MAX 998
 
-static bool
-s_verify (api_request_t *req)
-{
-  const char *secret = req->cfg->inbound_secret;
-  const char *id = api_header (req, "webhook-id");
-  const char *ts = api_header (req, "webhook-timestamp");
-  const char *sig = api_header (req, "webhook-signature");
-  if (!secret || !secret[0]) {
-    api_channel_unauthorized (req, "ATENDE_INBOUND_SECRET is not configured");
-    return false;
-  }
-  if (!id || !id[0] || strlen (id) > AT_PROVIDER_ID_MAX || !ts || !sig) {
-    api_channel_unauthorized (req, "webhook-id, webhook-timestamp or webhook-signature is "
-                              "missing");
-    return false;
-  }
-  int rc = at_webhook_verify (secret, id, ts, req->body ? req->body : "", req->body_len, sig,
-                              req->cfg->inbound_tolerance_s);
-  if (rc == AT_STALE)
-    api_channel_unauthorized (req, "webhook-timestamp is outside the tolerance window");
-  else if (rc != AT_OK)
-    api_channel_unauthorized (req, "webhook-signature does not match");
-  return rc == AT_OK;
-}
-
 /* channel "chat" or "form": the field that names the customer and the id field. */
 static void
 s_post (api_request_t *req, const char *channel, const char *handle_field, const char *id_field)
 {
   api_problem_t p;
   const char *handle, *text, *name, *subject = NULL, *id;
-  if (!s_verify (req))
+  if (!api_channel_standard_signed (req, req->cfg->inbound_secret, "ATENDE_INBOUND_SECRET",
+                                    AT_PROVIDER_ID_MAX))
     return;
   if (!api_content_is (req, "application/json")) {
     api_channel_refuse (req, 415, "the body must be application/json");

@@ -55,6 +55,13 @@ int api_channel_publish_status (api_request_t *req, const char *provider,
 bool api_channel_twilio_signed (api_request_t *req, const at_form_t *form, bool json,
                                 int parsed);
 
+/* Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature) over
+ * the body with secret (the setting named setting), the timestamp within
+ * ATENDE_INBOUND_TOLERANCE_S, an id of at most id_max bytes. false: a 401
+ * is already set on req. */
+bool api_channel_standard_signed (api_request_t *req, const char *secret, const char *setting,
+                                  size_t id_max);
+
 /* 401 problem document: "detail" says what is wrong, never a secret. */
 void api_channel_unauthorized (api_request_t *req, const char *detail);
 /* A 400/415/503 problem in one line. */

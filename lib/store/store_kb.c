@@ -210,36 +210,36 @@ at_store_kb_article_get (at_store_t *store, int64_t id, json_t **out)
   return rc;
 }
 
-int
-at_store_kb_article_list (at_store_t *store, const char *locale, const char *status,
-                          int limit, json_t **items_out)
+/* A statement of three parameters (the last a limit) whose one row is a
+ * JSON array: *items_out. */
+static int
+s_json_list (at_store_t *store, const at_sql_t *sql, const char *a, const char *b, int64_t limit,
+             json_t **items_out)
 {
   PGresult *res = NULL;
   char slimit[24];
   s_i64 (limit, slimit);
   *items_out = NULL;
-  int rc = at_store_q (store, &res, &SQL_KB_LIST, locale, status, slimit);
+  int rc = at_store_q (store, &res, sql, a, b, slimit);
   if (rc != AT_OK)
     return rc;
-  rc = s_json_result (res, "kb_article_list", items_out);
+  rc = s_json_result (res, sql->name, items_out);
   PQclear (res);
   return rc == AT_NOTFOUND ? AT_ERROR : rc;
+}
+
+int
+at_store_kb_article_list (at_store_t *store, const char *locale, const char *status,
+                          int limit, json_t **items_out)
+{
+  return s_json_list (store, &SQL_KB_LIST, locale, status, limit, items_out);
 }
 
 int
 at_store_kb_search (at_store_t *store, const char *locale, const char *question, int limit,
                     json_t **items_out)
 {
-  PGresult *res = NULL;
-  char slimit[24];
-  s_i64 (limit, slimit);
-  *items_out = NULL;
-  int rc = at_store_q (store, &res, &SQL_KB_SEARCH, locale, question, slimit);
-  if (rc != AT_OK)
-    return rc;
-  rc = s_json_result (res, "kb_search", items_out);
-  PQclear (res);
-  return rc == AT_NOTFOUND ? AT_ERROR : rc;
+  return s_json_list (store, &SQL_KB_SEARCH, locale, question, limit, items_out);
 }
 
 /* Copies at most cap - 4 bytes of UTF-8 src, never cutting a character,
@@ -399,15 +399,16 @@ at_store_kb_opened (at_store_t *store, int64_t article_id, const char *actor)
 int
 at_store_kb_unanswered (at_store_t *store, int64_t since_us, int limit, json_t **items_out)
 {
-  PGresult *res = NULL;
-  char ssince[24], slimit[24];
+  char ssince[24];
   s_i64 (since_us, ssince);
-  s_i64 (limit, slimit);
   *items_out = NULL;
+  PGresult *res = NULL;
+  char slimit[24];
+  s_i64 (limit, slimit);
   int rc = at_store_q (store, &res, &SQL_KB_UNANSWERED, ssince, slimit);
   if (rc != AT_OK)
     return rc;
-  rc = s_json_result (res, "kb_unanswered", items_out);
+  rc = s_json_result (res, SQL_KB_UNANSWERED.name, items_out);
   PQclear (res);
   return rc == AT_NOTFOUND ? AT_ERROR : rc;
 }

@@ -24,6 +24,8 @@ typedef struct {
   char *text;
   at_intent_feature_t *f;       /* set by in_rows_featurize */
   size_t nf;
+  at_lang_t lang_read;          /* the language the featurizer used */
+  bool own;                     /* from this repository's own data (tools/intents/data) */
 } in_row_t;
 
 typedef struct {
@@ -48,6 +50,8 @@ typedef struct {
   double l2;
   double eta0;
   uint64_t seed;
+  double balance;               /* class weights (n_lang / (classes * n_lang_class))^balance */
+  int average_from;             /* > 0: weights averaged over the epochs from this one on */
 } in_params_t;
 
 /* Trains on the rows whose part is in parts (a bit mask of 1 << in_part_t). */
@@ -66,9 +70,11 @@ typedef struct {
   long n, correct;
 } in_score_t;
 
-/* Scores the rows of part in language lang (AT_LANG_OTHER: all). */
-void in_score (const in_rows_t *rows, in_part_t part, at_lang_t lang, const void *model,
-               in_predict_fn predict, double min_confidence, in_score_t *out);
+/* Scores the rows of part in language lang (AT_LANG_OTHER: all); own: 1 only
+ * the own data's rows, 0 only the shared data's, -1 both. */
+void in_score (const in_rows_t *rows, in_part_t part, at_lang_t lang, int own,
+               const void *model, in_predict_fn predict, double min_confidence,
+               in_score_t *out);
 double in_score_accuracy (const in_score_t *s);
 /* Mean F1 over the classes that are in the gold labels or the predictions. */
 double in_score_macro_f1 (const in_score_t *s);

@@ -57,7 +57,7 @@ s_part (const char *text)
 
 /* Parses one record; AT_INVALID (said on stderr) when it is not one. */
 static int
-s_record (in_rows_t *rows, const char *line, const char *file, long lineno)
+s_record (in_rows_t *rows, const char *line, const char *file, long lineno, bool own)
 {
   char lang[16], label[32], *text = at_malloc (IN_TEXT_MAX + 1);
   const char *p = line;
@@ -74,7 +74,7 @@ s_record (in_rows_t *rows, const char *line, const char *file, long lineno)
     rows->rows = at_realloc (rows->rows, rows->cap * sizeof *rows->rows);
   }
   rows->rows[rows->n++] = (in_row_t) {.lang = at_lang_parse (lang), .label = intent,
-                                      .part = s_part (text), .text = text};
+                                      .part = s_part (text), .text = text, .own = own};
   return AT_OK;
 }
 
@@ -98,7 +98,7 @@ s_load_file (in_rows_t *rows, FILE *f, const char *path, crypto_hash_sha256_stat
       rc = AT_INVALID;
     }
     else
-      rc = s_record (rows, line, path, lineno);
+      rc = s_record (rows, line, path, lineno, strstr (path, "tools/intents/data/") != NULL);
   }
   free (line);
   return rc;
@@ -162,7 +162,7 @@ in_rows_featurize (in_rows_t *rows, unsigned bits, unsigned guess_parts)
     in_row_t *r = &rows->rows[i];
     at_lang_t lang = (guess_parts & (1u << r->part)) ? AT_LANG_OTHER : r->lang;
     r->nf = at_intent_text_features (tx, r->text, strlen (r->text), lang, bits, buf,
-                                     AT_INTENT_FEATURES_MAX, NULL);
+                                     AT_INTENT_FEATURES_MAX, &r->lang_read);
     free (r->f);
     r->f = at_malloc ((r->nf ? r->nf : 1) * sizeof *r->f);
     memcpy (r->f, buf, r->nf * sizeof *r->f);

@@ -57,7 +57,7 @@ s_fold_scale (in_model_t *m)
 }
 
 static void
-s_step (in_model_t *m, const in_row_t *r, double eta, double l2)
+s_step (in_model_t *m, const in_row_t *r, double eta, double l2, double weight)
 {
   double p[AT_INTENT_CLASSES];
   s_scores (m, r, p);
@@ -65,12 +65,43 @@ s_step (in_model_t *m, const in_row_t *r, double eta, double l2)
   if (m->wscale < 1e-6)
     s_fold_scale (m);
   for (int c = 0; c < AT_INTENT_CLASSES; c++) {
-    double g = p[c] - (c == (int) r->label ? 1.0 : 0.0);
+    double g = weight * (p[c] - (c == (int) r->label ? 1.0 : 0.0));
     m->bias[c] -= (float) (eta * g * 0.1);
     double k = eta * g / m->wscale;
     for (size_t i = 0; i < r->nf; i++)
       m->w[(size_t) r->f[i].slot * AT_INTENT_CLASSES + (size_t) c] -= (float) (k * r->f[i].value);
   }
+}
+
+/* The weight of each language and class: the rows of a thin class count
+ * more, (n_lang / (classes present * n_lang_class))^balance. */
+static void
+s_class_weights (const in_rows_t *rows, const size_t *order, size_t n, double balance,
+                 double weight[4][AT_INTENT_CLASSES])
+{
+  long count[4][AT_INTENT_CLASSES] = {{0}};
+  for (size_t i = 0; i < n; i++)
+    count[rows->rows[order[i]].lang & 3][rows->rows[order[i]].label]++;
+  for (int l = 0; l < 4; l++) {
+    long total = 0;
+    int present = 0;
+    for (int c = 0; c < AT_INTENT_CLASSES; c++)
+      total += count[l][c], present += count[l][c] > 0;
+    for (int c = 0; c < AT_INTENT_CLASSES; c++)
+      weight[l][c] = count[l][c] > 0
+        ? pow ((double) total / ((double) present * (double) count[l][c]), balance) : 1.0;
+  }
+}
+
+/* Adds the weights (scale folded in) to the running sum of an average. */
+static void
+s_accumulate (in_model_t *m, float *sum, float *bias_sum)
+{
+  size_t n = ((size_t) 1 << m->bits) * AT_INTENT_CLASSES;
+  for (size_t i = 0; i < n; i++)
+    sum[i] += (float) (m->w[i] * m->wscale);
+  for (int c = 0; c < AT_INTENT_CLASSES; c++)
+    bias_sum[c] += m->bias[c];
 }
 
 in_model_t *
@@ -86,16 +117,34 @@ in_train (const in_rows_t *rows, unsigned parts, const in_params_t *p)
       order[n++] = i;
   uint64_t rng = p->seed ? p->seed : 0x9e3779b97f4a7c15ULL;
   long t = 0;
+  double weight[4][AT_INTENT_CLASSES];
+  s_class_weights (rows, order, n, p->balance, weight);
+  size_t slots = ((size_t) 1 << p->bits) * AT_INTENT_CLASSES;
+  float *sum = p->average_from > 0 ? at_calloc (slots, sizeof *sum) : NULL;
+  float bias_sum[AT_INTENT_CLASSES] = {0};
+  int averaged = 0;
   for (int e = 0; e < p->epochs; e++) {
     for (size_t i = n; i > 1; i--) {          /* Fisher-Yates, fixed seed */
       size_t j = (size_t) (s_next (&rng) % i), tmp = order[i - 1];
       order[i - 1] = order[j];
       order[j] = tmp;
     }
-    for (size_t i = 0; i < n; i++, t++)
-      s_step (m, &rows->rows[order[i]], p->eta0 / (1.0 + p->eta0 * p->l2 * (double) t), p->l2);
+    for (size_t i = 0; i < n; i++, t++) {
+      const in_row_t *r = &rows->rows[order[i]];
+      s_step (m, r, p->eta0 / (1.0 + p->eta0 * p->l2 * (double) t), p->l2,
+              weight[r->lang & 3][r->label]);
+    }
+    if (sum && e + 1 >= p->average_from)
+      s_accumulate (m, sum, bias_sum), averaged++;
   }
   s_fold_scale (m);
+  if (sum && averaged > 0) {
+    for (size_t i = 0; i < slots; i++)
+      m->w[i] = sum[i] / (float) averaged;
+    for (int c = 0; c < AT_INTENT_CLASSES; c++)
+      m->bias[c] = bias_sum[c] / (float) averaged;
+  }
+  free (sum);
   free (order);
   return m;
 }
@@ -139,13 +188,14 @@ in_model_save (const in_model_t *m, const char *path, const char *version, const
 /* ---- scores ---- */
 
 void
-in_score (const in_rows_t *rows, in_part_t part, at_lang_t lang, const void *model,
+in_score (const in_rows_t *rows, in_part_t part, at_lang_t lang, int own, const void *model,
           in_predict_fn predict, double min_confidence, in_score_t *out)
 {
   memset (out, 0, sizeof *out);
   for (size_t i = 0; i < rows->n; i++) {
     const in_row_t *r = &rows->rows[i];
-    if (r->part != part || (lang != AT_LANG_OTHER && r->lang != lang))
+    if (r->part != part || (lang != AT_LANG_OTHER && r->lang != lang)
+        || (own >= 0 && r->own != (own > 0)))
       continue;
     at_intent_result_t res;
     predict (model, r, &res);

@@ -232,11 +232,9 @@ wrk_route_kb_followup (wrk_ctx_t *ctx, wrk_msg_t *m, int64_t ticket_id, int64_t 
 {
   at_store_t *store = wrk_ctx_store (ctx);
   at_ticket_t t;
-  int rc = at_store_ticket_lock (store, ticket_id, &t);
-  if (rc == AT_NOTFOUND)
-    return wrk_route_bad (m, "unknown ticket", ticket_id);
+  int rc = wrk_route_ticket_lock (ctx, m, ticket_id, &t);
   if (rc != AT_OK)
-    return wrk_route_store_rc (m, rc, "ticket lookup failed for", ticket_id);
+    return rc;
   bool expired = false;
   rc = at_store_kb_expire (store, t.id, event_id, &expired);
   if (rc == AT_OK && expired)

@@ -27,6 +27,15 @@ wrk_route_store_rc (wrk_msg_t *m, int rc, const char *what, int64_t ticket_id)
   return rc == AT_CONFLICT || rc == AT_NOTFOUND ? AT_AGAIN : rc;
 }
 
+int
+wrk_route_ticket_lock (wrk_ctx_t *ctx, wrk_msg_t *m, int64_t ticket_id, at_ticket_t *t)
+{
+  int rc = at_store_ticket_lock (wrk_ctx_store (ctx), ticket_id, t);
+  if (rc == AT_NOTFOUND)
+    return wrk_route_bad (m, "unknown ticket", ticket_id);
+  return rc == AT_OK ? AT_OK : wrk_route_store_rc (m, rc, "ticket lookup failed for", ticket_id);
+}
+
 /* Queues a notification.send for notify. */
 static int
 s_produce_send (wrk_ctx_t *ctx, wrk_msg_t *m, const char *notification_id)

@@ -241,11 +241,9 @@ s_ticket_message (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__TicketMessage *pb)
 {
   at_store_t *store = wrk_ctx_store (ctx);
   at_ticket_t t;
-  int rc = at_store_ticket_lock (store, pb->ticket_id, &t);
-  if (rc == AT_NOTFOUND)
-    return wrk_route_bad (m, "unknown ticket", pb->ticket_id);
+  int rc = wrk_route_ticket_lock (ctx, m, pb->ticket_id, &t);
   if (rc != AT_OK)
-    return wrk_route_store_rc (m, rc, "ticket lookup failed for", pb->ticket_id);
+    return rc;
   rc = wrk_route_sla_on_customer_message (ctx, m, &t);
   if (rc == AT_OK)
     rc = s_customer_message (ctx, m, pb, &t);
@@ -275,11 +273,9 @@ s_ticket_reply (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__AgentReply *pb)
   if (strnlen (pb->agent, S_AGENT_MAX + 1) > S_AGENT_MAX)
     return wrk_route_bad (m, "agent name too long for ticket", pb->ticket_id);
   at_ticket_t t;
-  int rc = at_store_ticket_lock (wrk_ctx_store (ctx), pb->ticket_id, &t);
-  if (rc == AT_NOTFOUND)
-    return wrk_route_bad (m, "unknown ticket", pb->ticket_id);
+  int rc = wrk_route_ticket_lock (ctx, m, pb->ticket_id, &t);
   if (rc != AT_OK)
-    return wrk_route_store_rc (m, rc, "ticket lookup failed for", pb->ticket_id);
+    return rc;
   rc = wrk_route_say (ctx, m, &t, "agent", "reply", pb->text, NULL, pb->agent);
   if (rc == AT_OK)
     rc = wrk_route_desk_on_agent_reply (ctx, m, &t, pb->agent ? pb->agent : "");
@@ -295,11 +291,9 @@ s_ticket_resolve (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__TicketResolve *pb)
 {
   at_store_t *store = wrk_ctx_store (ctx);
   at_ticket_t t;
-  int rc = at_store_ticket_lock (store, pb->ticket_id, &t);
-  if (rc == AT_NOTFOUND)
-    return wrk_route_bad (m, "unknown ticket", pb->ticket_id);
+  int rc = wrk_route_ticket_lock (ctx, m, pb->ticket_id, &t);
   if (rc != AT_OK)
-    return wrk_route_store_rc (m, rc, "ticket lookup failed for", pb->ticket_id);
+    return rc;
   rc = at_store_ticket_resolve (store, t.id);
   if (rc == AT_CONFLICT)
     return AT_OK;                         /* already resolved: nothing more to do */

@@ -11,6 +11,11 @@
 /* The message is bad: m->reason = "<what> <ticket_id>", AT_INVALID. */
 int wrk_route_bad (wrk_msg_t *m, const char *what, int64_t ticket_id);
 
+/* Reads and locks ticket_id into *t: AT_OK, AT_INVALID when there is no
+ * such ticket (the message is bad: reason set), or a store failure as
+ * wrk_route_store_rc gives it. */
+int wrk_route_ticket_lock (wrk_ctx_t *ctx, wrk_msg_t *m, int64_t ticket_id, at_ticket_t *t);
+
 /* A store result as the worker loop wants it: AT_INVALID is the message's
  * fault (dead letter, with what as the reason), a conflict or a missing row
  * is retried (AT_AGAIN), the rest as is. */
