@@ -1,14 +1,15 @@
 /* demo: the sales-peak scenario (see cli/demo.h). Starts the pipeline as
  * child processes of this binary, a receiver in-process standing in for the
- * providers, plays a seeded scenario through the api and reports what
- * arrived, the KPIs and the throughput. */
+ * providers and the store's systems, loads the knowledge base's seed, plays a
+ * seeded scenario through the api (customers who answer the knowledge base
+ * write twice) and reports what arrived, the answers by intent, the KPIs and
+ * the throughput. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <assert.h>
 #include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -28,8 +29,11 @@
 #include "at_store.h"
 #include "at_store_auth.h"
 
-#define S_CHILDREN 6
-#define S_ENV_MAX 16
+/* The knowledge base's seed, found next to the sources (CMakeLists.txt). */
+#ifndef ATENDE_DEMO_KB_SEED
+#define ATENDE_DEMO_KB_SEED "deploy/kb/seed.json"
+#endif
+
 #define S_CONCURRENCY 64
 #define S_GRACE_MS 10000
 
@@ -43,36 +47,12 @@ enum {
 #undef S_CFG_INDEX
 };
 
-typedef struct {
-  const at_config_t *cfg;
-  size_t customers;
-  unsigned long long seed;
-  long api_port;
-  bool quiet;
-  char exe[PATH_MAX];
-  char logdir[64];
-  char run[40];
-  char webhook_secret[80];
-  char survey_secret[64];
-  char env[S_ENV_MAX][1200];
-  char api_base[64];
-  pid_t pids[S_CHILDREN];
-  demo_receiver_t *receiver;
-  at_store_t *store;
-  demo_customer_t *people;
-  demo_rng_t rng;
-  demo_counts_t base, now;
-  int64_t started_ms, last_progress_ms;
-  long orders_sent, messages_sent, replies_sent, resolved, surveys_answered, child_died;
-  long expect_orders;
-  double throughput_s, pipeline_s;
-} s_demo_t;
 
-static const char *s_child_args[S_CHILDREN][3] = {
+static const char *s_child_args[DEMO_CHILDREN][3] = {
   { "broker", NULL, NULL }, { "worker", "ingest", NULL }, { "worker", "route", NULL },
   { "worker", "notify", NULL }, { "worker", "survey", NULL }, { "api", NULL, NULL },
 };
-static const char *s_child_names[S_CHILDREN] = { "broker", "ingest", "route", "notify", "survey", "api" };
+static const char *s_child_names[DEMO_CHILDREN] = { "broker", "ingest", "route", "notify", "survey", "api" };
 
 static void
 s_on_signal (int sig)
@@ -81,9 +61,9 @@ s_on_signal (int sig)
 }
 
 static void
-s_say (s_demo_t *d, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+s_say (demo_t *d, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 static void
-s_say (s_demo_t *d, const char *fmt, ...)
+s_say (demo_t *d, const char *fmt, ...)
 {
   if (d->quiet)
     return;
@@ -99,22 +79,26 @@ s_say (s_demo_t *d, const char *fmt, ...)
 static void
 s_usage (FILE *out)
 {
-  fputs ("usage: atende demo [--customers N] [--seed S] [--api-port P] [--quiet]\n"
+  fputs ("usage: atende demo [--customers N] [--seed S] [--api-port P] [--kb-seed PATH] [--quiet]\n"
          "  Plays a seeded sales peak against the database in ATENDE_DATABASE_URL (migrated):\n"
          "  starts broker, workers and api as child processes plus a local receiver for the\n"
-         "  providers, then reports deliveries, KPIs and throughput.\n"
+         "  providers and the store, loads the knowledge base's seed, then reports answers by\n"
+         "  intent, deliveries, KPIs and throughput.\n"
          "  --customers N  customers who write in, 1..100000 (default 300)\n"
          "  --seed S       scenario seed (default 42)\n"
          "  --api-port P   port of the api (default: a free one)\n"
+         "  --kb-seed PATH knowledge-base articles loaded at start (default " ATENDE_DEMO_KB_SEED
+         ";\n                 a missing file is said and skipped)\n"
          "  --quiet        no progress lines, only the summary\n"
          "  Exit status 0 only if everything arrived and every signature verified.\n", out);
 }
 
 static int
-s_parse_args (s_demo_t *d, int argc, char **argv)
+s_parse_args (demo_t *d, int argc, char **argv)
 {
   d->customers = 300;
   d->seed = 42;
+  at_strlcpy (d->kb_seed, ATENDE_DEMO_KB_SEED, sizeof d->kb_seed);
   d->api_port = d->cfg->source_[S_CFG_api_port] != 0 ? d->cfg->api_port : 0;
   for (int i = 1; i < argc; i++) {
     long v;
@@ -134,6 +118,8 @@ s_parse_args (s_demo_t *d, int argc, char **argv)
     else if (strcmp (argv[i], "--api-port") == 0 && has_value
              && at_parse_long (argv[i + 1], 1, 65535, &v) == AT_OK)
       d->api_port = v, i++;
+    else if (strcmp (argv[i], "--kb-seed") == 0 && has_value && argv[i + 1][0])
+      at_strlcpy (d->kb_seed, argv[++i], sizeof d->kb_seed);
     else {
       s_usage (stderr);
       fprintf (stderr, "demo: bad argument '%s'\n", argv[i]);
@@ -144,15 +130,15 @@ s_parse_args (s_demo_t *d, int argc, char **argv)
 }
 
 
-/* The demo's API key: messages, order events, agents' actions and KPIs, a
- * day long; kept (mode 0600) in <logdir>/api-key to try the api by hand. */
+/* The demo's API key: messages, order events, agents' actions, KPIs and
+ * the knowledge base's articles, a day long; kept (mode 0600) in <logdir>/api-key to try the api by hand. */
 static int
-s_api_key (s_demo_t *d)
+s_api_key (demo_t *d)
 {
   at_auth_key_t key;
   char path[96];
   at_scopes_t scopes = AT_SCOPE_MESSAGES_WRITE | AT_SCOPE_ORDERS_WRITE | AT_SCOPE_TICKETS_READ
-                       | AT_SCOPE_TICKETS_WRITE | AT_SCOPE_KPIS_READ;
+                       | AT_SCOPE_TICKETS_WRITE | AT_SCOPE_KPIS_READ | AT_SCOPE_KB_WRITE;
   if (at_store_key_create (d->store, "demo", scopes, 1, "cli", &key) != AT_OK) {
     fprintf (stderr, "demo: cannot create an API key (is the database migrated?)\n");
     return AT_ERROR;
@@ -173,7 +159,7 @@ s_api_key (s_demo_t *d)
 
 /* Secrets, log directory, receiver, store connection, API key. */
 static int
-s_setup (s_demo_t *d)
+s_setup (demo_t *d)
 {
   uint8_t key[32];
   char b64[64];
@@ -207,7 +193,7 @@ s_setup (s_demo_t *d)
 }
 
 static void
-s_build_env (s_demo_t *d, int broker_port, int metrics_port)
+s_build_env (demo_t *d, int broker_port, int metrics_port)
 {
   const at_config_t *c = d->cfg;
   int n = 0;
@@ -220,15 +206,19 @@ s_build_env (s_demo_t *d, int broker_port, int metrics_port)
   snprintf (d->env[n++], sizeof d->env[0], "ATENDE_API_PORT=%ld", d->api_port);
   snprintf (d->env[n++], sizeof d->env[0], "ATENDE_WEBHOOK_URL=%s", demo_receiver_url (d->receiver));
   snprintf (d->env[n++], sizeof d->env[0], "ATENDE_WEBHOOK_SECRET=%s", d->webhook_secret);
+  /* the receiver plays the store too: return and cancel requests, same secret */
+  snprintf (d->env[n++], sizeof d->env[0], "ATENDE_STORE_WEBHOOK_URL=%s",
+            demo_receiver_url (d->receiver));
+  snprintf (d->env[n++], sizeof d->env[0], "ATENDE_STORE_WEBHOOK_SECRET=%s", d->webhook_secret);
   snprintf (d->env[n++], sizeof d->env[0], "ATENDE_SURVEY_SECRET=%s", d->survey_secret);
   snprintf (d->env[n++], sizeof d->env[0], "ATENDE_SURVEY_URL_BASE=%s/v1/surveys/", d->api_base);
   /* the whole load comes from one address, S_CONCURRENCY connections at once */
   snprintf (d->env[n++], sizeof d->env[0], "ATENDE_API_CONN_PER_ADDR=0");
-  assert (n < S_ENV_MAX);
+  assert (n < DEMO_ENV_MAX);
 }
 
 static int
-s_start_children (s_demo_t *d)
+s_start_children (demo_t *d)
 {
   int broker_port = at_proc_free_port (), metrics_port = at_proc_free_port ();
   if (d->api_port == 0)
@@ -237,10 +227,10 @@ s_start_children (s_demo_t *d)
     return AT_ERROR;
   snprintf (d->api_base, sizeof d->api_base, "http://127.0.0.1:%ld", d->api_port);
   s_build_env (d, broker_port, metrics_port);
-  char *env[S_ENV_MAX + 1] = { 0 };
-  for (int i = 0; i < S_ENV_MAX && d->env[i][0]; i++)
+  char *env[DEMO_ENV_MAX + 1] = { 0 };
+  for (int i = 0; i < DEMO_ENV_MAX && d->env[i][0]; i++)
     env[i] = d->env[i];
-  for (int i = 0; i < S_CHILDREN; i++) {
+  for (int i = 0; i < DEMO_CHILDREN; i++) {
     char log[128];
     snprintf (log, sizeof log, "%s/%s.log", d->logdir, s_child_names[i]);
     char *argv[] = { d->exe, (char *) s_child_args[i][0], (char *) s_child_args[i][1], NULL };
@@ -255,12 +245,12 @@ s_start_children (s_demo_t *d)
 }
 
 static void
-s_stop_children (s_demo_t *d)
+s_stop_children (demo_t *d)
 {
-  for (int i = S_CHILDREN - 1; i >= 0; i--)   /* api first, broker last */
+  for (int i = DEMO_CHILDREN - 1; i >= 0; i--)   /* api first, broker last */
     if (d->pids[i] > 0)
       kill (d->pids[i], SIGTERM);
-  for (int i = S_CHILDREN - 1; i >= 0; i--)
+  for (int i = DEMO_CHILDREN - 1; i >= 0; i--)
     if (d->pids[i] > 0) {
       at_proc_stop (d->pids[i], 0, S_GRACE_MS);   /* already told: wait, then SIGKILL */
       d->pids[i] = 0;
@@ -269,9 +259,9 @@ s_stop_children (s_demo_t *d)
 
 /* A child that exited on its own is a failure the user must hear about. */
 static bool
-s_children_alive (s_demo_t *d)
+s_children_alive (demo_t *d)
 {
-  for (int i = 0; i < S_CHILDREN; i++) {
+  for (int i = 0; i < DEMO_CHILDREN; i++) {
     int status;
     if (d->pids[i] > 0 && waitpid (d->pids[i], &status, WNOHANG) == d->pids[i]) {
       fprintf (stderr, "demo: %s exited (%s %d); see %s/%s.log\n", s_child_names[i],
@@ -286,18 +276,18 @@ s_children_alive (s_demo_t *d)
 }
 
 static void
-s_progress (s_demo_t *d, const char *what)
+s_progress (demo_t *d, const char *what)
 {
   s_say (d, "%-22s messages sent=%ld in=%lld tickets=%lld routed=%lld deliveries=%ld",
          what, d->messages_sent, d->now.inbound - d->base.inbound, d->now.tickets,
          d->now.routed, demo_receiver_count (d->receiver, NULL));
 }
 
-typedef bool (*s_cond_t) (s_demo_t *d);
+typedef bool (*s_cond_t) (demo_t *d);
 
 /* Polls the store until cond holds; prints progress every second. */
 static bool
-s_wait (s_demo_t *d, const char *what, s_cond_t cond, int timeout_ms)
+s_wait (demo_t *d, const char *what, s_cond_t cond, int timeout_ms)
 {
   int64_t deadline = at_mono_ms () + timeout_ms;
   struct timespec tick = { 0, 20 * 1000 * 1000 };
@@ -322,7 +312,7 @@ s_wait (s_demo_t *d, const char *what, s_cond_t cond, int timeout_ms)
 }
 
 static bool
-s_api_ready (s_demo_t *d)
+s_api_ready (demo_t *d)
 {
   char url[DEMO_URL_MAX];
   snprintf (url, sizeof url, "%s/readyz", d->api_base);
@@ -330,7 +320,7 @@ s_api_ready (s_demo_t *d)
 }
 
 static bool
-s_wait_ready (s_demo_t *d)
+s_wait_ready (demo_t *d)
 {
   int64_t deadline = at_mono_ms () + 30000;
   while (!s_api_ready (d)) {
@@ -346,19 +336,20 @@ s_wait_ready (s_demo_t *d)
   return true;
 }
 
-static bool s_orders_landed (s_demo_t *d) { return d->now.order_events - d->base.order_events >= d->orders_sent; }
-static bool s_inbound_landed (s_demo_t *d) { return d->now.inbound - d->base.inbound >= d->messages_sent; }
-static bool s_all_routed (s_demo_t *d) { return d->now.tickets > 0 && d->now.routed >= d->now.tickets; }
+static bool s_orders_landed (demo_t *d) { return d->now.order_events - d->base.order_events >= d->orders_sent; }
+static bool s_inbound_landed (demo_t *d) { return d->now.inbound - d->base.inbound >= d->messages_sent + d->followups_sent; }
+static bool s_kb_settled (demo_t *d) { return d->now.kb_settled >= d->followups_sent; }
+static bool s_all_routed (demo_t *d) { return d->now.tickets > 0 && d->now.routed >= d->now.tickets; }
 
 static int
-s_timeout_ms (s_demo_t *d)
+s_timeout_ms (demo_t *d)
 {
   return 60000 + (int) d->customers * 40;
 }
 
 /* Order events, one status at a time so each order's events arrive in order. */
 static int
-s_play_orders (s_demo_t *d)
+s_play_orders (demo_t *d)
 {
   demo_req_t *reqs = at_calloc (d->customers, sizeof *reqs);
   for (int step = 0; step < DEMO_ORDER_STEPS && !s_stop; step++) {
@@ -392,7 +383,7 @@ s_play_orders (s_demo_t *d)
 /* Every customer writes; the load goes in concurrently and the clock runs
  * until every message is a committed ticket_message row. */
 static int
-s_play_messages (s_demo_t *d)
+s_play_messages (demo_t *d)
 {
   demo_req_t *reqs = at_calloc (d->customers, sizeof *reqs);
   for (size_t i = 0; i < d->customers; i++) {
@@ -414,8 +405,21 @@ s_play_messages (s_demo_t *d)
   return s_wait (d, "tickets routed", s_all_routed, s_timeout_ms (d)) ? AT_OK : AT_ERROR;
 }
 
+/* Customers answer the knowledge base's "Isso resolveu?" ("sim", "não"):
+ * done when route has recorded every answer. */
 static int
-s_post_tickets (s_demo_t *d, const int64_t *ids, char (*langs)[8], size_t n, const char *action)
+s_play_followups (demo_t *d)
+{
+  d->followups_sent = (long) demo_kb_followups (d->store, d->base.max_ticket_id, d->people,
+                                                d->customers, d->run, d->api_base, &s_stop);
+  s_say (d, "answers to the knowledge base accepted: %ld", d->followups_sent);
+  return s_wait (d, "answers to the knowledge base", s_inbound_landed, s_timeout_ms (d))
+         && s_wait (d, "knowledge-base answers recorded", s_kb_settled, s_timeout_ms (d))
+           ? AT_OK : AT_ERROR;
+}
+
+static int
+s_post_tickets (demo_t *d, const int64_t *ids, char (*langs)[8], size_t n, const char *action)
 {
   demo_req_t *reqs = at_calloc (n ? n : 1, sizeof *reqs);
   for (size_t i = 0; i < n; i++) {
@@ -434,15 +438,15 @@ s_post_tickets (s_demo_t *d, const int64_t *ids, char (*langs)[8], size_t n, con
 
 /* Agents answer what the bot could not, then every ticket is resolved. */
 static int
-s_play_agents (s_demo_t *d)
+s_play_agents (demo_t *d)
 {
   size_t cap = d->customers;
   int64_t *ids = at_calloc (cap, sizeof *ids);
   char (*langs)[8] = at_calloc (cap, sizeof *langs);
   size_t n = demo_probe_unanswered (d->store, d->base.max_ticket_id, ids, langs, cap);
   d->replies_sent = s_post_tickets (d, ids, langs, n, "replies");
-  s_say (d, "agents replied to %ld tickets (%lld answered automatically)", d->replies_sent,
-         d->now.auto_answered);
+  s_say (d, "agents replied to %ld tickets waiting for people (%lld answered automatically)",
+         d->replies_sent, d->now.auto_answered);
   n = demo_probe_open (d->store, d->base.max_ticket_id, ids, cap);
   d->resolved = s_post_tickets (d, ids, NULL, n, "resolve");
   s_say (d, "agents resolved %ld tickets", d->resolved);
@@ -454,7 +458,7 @@ s_play_agents (s_demo_t *d)
 /* Answers the survey links that reached the receiver, about 3 in 4 of them;
  * done when every resolved ticket's survey arrived. */
 static bool
-s_surveys_done (s_demo_t *d)
+s_surveys_done (demo_t *d)
 {
   char link[DEMO_RECEIVER_LINK_MAX];
   while (demo_receiver_take_survey (d->receiver, link, sizeof link, NULL) == AT_OK) {
@@ -472,69 +476,40 @@ s_surveys_done (s_demo_t *d)
 }
 
 static bool
-s_all_delivered (s_demo_t *d)
+s_all_delivered (demo_t *d)
 {
   demo_receiver_t *r = d->receiver;
   return demo_receiver_count (r, "order_status") >= d->expect_orders
-         && demo_receiver_count (r, "auto_reply") >= d->now.auto_answered
+         && demo_receiver_count (r, "auto_reply") >= d->now.auto_replies
+         && demo_receiver_count (r, "return_request") + demo_receiver_count (r, "cancel_request")
+              >= d->now.store_requests
          && demo_receiver_count (r, "reply") >= d->replies_sent
          && demo_receiver_count (r, "survey") >= d->resolved
          && d->now.survey_answers - d->base.survey_answers >= d->surveys_answered;
 }
 
+/* The knowledge base's articles, through the api; without them questions
+ * go to people. */
 static void
-s_print_kpis (s_demo_t *d)
+s_load_kb (demo_t *d)
 {
-  char url[DEMO_URL_MAX], *body = NULL;
-  snprintf (url, sizeof url, "%s/v1/kpis", d->api_base);
-  long status = demo_http_one ("GET", url, NULL, &body);
-  json_t *doc = status == 200 && body ? json_loads (body, 0, NULL) : NULL;
-  char *pretty = doc ? json_dumps (doc, JSON_INDENT (2) | JSON_PRESERVE_ORDER) : NULL;
-  printf ("KPIs (GET /v1/kpis):\n%s\n", pretty ? pretty : "  (unavailable)");
-  free (pretty);
-  json_decref (doc);
-  free (body);
-}
-
-static void
-s_summary (s_demo_t *d, bool complete)
-{
-  demo_receiver_t *r = d->receiver;
-  long delivered = demo_receiver_count (r, NULL);
-  printf ("\n=== atende demo: %zu customers, seed %llu ===\n", d->customers, d->seed);
-  printf ("messages in:              %ld\n", d->messages_sent);
-  printf ("tickets opened:           %lld\n", d->now.tickets);
-  printf ("answered automatically:   %lld\n", d->now.auto_answered);
-  printf ("agent replies:            %ld\n", d->replies_sent);
-  printf ("tickets resolved:         %ld\n", d->resolved);
-  printf ("order events:             %ld\n", d->orders_sent);
-  printf ("surveys answered:         %ld\n", d->surveys_answered);
-  printf ("deliveries verified:      %ld (order_status %ld, auto_reply %ld, reply %ld, survey %ld)\n",
-          delivered, demo_receiver_count (r, "order_status"), demo_receiver_count (r, "auto_reply"),
-          demo_receiver_count (r, "reply"), demo_receiver_count (r, "survey"));
-  printf ("redelivered (same id):    %ld\n", demo_receiver_duplicates (r));
-  printf ("bad signatures:           %ld\n", demo_receiver_bad_signatures (r));
-  if (d->throughput_s > 0)
-    printf ("throughput:               %.0f inbound messages/s (%ld in %.2fs, first POST to last "
-            "ticket_message committed)\n", (double) d->messages_sent / d->throughput_s,
-            d->messages_sent, d->throughput_s);
-  if (d->pipeline_s > 0)
-    printf ("whole scenario:           %.2fs (first POST to last delivery)\n", d->pipeline_s);
-  s_print_kpis (d);
-  printf ("result:                   %s\n", complete ? "everything arrived, every signature valid"
-                                                    : "INCOMPLETE (see messages above)");
-  printf ("logs:                     %s\n", d->logdir);
-  printf ("api key:                  %s/api-key (Authorization: Bearer; a day long)\n",
-          d->logdir);
+  char note[PATH_MAX + 160];
+  d->kb_articles = demo_kb_seed (d->api_base, d->kb_seed, note, sizeof note, &s_stop);
+  if (d->kb_articles == AT_NOTFOUND)
+    fprintf (stderr, "demo: %s\n", note);
+  else
+    s_say (d, "%s", note);
 }
 
 static int
-s_play (s_demo_t *d)
+s_play (demo_t *d)
 {
   if (!s_wait_ready (d))
     return AT_ERROR;
+  s_load_kb (d);
   int64_t t0 = at_mono_us ();
-  if (s_play_orders (d) != AT_OK || s_play_messages (d) != AT_OK || s_play_agents (d) != AT_OK)
+  if (s_play_orders (d) != AT_OK || s_play_messages (d) != AT_OK
+      || s_play_followups (d) != AT_OK || s_play_agents (d) != AT_OK)
     return AT_ERROR;
   if (!s_wait (d, "surveys delivered", s_surveys_done, s_timeout_ms (d))
       || !s_wait (d, "all deliveries", s_all_delivered, s_timeout_ms (d)))
@@ -546,7 +521,7 @@ s_play (s_demo_t *d)
 int
 demo_run (const at_config_t *cfg, int argc, char **argv)
 {
-  s_demo_t *d = at_calloc (1, sizeof *d);
+  demo_t *d = at_calloc (1, sizeof *d);
   d->cfg = cfg;
   d->started_ms = at_mono_ms ();
   int rc = 1;
@@ -567,7 +542,7 @@ demo_run (const at_config_t *cfg, int argc, char **argv)
   bool complete = s_play (d) == AT_OK;
   if (s_stop)
     fprintf (stderr, "demo: interrupted, stopping\n");
-  s_summary (d, complete);
+  demo_summary (d, complete);
   bool clean = demo_receiver_bad_signatures (d->receiver) == 0 && d->child_died == 0;
   rc = s_stop ? 130 : (complete && clean) ? 0 : 1;
 out:

@@ -3,11 +3,15 @@
 #ifndef DEMO_INTERNAL_H
 #define DEMO_INTERNAL_H
 
+#include <limits.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "at_common.h"
 #include "at_auth.h"
+#include "at_config.h"
 #include "at_store.h"
+#include "demo_receiver.h"
 
 /* --- demo_http.c */
 #define DEMO_URL_MAX 512
@@ -30,7 +34,13 @@ void demo_http_key (const char *key);
 long demo_http_one (const char *method, const char *url, const char *body, char **response);
 
 /* --- demo_scenario.c */
-typedef enum { DEMO_TOPIC_ORDER = 0, DEMO_TOPIC_RETURN, DEMO_TOPIC_OTHER } demo_topic_t;
+/* What a customer writes about: where is my order, a return, anything else,
+ * a product question the knowledge base answers, cancelling an order not
+ * shipped yet, the boleto or Pix code of an order waiting for payment. */
+typedef enum {
+  DEMO_TOPIC_ORDER = 0, DEMO_TOPIC_RETURN, DEMO_TOPIC_OTHER, DEMO_TOPIC_KB, DEMO_TOPIC_CANCEL,
+  DEMO_TOPIC_PAYMENT
+} demo_topic_t;
 #define DEMO_ORDER_STEPS 5     /* placed confirmed shipped in_transit delivered */
 
 typedef struct {
@@ -43,6 +53,10 @@ typedef struct {
   char expected[16];           /* YYYY-MM-DD */
   demo_topic_t topic;
   char text[512];
+  char payment_method[8];      /* "", boleto, pix: on the "placed" event */
+  char payment_code[192];
+  char payment_due[16];        /* YYYY-MM-DD */
+  char followup[64];           /* "": none; the answer to the knowledge base's "sim/não" */
 } demo_customer_t;
 
 typedef struct {
@@ -59,13 +73,67 @@ demo_customer_t *demo_scenario_customers (size_t n, uint64_t seed);
 const char *demo_order_status (int step);
 /* JSON body of the step-th order event of c (malloc'd). */
 char *demo_scenario_order_event (const demo_customer_t *c, int step, const char *run);
-/* JSON body of c's inbound message (malloc'd). */
+/* JSON body of c's inbound message (malloc'd); provider_message_id
+ * "demo-<run>-<index>". */
 char *demo_scenario_message (const demo_customer_t *c, size_t index, const char *run);
+/* JSON body of c's second message, the answer to the knowledge base
+ * (malloc'd; NULL when c has none). */
+char *demo_scenario_followup (const demo_customer_t *c, size_t index, const char *run);
+/* The customer index of a provider_message_id of demo_scenario_message in
+ * this run, or -1. */
+long demo_scenario_index (const char *provider_id, const char *run);
 /* An agent's reply in the ticket's language (malloc'd JSON). */
 char *demo_scenario_agent_reply (demo_rng_t *r, const char *lang);
 /* A survey answer, scores skewed to 4-5 (malloc'd JSON). */
 char *demo_scenario_survey_answer (demo_rng_t *r);
 
 #include "at_store_demo.h"
+
+/* --- demo_kb.c */
+/* Loads the articles of the seed file at path through the api (POST
+ * /v1/kb/articles), skipping those there already; a line for the user in
+ * note. Returns how many were created, AT_NOTFOUND when the file is missing
+ * or not a seed (said in note, not fatal). */
+long demo_kb_seed (const char *api_base, const char *path, char *note, size_t cap,
+                   volatile sig_atomic_t *stop);
+/* The customers whose ticket (> after) awaits their "sim/não" and who
+ * answer (demo_customer_t.followup) answer now; how many were accepted. */
+size_t demo_kb_followups (at_store_t *store, int64_t after, const demo_customer_t *people,
+                          size_t n, const char *run, const char *api_base,
+                          volatile sig_atomic_t *stop);
+
+/* --- demo.c: one run of the demo */
+#define DEMO_CHILDREN 6
+#define DEMO_ENV_MAX 18
+typedef struct {
+  const at_config_t *cfg;
+  size_t customers;
+  unsigned long long seed;
+  long api_port;
+  bool quiet;
+  char exe[PATH_MAX];
+  char kb_seed[PATH_MAX];      /* the knowledge base's seed file */
+  char logdir[64];
+  char run[40];
+  char webhook_secret[80];
+  char survey_secret[64];
+  char env[DEMO_ENV_MAX][1200];
+  char api_base[64];
+  pid_t pids[DEMO_CHILDREN];
+  demo_receiver_t *receiver;
+  at_store_t *store;
+  demo_customer_t *people;
+  demo_rng_t rng;
+  demo_counts_t base, now;
+  int64_t started_ms, last_progress_ms;
+  long orders_sent, messages_sent, followups_sent, replies_sent, resolved, surveys_answered;
+  long child_died, expect_orders, kb_articles;
+  double throughput_s, pipeline_s;
+} demo_t;
+
+/* --- demo_summary.c */
+/* What arrived, the answers by intent and by the knowledge base (from the
+ * store), the KPIs of the api, the throughput and the result. */
+void demo_summary (demo_t *d, bool complete);
 
 #endif

@@ -19,8 +19,10 @@
 #define S_IDS_MAX 1000000             /* distinct webhook-ids remembered */
 #define S_TOLERANCE_S 300
 
-static const char *s_kinds[] = { "reply", "auto_reply", "order_status", "survey" };
-#define S_KINDS 4
+/* what notify sends to customers, then what it sends to the store (store.request) */
+static const char *s_kinds[] = { "reply", "auto_reply", "order_status", "survey",
+                                 "return_request", "cancel_request" };
+#define S_KINDS 6
 
 typedef struct {
   char link[DEMO_RECEIVER_LINK_MAX];

@@ -1,6 +1,7 @@
 /* demo_receiver: a local HTTP server (libmicrohttpd, 127.0.0.1) standing in
- * for the providers. Notify POSTs every outgoing message to it as a Standard
- * Webhooks request; the receiver verifies each signature, records the
+ * for the providers and for the store's systems. Notify POSTs every outgoing
+ * message, and every return or cancel request (type store.request), to it as
+ * a Standard Webhooks request; the receiver verifies each signature, records the
  * delivery (once per webhook-id: redeliveries are counted apart), counts by
  * kind and keeps the survey links it saw. Thread-safe. Used by the demo and
  * by tests/integration/test_e2e.c. */
@@ -17,7 +18,8 @@ typedef struct demo_receiver demo_receiver_t;
 
 typedef struct {
   char id[64];                        /* webhook-id: the notification id */
-  char kind[16];                      /* reply | auto_reply | order_status | survey */
+  char kind[16];                      /* reply | auto_reply | order_status | survey |
+                                         return_request | cancel_request (the store) */
   char channel[16];
   char to[128];
   int64_t ticket_id;                  /* 0: none */

@@ -3,6 +3,7 @@
  * seed always plays the same scenario. */
 #define _GNU_SOURCE
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,43 @@ static const char *s_en_other[] = { "Does the blender come with a warranty?",
 static const char *s_es_other[] = { "¿Tienen este sofá en color gris?",
   "¿Aceptan pago con tarjeta en cuotas?" };
 
+/* product questions the knowledge base's seed (deploy/kb/seed.json) answers */
+static const char *s_pt_kb[] = {
+  "Qual a garantia da air fryer? Tem garantia do fabricante?",
+  "Como escolho o tamanho do tênis? Vocês têm tabela de medidas?",
+  "O frete é grátis a partir de qual valor?", "A geladeira tem garantia de quantos meses?",
+  "Qual numeração de calçado devo escolher? Fico entre dois tamanhos",
+};
+static const char *s_en_kb[] = { "Does the blender come with a warranty?",
+  "Is there a size guide for shoes?", "How much is shipping? Is it free?" };
+static const char *s_es_kb[] = { "¿Qué garantía tienen los productos?",
+  "¿Tienen guía de tallas para ropa?", "¿Cuánto cuesta el envío?" };
+/* the answer to "Isso resolveu?": yes, then no */
+static const char *s_pt_kb_yes[] = { "sim", "Sim, obrigado!", "sim, resolveu", "Resolveu, valeu!" };
+static const char *s_pt_kb_no[] = { "não", "Não, ainda tenho dúvida", "nao resolveu" };
+static const char *s_en_kb_yes[] = { "yes", "Yes, thanks!" };
+static const char *s_en_kb_no[] = { "no", "Not really" };
+static const char *s_es_kb_yes[] = { "sí", "Sí, gracias" };
+static const char *s_es_kb_no[] = { "no", "No, gracias" };
+/* orders placed or confirmed, not shipped yet */
+static const char *s_pt_cancel[] = {
+  "Quero cancelar o pedido {order}", "Comprei errado, quero cancelar a compra do pedido {order}",
+  "Por favor cancelem meu pedido {order}, desisti da compra",
+  "Como faço pra cancelar o pedido {order}? Ainda não foi enviado",
+};
+static const char *s_en_cancel[] = { "Please cancel my order {order}",
+  "I want to cancel order {order}, I ordered the wrong item" };
+static const char *s_es_cancel[] = { "Quiero cancelar mi pedido {order}",
+  "Por favor cancelen el pedido {order}" };
+/* orders placed with a boleto or a Pix code, waiting for the payment (texts
+ * the model reads as payment whatever the order number's length) */
+static const char *s_pt_payment[] = {
+  "Perdi o boleto do pedido {order}, como faço pra pagar?",
+  "Como pago o boleto do pedido {order}? Não encontro o código",
+};
+static const char *s_en_payment[] = { "How can I pay for my order? I lost the boleto" };
+static const char *s_es_payment[] = { "¿Cómo pago el pedido {order}? Perdí el código de Pix" };
+
 static const char *s_pt_agent[] = {
   "Olá! Sinto muito pelo transtorno. Já abrimos uma solicitação e retornamos em até 24 horas.",
   "Oi! Verifiquei aqui e está tudo certo. Qualquer dúvida estamos à disposição.",
@@ -112,27 +150,104 @@ demo_rng_below (demo_rng_t *r, uint32_t n)
   return n ? (uint32_t) ((demo_rng_next (r) >> 32) % n) : 0;
 }
 
+/* One text of the list for c's language. */
+#define S_PICK_LANG(r, c, list) \
+  (strcmp ((c)->lang, "en") == 0 ? S_PICK (r, s_en_##list) \
+   : strcmp ((c)->lang, "es") == 0 ? S_PICK (r, s_es_##list) : S_PICK (r, s_pt_##list))
+
 static void
 s_fill_text (demo_customer_t *c, demo_rng_t *r)
 {
   const char *t;
-  bool pt = strcmp (c->lang, "pt-BR") == 0, en = strcmp (c->lang, "en") == 0;
-  bool has_order = c->order_id[0] != '\0';
-  if (c->topic == DEMO_TOPIC_ORDER) {
-    if (has_order && demo_rng_below (r, 4) != 0)
-      t = pt ? S_PICK (r, s_pt_order) : en ? S_PICK (r, s_en_order) : S_PICK (r, s_es_order);
+  switch (c->topic) {
+  case DEMO_TOPIC_ORDER:
+    if (c->order_id[0] && demo_rng_below (r, 4) != 0)
+      t = S_PICK_LANG (r, c, order);
     else
-      t = pt ? S_PICK (r, s_pt_order_any) : en ? S_PICK (r, s_en_order_any) : S_PICK (r, s_es_order_any);
+      t = S_PICK_LANG (r, c, order_any);
+    break;
+  case DEMO_TOPIC_RETURN: t = S_PICK_LANG (r, c, return); break;
+  case DEMO_TOPIC_KB: t = S_PICK_LANG (r, c, kb); break;
+  case DEMO_TOPIC_CANCEL: t = S_PICK_LANG (r, c, cancel); break;
+  case DEMO_TOPIC_PAYMENT: t = S_PICK_LANG (r, c, payment); break;
+  default: t = S_PICK_LANG (r, c, other); break;
   }
-  else if (c->topic == DEMO_TOPIC_RETURN)
-    t = pt ? S_PICK (r, s_pt_return) : en ? S_PICK (r, s_en_return) : S_PICK (r, s_es_return);
-  else
-    t = pt ? S_PICK (r, s_pt_other) : en ? S_PICK (r, s_en_other) : S_PICK (r, s_es_other);
   const char *hole = strstr (t, "{order}");
   if (hole)
     snprintf (c->text, sizeof c->text, "%.*s%s%s", (int) (hole - t), t, c->order_id, hole + 7);
   else
     at_strlcpy (c->text, t, sizeof c->text);
+  uint32_t answer = c->topic == DEMO_TOPIC_KB ? demo_rng_below (r, 10) : 9;
+  if (answer < 4)          /* 40 % say it solved it, 20 % that it did not */
+    at_strlcpy (c->followup, S_PICK_LANG (r, c, kb_yes), sizeof c->followup);
+  else if (answer < 6)
+    at_strlcpy (c->followup, S_PICK_LANG (r, c, kb_no), sizeof c->followup);
+}
+
+/* CRC-16/CCITT-FALSE, the checksum that ends a Pix code. */
+static unsigned
+s_crc16 (const char *text)
+{
+  unsigned crc = 0xFFFF;
+  for (const unsigned char *p = (const unsigned char *) text; *p; p++) {
+    crc ^= (unsigned) *p << 8;
+    for (int b = 0; b < 8; b++)
+      crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xFFFF : (crc << 1) & 0xFFFF;
+  }
+  return crc;
+}
+
+/* A boleto's linha digitável (47 digits) or a Pix copia-e-cola code, due in
+ * three days. */
+static void
+s_fill_payment (demo_customer_t *c, demo_rng_t *r)
+{
+  char digits[48], key[40];
+  for (int i = 0; i < 47; i++)
+    digits[i] = (char) ('0' + demo_rng_below (r, 10));
+  digits[47] = '\0';
+  snprintf (key, sizeof key, "%08x-%04x-4%03x-a%03x-%012llx", (unsigned) demo_rng_next (r),
+            (unsigned) demo_rng_below (r, 0x10000), (unsigned) demo_rng_below (r, 0x1000),
+            (unsigned) demo_rng_below (r, 0x1000),
+            (unsigned long long) (demo_rng_next (r) & 0xFFFFFFFFFFFFull));
+  if (demo_rng_below (r, 2) == 0) {
+    at_strlcpy (c->payment_method, "boleto", sizeof c->payment_method);
+    snprintf (c->payment_code, sizeof c->payment_code, "23793.%.5s %.5s.%.6s %.5s.%.6s %.1s %.14s",
+              digits, digits + 5, digits + 10, digits + 16, digits + 21, digits + 27, digits + 28);
+  }
+  else {
+    char amount[16], head[160];
+    snprintf (amount, sizeof amount, "%u.%02u", 49 + demo_rng_below (r, 900),
+              demo_rng_below (r, 100));
+    snprintf (head, sizeof head, "00020126580014BR.GOV.BCB.PIX0136%s52040000530398654%02zu%s"
+              "5802BR5913LOJA EXEMPLO6009SAO PAULO62070503***6304", key, strlen (amount), amount);
+    at_strlcpy (c->payment_method, "pix", sizeof c->payment_method);
+    snprintf (c->payment_code, sizeof c->payment_code, "%s%04X", head, s_crc16 (head));
+  }
+  time_t due = time (NULL) + 3 * 86400;
+  struct tm tm;
+  gmtime_r (&due, &tm);
+  strftime (c->payment_due, sizeof c->payment_due, "%Y-%m-%d", &tm);
+}
+
+/* The topic (order status stays the biggest share), and the order it needs:
+ * a cancel, an order not shipped yet; a payment, one only placed, with its
+ * code. */
+static void
+s_fill_topic (demo_customer_t *c, size_t i, demo_rng_t *r, uint64_t seed)
+{
+  uint32_t topic = demo_rng_below (r, 100);
+  c->topic = topic < 38 ? DEMO_TOPIC_ORDER : topic < 52 ? DEMO_TOPIC_RETURN
+             : topic < 64 ? DEMO_TOPIC_OTHER : topic < 82 ? DEMO_TOPIC_KB
+             : topic < 90 ? DEMO_TOPIC_CANCEL : DEMO_TOPIC_PAYMENT;
+  if (c->topic != DEMO_TOPIC_CANCEL && c->topic != DEMO_TOPIC_PAYMENT)
+    return;
+  if (!c->order_id[0])
+    snprintf (c->order_id, sizeof c->order_id, "%llu",
+              (unsigned long long) (100000 + (seed % 1000) * 100000 + i));
+  c->order_steps = c->topic == DEMO_TOPIC_CANCEL ? 1 + (int) demo_rng_below (r, 2) : 1;
+  if (c->topic == DEMO_TOPIC_PAYMENT)
+    s_fill_payment (c, r);
 }
 
 static void
@@ -158,8 +273,7 @@ s_fill_customer (demo_customer_t *c, size_t i, demo_rng_t *r, uint64_t seed)
               (unsigned long long) (100000 + (seed % 1000) * 100000 + i));
     c->order_steps = 2 + (int) demo_rng_below (r, DEMO_ORDER_STEPS - 1);   /* 2..5 */
   }
-  uint32_t topic = demo_rng_below (r, 10); /* 40% order status, 20% returns, 40% other */
-  c->topic = topic < 4 ? DEMO_TOPIC_ORDER : topic < 6 ? DEMO_TOPIC_RETURN : DEMO_TOPIC_OTHER;
+  s_fill_topic (c, i, r, seed);
   time_t when = time (NULL) + (time_t) (2 + demo_rng_below (r, 6)) * 86400;
   struct tm tm;
   gmtime_r (&when, &tm);
@@ -211,6 +325,23 @@ demo_scenario_order_event (const demo_customer_t *c, int step, const char *run)
     json_object_set_new (doc, "expected_delivery", json_string (c->expected));
     json_object_set_new (doc, "tracking_url", json_string (url));
   }
+  if (step == 0 && c->payment_method[0]) {
+    json_object_set_new (doc, "payment_method", json_string (c->payment_method));
+    json_object_set_new (doc, "payment_code", json_string (c->payment_code));
+    json_object_set_new (doc, "payment_due", json_string (c->payment_due));
+  }
+  return s_dump (doc);
+}
+
+static char *
+s_message (const demo_customer_t *c, const char *provider_id, const char *text)
+{
+  json_t *doc = json_pack ("{s:s, s:s, s:s, s:s, s:s}", "channel", c->channel, "handle",
+                           c->handle, "text", text, "provider_message_id", provider_id,
+                           "name", c->name);
+  if (strcmp (c->channel, "email") == 0)
+    json_object_set_new (doc, "subject", json_string (c->topic == DEMO_TOPIC_ORDER ? "Meu pedido"
+                                                      : "Atendimento"));
   return s_dump (doc);
 }
 
@@ -219,13 +350,28 @@ demo_scenario_message (const demo_customer_t *c, size_t index, const char *run)
 {
   char provider_id[96];
   snprintf (provider_id, sizeof provider_id, "demo-%s-%zu", run, index);
-  json_t *doc = json_pack ("{s:s, s:s, s:s, s:s, s:s}", "channel", c->channel, "handle",
-                           c->handle, "text", c->text, "provider_message_id", provider_id,
-                           "name", c->name);
-  if (strcmp (c->channel, "email") == 0)
-    json_object_set_new (doc, "subject", json_string (c->topic == DEMO_TOPIC_ORDER ? "Meu pedido"
-                                                      : "Atendimento"));
-  return s_dump (doc);
+  return s_message (c, provider_id, c->text);
+}
+
+char *
+demo_scenario_followup (const demo_customer_t *c, size_t index, const char *run)
+{
+  char provider_id[96];
+  if (!c->followup[0])
+    return NULL;
+  snprintf (provider_id, sizeof provider_id, "demo-%s-%zu-kb", run, index);
+  return s_message (c, provider_id, c->followup);
+}
+
+long
+demo_scenario_index (const char *provider_id, const char *run)
+{
+  char prefix[96];
+  int n = snprintf (prefix, sizeof prefix, "demo-%s-", run);
+  if (n < 0 || (size_t) n >= sizeof prefix || strncmp (provider_id, prefix, (size_t) n) != 0)
+    return -1;
+  long index = 0;
+  return at_parse_long (provider_id + n, 0, LONG_MAX, &index) == AT_OK ? index : -1;
 }
 
 char *
