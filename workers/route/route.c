@@ -19,6 +19,7 @@
 #include "route/selfservice.h"
 #include "route/desk.h"
 #include "route/sla.h"
+#include "route/survey_reply.h"
 #include "domain.pb-c.h"
 
 #define S_COMP "route"
@@ -211,7 +212,9 @@ s_customer_message (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__TicketMessage *p
     return rc == AT_OK ? AT_OK : wrk_route_store_rc (m, rc, "handoff refused for ticket", t->id);
   }
   bool handled = false;
-  int rc = wrk_route_kb_feedback (ctx, m, t, pb->message_id, text, &handled);
+  int rc = wrk_route_survey_reply (ctx, m, t, pb->message_id, text, &handled);
+  if (rc == AT_OK && !handled)
+    rc = wrk_route_kb_feedback (ctx, m, t, pb->message_id, text, &handled);
   if (rc != AT_OK || handled)
     return rc;
   at_intent_result_t intent;
