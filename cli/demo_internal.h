@@ -54,7 +54,7 @@ typedef struct {
   demo_topic_t topic;
   char text[512];
   char payment_method[8];      /* "", boleto, pix: on the "placed" event */
-  char payment_code[192];
+  char payment_code[272];
   char payment_due[16];        /* YYYY-MM-DD */
   char followup[64];           /* "": none; the answer to the knowledge base's "sim/não" */
 } demo_customer_t;

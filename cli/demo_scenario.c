@@ -216,7 +216,7 @@ s_fill_payment (demo_customer_t *c, demo_rng_t *r)
               digits, digits + 5, digits + 10, digits + 16, digits + 21, digits + 27, digits + 28);
   }
   else {
-    char amount[16], head[160];
+    char amount[16], head[256];
     snprintf (amount, sizeof amount, "%u.%02u", 49 + demo_rng_below (r, 900),
               demo_rng_below (r, 100));
     snprintf (head, sizeof head, "00020126580014BR.GOV.BCB.PIX0136%s52040000530398654%02zu%s"
