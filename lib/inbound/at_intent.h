@@ -2,7 +2,9 @@
  *
  *   featurizer  (intent_text.c) the first AT_INTENT_TEXT_MAX bytes of UTF-8
  *               text, NFKD + case folded + combining marks dropped (accent
- *               folding), split into words, each word Snowball-stemmed in the
+ *               folding), every number one "0" whatever its length (digits
+ *               with single separators between them: "1.234,56", "12/05";
+ *               letters around it kept: "42cm" is "0cm"), split into words, each word Snowball-stemmed in the
  *               message's language (pt, en, es; guessed when unknown); the
  *               features are word unigrams and bigrams of the stems and
  *               character 3- to 5-grams of each word with its boundaries
@@ -48,7 +50,8 @@ int at_intent_parse (const char *name, at_intent_t *out);
 #define AT_INTENT_FEATURES_MAX 16384   /* features of one message, at most */
 #define AT_INTENT_BITS_MIN 10
 #define AT_INTENT_BITS_MAX 24
-#define AT_INTENT_FEATURIZER 1         /* version: a model records the one it was trained with */
+#define AT_INTENT_FEATURIZER 2         /* version: a model records the one it was trained with;
+                                          2: a number is one "0" (1: one "0" per digit) */
 
 typedef struct {
   uint32_t slot;     /* < 2^bits */

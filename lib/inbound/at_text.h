@@ -66,8 +66,9 @@ const char *at_priority_name (int priority);
 #define AT_PRIORITY_NEGATIVE  (1u << 2)   /* negative tone: "péssimo", "scam", 😡 */
 #define AT_PRIORITY_COMPLAINT (1u << 3)   /* the intent model says complaint */
 #define AT_PRIORITY_REPEAT    (1u << 4)   /* repeat contacts about the same order */
-#define AT_PRIORITY_REASONS 5
-#define AT_PRIORITY_REASONS_TEXT_MAX 64
+#define AT_PRIORITY_LOW_SURVEY (1u << 5)  /* a low survey score's follow-up (workers/survey) */
+#define AT_PRIORITY_REASONS 6
+#define AT_PRIORITY_REASONS_TEXT_MAX 96
 
 /* The reasons a message (raw UTF-8) gives by keywords of Portuguese,
  * English and Spanish, matched on stems so inflections, accents and

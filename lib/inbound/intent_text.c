@@ -83,7 +83,24 @@ s_capped_len (const char *text, size_t len)
   return cut;
 }
 
-/* Case-folded (NFKD), combining marks dropped, digits all '0', into
+/* A number is one thing whatever its length: a run of digits, with single
+ * separators between digits ("1.234,56", "12/05/2025", "123-4"), becomes one
+ * '0' appended to out (letters around it kept: "42cm" "0cm", "A-1234" "a-0").
+ * *num_end: where the latest number ended in out (SIZE_MAX: none yet). */
+static size_t
+s_fold_digit (char *folded, size_t out, size_t *num_end)
+{
+  if (*num_end != SIZE_MAX && out == *num_end)
+    return out;                                        /* the same run */
+  if (*num_end != SIZE_MAX && out == *num_end + 1 && folded[*num_end] != '\0' &&
+      strchr (".,-/:", folded[*num_end]))
+    return *num_end;                                   /* "1.234": the separator goes */
+  folded[out++] = '0';
+  *num_end = out;
+  return out;
+}
+
+/* Case-folded (NFKD), combining marks dropped, each number one '0', into
  * self->folded. False for invalid UTF-8, a NUL byte or nothing left. */
 static bool
 s_fold (at_intent_text_t *self, const char *text, size_t len)
@@ -94,7 +111,7 @@ s_fold (at_intent_text_t *self, const char *text, size_t len)
   uint8_t *f = u8_casefold ((const uint8_t *) text, len, NULL, UNINORM_NFKD, NULL, &flen);
   if (!f)
     return false;
-  size_t at = 0, out = 0, cap = AT_INTENT_TEXT_MAX * 4;
+  size_t at = 0, out = 0, cap = AT_INTENT_TEXT_MAX * 4, num_end = SIZE_MAX;
   while (at < flen) {
     ucs4_t uc;
     int n = u8_mbtouc (&uc, f + at, flen - at);
@@ -104,7 +121,7 @@ s_fold (at_intent_text_t *self, const char *text, size_t len)
       if (out + (size_t) n > cap)
         break;
       if (uc_is_digit (uc))
-        self->folded[out++] = '0';
+        out = s_fold_digit (self->folded, out, &num_end);
       else {
         memcpy (self->folded + out, f + at, (size_t) n);
         out += (size_t) n;

@@ -78,6 +78,47 @@ test_clear_messages (void **state)
   assert_int_equal (failures, 0);
 }
 
+/* The demo's finding: an order number's length changed the class ("pedido
+ * 1234567 ... Pix" payment, with 8 digits order_status). Now the class and
+ * the probabilities are the same for 5, 6, 7, 8 and 12 digits. */
+static void
+test_order_number_length (void **state)
+{
+  static const char *const numbers[] = {"12345", "123456", "1234567", "12345678", "123456789012"};
+  static const case_t msgs[] = {
+    { "Quero pagar o pedido # mas perdi o código do Pix", AT_INTENT_PAYMENT, AT_INTENT_PAYMENT },
+    { "cadê meu pedido #? comprei faz 10 dias", AT_INTENT_ORDER_STATUS,
+      AT_INTENT_ORDER_STATUS },
+    { "quero cancelar o pedido #", AT_INTENT_CANCEL, AT_INTENT_CANCEL },
+    { "where is my order #? it hasn't arrived", AT_INTENT_ORDER_STATUS,
+      AT_INTENT_ORDER_STATUS },
+    { "please cancel my order A-#", AT_INTENT_CANCEL, AT_INTENT_CANCEL },
+    { "¿dónde está mi pedido #?", AT_INTENT_ORDER_STATUS, AT_INTENT_ORDER_STATUS },
+    { "me cobraron dos veces el pedido #", AT_INTENT_PAYMENT, AT_INTENT_PAYMENT },
+  };
+  for (size_t m = 0; m < AT_ARRAY_LEN (msgs); m++) {
+    const char *hole = strchr (msgs[m].text, '#');
+    at_intent_result_t first = {0};
+    for (size_t i = 0; i < AT_ARRAY_LEN (numbers); i++) {
+      char text[256];
+      int n = snprintf (text, sizeof text, "%.*s%s%s", (int) (hole - msgs[m].text),
+                        msgs[m].text, numbers[i], hole + 1);
+      assert_true (n > 0 && (size_t) n < sizeof text);
+      at_intent_result_t r;
+      at_intent_classify (s_model, s_text, text, (size_t) n, AT_LANG_OTHER, 0.3, &r);
+      if (i == 0)
+        first = r;
+      if (r.intent != first.intent || r.confidence != first.confidence)
+        fail_msg ("\"%s\": %s (%.3f), with %s instead %s (%.3f)", text,
+                  at_intent_name (r.intent), r.confidence, numbers[0],
+                  at_intent_name (first.intent), first.confidence);
+      if (r.intent != msgs[m].want && r.intent != msgs[m].also)
+        fail_msg ("\"%s\": %s (%.2f), want %s", text, at_intent_name (r.intent),
+                  r.confidence, at_intent_name (msgs[m].want));
+    }
+  }
+}
+
 static void
 test_bad_text_is_other (void **state)
 {
@@ -173,6 +214,7 @@ main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_clear_messages),
+    cmocka_unit_test (test_order_number_length),
     cmocka_unit_test (test_bad_text_is_other),
     cmocka_unit_test (test_malformed_model_refused),
   };

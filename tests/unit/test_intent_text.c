@@ -40,7 +40,7 @@ test_folding (void **state)
   s_stems_are (tx, "CADÊ Ação", AT_LANG_PT, plain);
   s_stems_are (tx, "ﬁm ＡＢＣ", AT_LANG_EN, "fim abc");
   s_stems_are (tx, "Straße", AT_LANG_EN, "strass");
-  s_stems_are (tx, "pedido nº 48213", AT_LANG_PT, "ped no 00000");
+  s_stems_are (tx, "pedido nº 48213", AT_LANG_PT, "ped no 0");
   /* the same words with and without accents and capitals: same features */
   size_t na = s_features (tx, "Não recebi a devolução", AT_LANG_PT, s_a);
   size_t nb = s_features (tx, "nao RECEBI a devolucao", AT_LANG_PT, s_b);
@@ -116,6 +116,56 @@ test_bounded_work (void **state)
   at_intent_text_destroy (&tx);
 }
 
+/* prefix + number + suffix into out. */
+static const char *
+s_with_number (char *out, size_t cap, const char *prefix, const char *number, const char *suffix)
+{
+  int n = snprintf (out, cap, "%s%s%s", prefix, number, suffix);
+  assert_true (n > 0 && (size_t) n < cap);
+  return out;
+}
+
+/* A customer's order number must not decide the intent: every number is one
+ * "0" whatever its length, so the features of a message are the same with an
+ * order number of 5, 6, 7, 8 or 12 digits. */
+static void
+test_number_length_ignored (void **state)
+{
+  static const char *const numbers[] = {"48213", "482137", "4821370", "48213705", "482137059931"};
+  static const struct {
+    const char *prefix, *suffix;
+    at_lang_t lang;
+  } msgs[] = {
+    {"Quero pagar o pedido ", " mas perdi o código do Pix", AT_LANG_PT},
+    {"cadê meu pedido #", "? comprei faz 10 dias", AT_LANG_PT},
+    {"where is my order ", "? it hasn't arrived", AT_LANG_EN},
+    {"please cancel order A-", ", I ordered twice", AT_LANG_EN},
+    {"¿dónde está mi pedido nº ", "?", AT_LANG_ES},
+    {"quiero devolver el pedido ", "x, llegó roto", AT_LANG_ES},
+  };
+  at_intent_text_t *tx = at_intent_text_new ();
+  char text[256];
+  for (size_t m = 0; m < sizeof msgs / sizeof msgs[0]; m++)
+    for (int guess = 0; guess < 2; guess++) {
+      at_lang_t lang = guess ? AT_LANG_OTHER : msgs[m].lang;
+      size_t na = s_features (tx, s_with_number (text, sizeof text, msgs[m].prefix, numbers[0],
+                                                 msgs[m].suffix), lang, s_a);
+      assert_true (na > 0);
+      for (size_t i = 1; i < sizeof numbers / sizeof numbers[0]; i++) {
+        size_t nb = s_features (tx, s_with_number (text, sizeof text, msgs[m].prefix,
+                                                   numbers[i], msgs[m].suffix), lang, s_b);
+        if (nb != na || memcmp (s_a, s_b, na * sizeof s_a[0]) != 0)
+          fail_msg ("\"%s\": features differ from those with %s", text, numbers[0]);
+      }
+    }
+  /* separators inside a number, letters around one */
+  s_stems_are (tx, "R$ 1.234,56 em 12/05/2025 às 14:30", AT_LANG_PT, "r 0 em 0 as 0");
+  s_stems_are (tx, "tamanho 42cm, cód. A-1234, rastreio BR123456789BR", AT_LANG_PT,
+               "tamanh 0cm cod a 0 rastrei br0br");
+  s_stems_are (tx, "order 123 - 456, 7.", AT_LANG_EN, "order 0 0 0");
+  at_intent_text_destroy (&tx);
+}
+
 static void
 test_bad_input (void **state)
 {
@@ -149,6 +199,7 @@ main (void)
     cmocka_unit_test (test_stems_per_language),
     cmocka_unit_test (test_ngrams_stable),
     cmocka_unit_test (test_bounded_work),
+    cmocka_unit_test (test_number_length_ignored),
     cmocka_unit_test (test_bad_input),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);

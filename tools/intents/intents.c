@@ -243,8 +243,8 @@ s_train (const s_args_t *a, in_rows_t *rows)
   if (a->version)
     at_strlcpy (version, a->version, sizeof version);
   else
-    snprintf (version, sizeof version, "data-%.12s-b%u-e%d-l2%g-eta%g", rows->sum, a->p.bits,
-              a->p.epochs, a->p.l2, a->p.eta0);
+    snprintf (version, sizeof version, "data-%.12s-f%d-b%u-e%d-l2%g-eta%g", rows->sum,
+              AT_INTENT_FEATURIZER, a->p.bits, a->p.epochs, a->p.l2, a->p.eta0);
   int rc = in_model_save (m, a->out, version, rows->sum);
   if (rc == AT_OK)
     printf ("model %s written to %s\n", version, a->out);
