@@ -13,7 +13,7 @@ ROOT=$(pwd)
 PACKAGES=(build-essential cmake pkg-config libzmq3-dev libczmq-dev libprotobuf-c-dev
   protobuf-c-compiler libpq-dev libcurl4-openssl-dev libssl-dev libmicrohttpd-dev
   libjansson-dev libcmocka-dev libstemmer-dev libunistring-dev postgresql clang
-  libclang-rt-14-dev curl libgmime-3.0-dev libxml2-dev libsodium-dev)
+  libclang-rt-14-dev curl libgmime-3.0-dev libxml2-dev libsodium-dev libical-dev)
 
 JOBS=$(nproc 2>/dev/null || echo 2)
 

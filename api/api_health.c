@@ -4,6 +4,7 @@
 #include "api_metrics.h"
 #include "at_json.h"
 #include "at_store_query.h"
+#include "api_sla.h"
 
 void
 api_health_get (api_request_t *req)
@@ -28,5 +29,6 @@ api_ready_get (api_request_t *req)
 void
 api_metrics_get (api_request_t *req)
 {
+  api_sla_metrics_refresh (req);     /* the SLA gauges, from the store */
   api_reply_text (req, 200, "text/plain; version=0.0.4; charset=utf-8", api_metrics_render ());
 }

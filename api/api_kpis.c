@@ -4,6 +4,8 @@
 #include "api_internal.h"
 #include "at_json.h"
 #include "at_store_query.h"
+#include "at_store_sla.h"
+#include <stdlib.h>
 #include "at_time.h"
 
 /* A measure, or null when there was nothing to measure. */
@@ -35,6 +37,29 @@ s_kpis_json (const at_kpis_t *k)
       "orders", "count", k->orders_count, "delivered", k->orders_delivered);
 }
 
+/* Share of tickets within each SLA target by metric, team and channel
+ * (lib/store/store_sla_api.c); NULL when the store failed. */
+static json_t *
+s_sla_json (at_store_t *store, int64_t since_us)
+{
+  size_t n = 0;
+  at_sla_kpi_t *rows = calloc (AT_SLA_KPI_ROWS_MAX, sizeof *rows);
+  if (!rows || at_store_sla_kpis (store, since_us, rows, AT_SLA_KPI_ROWS_MAX, &n) != AT_OK) {
+    free (rows);
+    return NULL;
+  }
+  json_t *a = json_array ();
+  for (size_t i = 0; i < n; i++)
+    json_array_append_new (a, json_pack ("{s:s, s:o, s:s, s:I, s:I, s:f}", "metric",
+                                         rows[i].metric, "team", rows[i].team[0]
+                                         ? json_string (rows[i].team) : json_null (),
+                                         "channel", rows[i].channel, "tickets", rows[i].tickets,
+                                         "within", rows[i].within, "share",
+                                         (double) rows[i].within / (double) rows[i].tickets));
+  free (rows);
+  return a;
+}
+
 void
 api_kpis_get (api_request_t *req)
 {
@@ -54,6 +79,13 @@ api_kpis_get (api_request_t *req)
     return;
   }
   json_t *answer = s_kpis_json (&kpis);
+  json_t *sla = s_sla_json (store, since_us);
+  if (!sla) {
+    json_decref (answer);
+    api_reply_store_failed (req);
+    return;
+  }
+  json_object_set_new (answer, "sla", sla);
   if (answer && req->query_since)
     json_object_set_new (answer, "since", json_string (req->query_since));
   api_reply_json (req, 200, answer);

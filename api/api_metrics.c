@@ -15,6 +15,7 @@ static pthread_once_t s_once = PTHREAD_ONCE_INIT;
 static struct {
   at_metrics_t *registry;
   at_metric_t *requests, *duration, *publish, *auth_refused, *rate_limited, *up, *build;
+  at_metric_t *sla_share, *sla_tickets;
 } s_metrics;
 
 /* The values that are there from the start (again after a clear). */
@@ -52,6 +53,14 @@ s_create (void)
   s_metrics.up = at_metrics_gauge (reg, "atende_up", "1 while the api process runs.", NULL);
   s_metrics.build = at_metrics_gauge (reg, "atende_build_info", "Version of the running build.",
                                       "version");
+  s_metrics.sla_share = at_metrics_gauge (reg, "atende_sla_within_target_ratio",
+                                          "Share of tickets (created within"
+                                          " ATENDE_SLA_METRICS_WINDOW_H) whose SLA clock was met"
+                                          " without a breach, of those met or breached.",
+                                          "metric,team,channel");
+  s_metrics.sla_tickets = at_metrics_gauge (reg, "atende_sla_tickets",
+                                            "Tickets whose SLA clock was met or breached (the"
+                                            " ratio's denominator).", "metric,team,channel");
   s_constants ();
 }
 
@@ -98,6 +107,25 @@ api_metrics_rate_limited (const char *limit)
 {
   s_registry ();
   at_metric_add (s_metrics.rate_limited, (const char *[]) { limit }, 1);
+}
+
+void
+api_metrics_sla_clear (void)
+{
+  s_registry ();
+  at_metric_clear (s_metrics.sla_share);
+  at_metric_clear (s_metrics.sla_tickets);
+}
+
+void
+api_metrics_sla_set (const char *metric, const char *team, const char *channel,
+                     long long tickets, long long within)
+{
+  s_registry ();
+  const char *labels[] = { metric, team, channel };
+  at_metric_set (s_metrics.sla_tickets, labels, (double) tickets);
+  at_metric_set (s_metrics.sla_share, labels, tickets > 0 ? (double) within / (double) tickets
+                                                          : 0.0);
 }
 
 char *

@@ -10,6 +10,8 @@
 #include "api_customers.h"
 #include "api_access.h"
 #include "api_kb.h"
+#include "api_sla.h"
+#include "api_desk.h"
 
 static const api_route_t s_routes[] = {
   /* The need of each route (the scope column) is the whole of who may call it: API_PUBLIC
@@ -69,6 +71,21 @@ static const api_route_t s_routes[] = {
   { "DELETE", "/v1/kb/articles/{}",     "kb_article_delete",        api_kb_article_delete,      API_BODY_NONE,          false, AT_SCOPE_KB_WRITE },
   { "GET",    "/v1/kb/search",          "kb_search",                api_kb_search_get,          API_BODY_NONE,          false, AT_SCOPE_TICKETS_READ },
   { "GET",    "/v1/kb/unanswered",      "kb_unanswered",            api_kb_unanswered_get,      API_BODY_NONE,          false, AT_SCOPE_TICKETS_READ },
+  /* SLA: reading needs kpis:read; changing also an admin or a signed-in lead (api_sla.c) */
+  { "POST",   "/v1/calendars",          "calendars_create",         api_sla_calendars_post,     API_BODY_JSON,          false, AT_SCOPE_KPIS_READ },
+  { "GET",    "/v1/calendars",          "calendars",                api_sla_calendars_list,     API_BODY_NONE,          false, AT_SCOPE_KPIS_READ },
+  { "GET",    "/v1/calendars/{}",       "calendar",                 api_sla_calendar_get,       API_BODY_NONE,          false, AT_SCOPE_KPIS_READ },
+  { "POST",   "/v1/calendars/{}/holidays/ical", "calendar_holidays_ical", api_sla_holidays_ical_post, API_BODY_NONE, false, AT_SCOPE_KPIS_READ },
+  { "POST",   "/v1/sla/policies",       "sla_policies_create",      api_sla_policies_post,      API_BODY_JSON,          false, AT_SCOPE_KPIS_READ },
+  { "GET",    "/v1/sla/policies",       "sla_policies",             api_sla_policies_list,      API_BODY_NONE,          false, AT_SCOPE_KPIS_READ },
+  { "POST",   "/v1/teams",              "teams_create",             api_teams_post,             API_BODY_JSON,          false, AT_SCOPE_AGENTS_WRITE },
+  { "GET",    "/v1/teams",              "teams",                    api_teams_list,             API_BODY_NONE,          false, AT_SCOPE_TICKETS_READ },
+  { "GET",    "/v1/agents",             "agents",                   api_agents_list,            API_BODY_NONE,          false, AT_SCOPE_TICKETS_READ },
+  { "PUT",    "/v1/agents/{}",          "agent_put",                api_agent_put,              API_BODY_JSON,          false, AT_SCOPE_AGENTS_WRITE },
+  { "PUT",    "/v1/agents/{}/presence", "agent_presence",           api_agent_presence_put,     API_BODY_JSON,          false, AT_SCOPE_TICKETS_WRITE },
+  { "GET",    "/v1/desk/queue",         "desk_queue",               api_desk_queue_get,         API_BODY_NONE,          false, AT_SCOPE_TICKETS_READ },
+  { "POST",   "/v1/tickets/{}/assign",  "ticket_assign",            api_tickets_assign_post,    API_BODY_JSON,          false, AT_SCOPE_TICKETS_WRITE },
+  { "POST",   "/v1/tickets/{}/transfer", "ticket_transfer",         api_tickets_transfer_post,  API_BODY_JSON,          false, AT_SCOPE_TICKETS_WRITE },
 };
 
 /* Copies seg[0..len) into out; false when too long. (MHD has already

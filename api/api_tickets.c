@@ -11,6 +11,7 @@
 #include "at_json.h"
 #include "at_log.h"
 #include "at_store_query.h"
+#include "at_store_sla.h"
 #include "domain.pb-c.h"
 
 #define S_TEXT_MAX (64 * 1024)
@@ -91,8 +92,16 @@ api_tickets_get (api_request_t *req)
     api_reply_not_found (req, "no ticket with this id");
   else if (rc != AT_OK)
     api_reply_store_failed (req);
-  else
-    api_reply_json (req, 200, s_ticket_json (ticket));
+  json_t *sla = NULL;                  /* the SLA clocks (lib/store/store_sla_api.c) */
+  if (rc == AT_OK && at_store_sla_clocks_json (store, id, &sla) != AT_OK) {
+    rc = AT_ERROR;
+    api_reply_store_failed (req);
+  }
+  if (rc == AT_OK) {
+    json_t *doc = s_ticket_json (ticket);
+    json_object_set_new (doc, "sla", sla);
+    api_reply_json (req, 200, doc);
+  }
   at_ticket_view_destroy (&ticket);
 }
 

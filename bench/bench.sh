@@ -43,6 +43,8 @@ run "$BUILD/bench/bench_dispatch" --atende "$ATENDE" --messages "${BENCH_DISPATC
 run "$BUILD/bench/bench_bus" --db "$DB" --atende "$ATENDE" --messages "${BENCH_MESSAGES:-100000}" \
   --latency-seconds "${BENCH_LATENCY_SECONDS:-10}" --backlog "${BENCH_BACKLOG:-1000000}" \
   --stage "${BENCH_STAGE:-tiny}"
+[[ -x "$BUILD/bench/bench_assign" ]] && run "$BUILD/bench/bench_assign" --db "$DB" --agents 1000 \
+  --tickets "${BENCH_ASSIGN_TICKETS:-100000}"
 
 PGB=(pgbench -h "$PGDIR" -p 5432 -U postgres)
 T=${BENCH_PGBENCH_SECONDS:-20}
@@ -55,7 +57,7 @@ simple=$(grep -E "^tps = " "$OUT" | tail -1 | sed -E 's/tps = ([0-9.]+).*/\1/')
 # key=value from the RESULT lines
 val() { grep -hoE "(^| )$1=[-0-9.]+" "$OUT" | tail -1 | sed -E 's/.*=//'; }
 dispatch=$(val dispatch_msg_s); raw=$(val raw_zmq_msg_s); ratio=$(val ratio)
-bus=$(val bus_msg_s); per_commit=$(grep -E "^RESULT bus_msg_s=" "$OUT" | tail -1 | grep -oE "msgs_per_publish_commit=[-0-9.]+" | sed 's/.*=//')
+assign=$(val assign_fill_s); bus=$(val bus_msg_s); per_commit=$(grep -E "^RESULT bus_msg_s=" "$OUT" | tail -1 | grep -oE "msgs_per_publish_commit=[-0-9.]+" | sed 's/.*=//')
 p50=$(val confirm_p50_ms); p99=$(val confirm_p99_ms)
 backlog=$(val backlog); backlog_ratio=$(val backlog_ratio)
 bus_per_tps=$(awk -v a="${bus:-0}" -v b="${simple:-0}" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "n/a" }')
@@ -68,6 +70,7 @@ printf "| %-52s | %-22s | %-18s |\n" "broker dispatch, non-durable, 200 B (msg/s
 printf "| %-52s | %-22s | %-18s |\n" "  raw libzmq PUSH/PULL same run (msg/s); ratio" "${raw:-n/a}; ${ratio:-n/a}" ">= 0.25"
 printf "| %-52s | %-22s | %-18s |\n" "durable bus publish -> done, ${BENCH_STAGE:-tiny} stage (msg/s)" "${bus:-n/a}" ">= 40000"
 printf "| %-52s | %-22s | %-18s |\n" "messages per publish commit" "${per_commit:-n/a}" ">= 100"
+printf "| %-52s | %-22s | %-18s |\n" "desk assignments, 1000 agents, 100k waiting (/s)" "${assign:-n/a}" ""
 printf "| %-52s | %-22s | %-18s |\n" "publish confirm at half load p50 / p99 (ms)" "${p50:-n/a} / ${p99:-n/a}" "<= 1 / <= 5"
 printf "| %-52s | %-22s | %-18s |\n" "throughput with ${backlog:-?} waiting / empty table" "${backlog_ratio:-n/a}" ">= 0.8 (at 10M)"
 printf "| %-52s | %-22s | %-18s |\n" "pgbench TPC-B -c 4 -j 2 (tps)" "${tpcb:-n/a}" "the limit"

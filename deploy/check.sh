@@ -12,6 +12,8 @@
 #   5. the image's build stage installs every build package atende.sh lists;
 #      every metric the autoscalers and alerts use is exported by the code
 #   6. the compose file's fake provider builds and answers as documented
+#   7. every Grafana dashboard in deploy/grafana/ is valid and queries only metrics
+#      (and labels) the code exports (deploy/grafana/check.mjs), and production ships it
 # Tools are installed when missing (apt-get: yamllint, kubernetes-client, nodejs,
 # npm; npm: pinned validators into a cache dir); offline, it says what is missing.
 # Env: ATENDE_BIN (default build/atende), ATENDE_DEPLOY_OUT (default
@@ -248,6 +250,25 @@ check_metrics() {
   fi
 }
 
+# deploy/grafana/*.json: JSON, panel ids unique, every panel on the ${DS_PROMETHEUS}
+# variable, and every metric name of every query (histograms by _bucket/_sum/_count) a
+# family the C code registers, with its labels (deploy/grafana/check.mjs says it all).
+check_dashboard() {
+  local dashboards
+  mapfile -t dashboards < <(find deploy/grafana -name '*.json' | sort)
+  [[ ${#dashboards[@]} -gt 0 ]] || { bad dashboard "no dashboard in deploy/grafana"; return; }
+  if ! node deploy/grafana/check.mjs "${dashboards[@]}" -- broker workers api lib; then
+    bad dashboard "a Grafana dashboard queries what the code does not export, or is malformed (above)"
+    return
+  fi
+  if [[ -f "$OUT/render/production.yaml" ]] &&
+    ! grep -q '^  name: atende-grafana-dashboard$' "$OUT/render/production.yaml"; then
+    bad dashboard "overlays/production does not ship the dashboard's ConfigMap (k8s/monitoring -> grafana)"
+    return
+  fi
+  ok "dashboard: ${#dashboards[@]} Grafana dashboard(s), every query on exported metrics"
+}
+
 check_fake_provider() {
   local exe="$OUT/atende-fake-provider" port pid secret key ts body sig stats code rc=0
   # shellcheck disable=SC2046
@@ -297,6 +318,7 @@ main() {
   check_libraries
   check_build_packages
   check_metrics
+  check_dashboard
   check_fake_provider
   if [[ ${#FAILED[@]} -eq 0 ]]; then
     say "all $PASSED checks hold"

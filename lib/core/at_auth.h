@@ -26,12 +26,15 @@
  *   kpis:read        the dashboards' figures
  *   dlq:admin        list and replay dead letters
  *   admin            everything above, and accounts and keys
+ *   agents:write     teams and agents' settings (the desk; leads)
  *
  * Roles of people, and the scopes each carries:
  *   agent  tickets:read tickets:write customers:read
  *          (answers customers; team figures are a lead's view)
  *   lead   an agent's, plus customers:write templates:write kpis:read
- *          (runs a team: fixes customer records, edits texts, reads figures)
+ *          agents:write
+ *          (runs a team: fixes customer records, edits texts, reads figures,
+ *          sets agents' teams, skills and capacity)
  *   admin  admin (everything: accounts, keys, dead letters)
  * messages:write and orders:write are for machines (API keys), no role has
  * them but admin; dlq:admin is an operator's, given to keys or to admins. */
@@ -113,8 +116,9 @@ typedef uint32_t at_scopes_t;
 #define AT_SCOPE_DLQ_ADMIN       (1u << 8)
 #define AT_SCOPE_ADMIN           (1u << 9)
 #define AT_SCOPE_KB_WRITE        (1u << 10)
-#define AT_SCOPE_COUNT 11
-#define AT_SCOPES_TEXT_MAX 256   /* bytes of a scope list, all eleven named */
+#define AT_SCOPE_AGENTS_WRITE    (1u << 11)
+#define AT_SCOPE_COUNT 12
+#define AT_SCOPES_TEXT_MAX 256   /* bytes of a scope list, all twelve named */
 
 /* "s1,s2" (spaces around items ignored, repeats allowed) into a mask.
  * AT_OK, or AT_INVALID with a reason naming the unknown scope or the empty

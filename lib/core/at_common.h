@@ -30,7 +30,14 @@
 #define AT_TYPE_TICKET_RESOLVE    "ticket.resolve"     /* route */
 #define AT_TYPE_TICKET_RESOLVED   "ticket.resolved"    /* survey */
 #define AT_TYPE_KB_FOLLOWUP       "kb.followup"        /* route, delayed */
+#define AT_TYPE_TICKET_HANDOFF    "ticket.handoff"     /* route */
+#define AT_TYPE_DESK_ASSIGN       "desk.assign"        /* route, key team:<id> */
+#define AT_TYPE_DESK_MANUAL       "desk.manual"        /* route: the api's assign, transfer */
+#define AT_TYPE_DESK_REPLY_CHECK  "desk.reply_check"   /* route, delayed */
+#define AT_TYPE_SLA_CHECK         "sla.check"          /* route, delayed: warning or breach */
 #define AT_TYPE_SURVEY_ANSWER     "survey.answer"      /* survey */
+#define AT_TYPE_SURVEY_NPS        "survey.nps"         /* survey, delayed, key order:<id> */
+#define AT_TYPE_SURVEY_REMIND     "survey.remind"      /* survey, delayed, key survey:<id> */
 #define AT_TYPE_ORDER_EVENT       "order.event"        /* notify */
 #define AT_TYPE_NOTIFICATION_SEND "notification.send"  /* notify */
 

@@ -105,18 +105,50 @@
     "key that signs survey tokens (HMAC-SHA256)") \
   X(STR, survey_url_base, "ATENDE_SURVEY_URL_BASE", "http://localhost:8080/v1/surveys/", 0, 0, \
     "public URL prefix of survey links") \
+  X(STR, store_name, "ATENDE_STORE_NAME", "nossa loja", 0, 0, \
+    "the store's name as surveys say it ({store_name}: \"De 0 a 10, quanto você recomendaria a <loja>...\")") \
+  X(INT, nps_delay_h, "ATENDE_NPS_DELAY_H", "24", 0, 8760, \
+    "survey: hours after an order is delivered that its NPS survey is considered (a delayed survey.nps message)") \
+  X(INT, survey_period_days, "ATENDE_SURVEY_PERIOD_DAYS", "30", 0, 3650, \
+    "survey: at most one survey sent per customer within this many days (0: no limit); a survey held back is recorded as skipped") \
+  X(INT, survey_expire_h, "ATENDE_SURVEY_EXPIRE_H", "72", 1, 8760, \
+    "survey: hours a sent survey waits for its answer (pending: no other survey meanwhile; answers typed later are normal messages)") \
+  X(INT, survey_reminder_h, "ATENDE_SURVEY_REMINDER_H", "24", 0, 8760, \
+    "survey: hours after sending that one reminder goes to a survey still unanswered (0: no reminder)") \
+  X(INT, survey_hour_s, "ATENDE_SURVEY_HOUR_S", "3600", 1, 3600, \
+    "survey: seconds in an hour of ATENDE_NPS_DELAY_H, ATENDE_SURVEY_EXPIRE_H and ATENDE_SURVEY_REMINDER_H (tests shorten it; keep 3600)") \
+  X(INT, survey_low_csat, "ATENDE_SURVEY_LOW_CSAT", "2", 0, 4, \
+    "survey: a CSAT score at or below this opens a follow-up ticket for the team (0: never)") \
+  X(INT, survey_low_nps, "ATENDE_SURVEY_LOW_NPS", "6", -1, 9, \
+    "survey: an NPS score at or below this opens a follow-up ticket for the team (-1: never)") \
   X(INT, sla_first_response_min, "ATENDE_SLA_FIRST_RESPONSE_MIN", "240", 1, 100000, \
     "first-response SLA for normal priority, minutes") \
   X(INT, sla_urgent_first_response_min, "ATENDE_SLA_URGENT_FIRST_RESPONSE_MIN", "30", 1, 100000, \
     "first-response SLA for high priority, minutes") \
   X(STR, intent_model, "ATENDE_INTENT_MODEL", AT_INTENT_MODEL_DEFAULT, 0, 0, \
     "route: the intent model file (tools/intents); missing or malformed stops route at start; SIGHUP reloads it") \
+  X(INT, sla_warn_pct, "ATENDE_SLA_WARN_PCT", "80", 0, 99, \
+    "route: an SLA clock warns when this share (percent) of its target is used (0: no warnings)") \
+  X(INT, sla_metrics_window_h, "ATENDE_SLA_METRICS_WINDOW_H", "168", 1, 87600, \
+    "api: the SLA gauges of /metrics count tickets created within this many hours") \
   X(INT, intent_min_confidence_pct, "ATENDE_INTENT_MIN_CONFIDENCE", "30", 0, 100, \
     "route: an intent whose confidence (percent) is below this makes the ticket `other` (goes to people)") \
   X(INT, kb_min_score_pct, "ATENDE_KB_MIN_SCORE", "50", 0, 100, \
     "route: a question of intent other or product_question is answered with the best knowledge-base article when its score (percent) is at least this (100: never)") \
   X(INT, kb_answer_wait_s, "ATENDE_KB_ANSWER_WAIT_S", "3600", 1, 604800, \
     "route: a knowledge-base answer without a \"sim/não\" this many seconds later hands the ticket to people") \
+  X(STR, desk_default_team, "ATENDE_DESK_DEFAULT_TEAM", "support", 0, 0, \
+    "route: the team a new ticket that needs a person is queued for, when no team is marked default (created if missing)") \
+  X(MAP, desk_channel_weights, "ATENDE_DESK_CHANNEL_WEIGHTS", "chat=1,whatsapp=1,sms=1,messenger=1,instagram=1,phone=1,email=0.3,form=0.3,*=1", 0, 0, \
+    "desk: what one ticket of each channel counts in an agent's capacity (an agent's own weights override)") \
+  X(INT, desk_agent_limit, "ATENDE_DESK_AGENT_LIMIT", "3", 0, 1000, \
+    "desk: the capacity limit a new agent gets (the sum of the weights of the tickets they hold)") \
+  X(INT, desk_widen_after_s, "ATENDE_DESK_WIDEN_AFTER_S", "600", 0, 604800, \
+    "desk: a ticket waiting this long may go to an agent without its skills; twice this long, in another language (0: never)") \
+  X(INT, desk_reply_within_s, "ATENDE_DESK_REPLY_WITHIN_S", "900", 0, 604800, \
+    "desk: an assignee who has not answered the customer this many seconds after it was given or they wrote loses the ticket to the queue (0: never)") \
+  X(INT, desk_assign_batch, "ATENDE_DESK_ASSIGN_BATCH", "50", 1, 1000, \
+    "desk: most tickets one desk.assign round gives out before it asks for another round") \
   X(INT, priority_repeat_contacts, "ATENDE_PRIORITY_REPEAT_CONTACTS", "3", 0, 1000, \
     "route: this many messages of a customer since their latest order last changed (within the window) raise priority (repeat_contact); 0: off") \
   X(INT, priority_repeat_window_h, "ATENDE_PRIORITY_REPEAT_WINDOW_H", "72", 1, 8760, \

@@ -22,7 +22,8 @@ static const char s_b32[] = "abcdefghijklmnopqrstuvwxyz234567";
 
 static const char *const s_scopes[AT_SCOPE_COUNT] = {
   "messages:write", "orders:write", "tickets:read", "tickets:write", "customers:read",
-  "customers:write", "templates:write", "kpis:read", "dlq:admin", "admin", "kb:write"};
+  "customers:write", "templates:write", "kpis:read", "dlq:admin", "admin", "kb:write",
+  "agents:write"};
 
 static const struct {
   const char *name;
@@ -33,7 +34,7 @@ static const struct {
   [AT_ROLE_LEAD] = {"lead", AT_SCOPE_TICKETS_READ | AT_SCOPE_TICKETS_WRITE
                               | AT_SCOPE_CUSTOMERS_READ | AT_SCOPE_CUSTOMERS_WRITE
                               | AT_SCOPE_TEMPLATES_WRITE | AT_SCOPE_KPIS_READ
-                              | AT_SCOPE_KB_WRITE},
+                              | AT_SCOPE_KB_WRITE | AT_SCOPE_AGENTS_WRITE},
   [AT_ROLE_ADMIN] = {"admin", AT_SCOPE_ADMIN},
 };
 
@@ -305,7 +306,7 @@ at_auth_scopes_parse (const char *text, at_scopes_t *out, char *reason, size_t c
   if (list.n == 0)
     snprintf (reason, cap, "no scope given (known: messages:write, orders:write, tickets:read, "
               "tickets:write, customers:read, customers:write, templates:write, kpis:read, "
-              "dlq:admin, admin, kb:write)");
+              "dlq:admin, admin, kb:write, agents:write)");
   for (size_t i = 0; rc == AT_OK && i < list.n; i++) {
     size_t k = 0;
     while (k < AT_SCOPE_COUNT && strcmp (list.items[i].value, s_scopes[k]) != 0)

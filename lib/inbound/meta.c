@@ -121,8 +121,12 @@ s_wa_text (const json_t *msg, const char *type)
   if (strcmp (type, "button") == 0)
     return s_text (part, "text");
   if (strcmp (type, "interactive") == 0) {
-    const char *t = s_text (json_object_get (part, "button_reply"), "title");
-    return t ? t : s_text (json_object_get (part, "list_reply"), "title");
+    const json_t *reply = json_object_get (part, "button_reply");
+    reply = reply ? reply : json_object_get (part, "list_reply");
+    const char *id = s_text (reply, "id");   /* a survey's list: "nps:9" is what route reads */
+    if (id && (strncmp (id, "nps:", 4) == 0 || strncmp (id, "csat:", 5) == 0) && strlen (id) < 8)
+      return id;
+    return s_text (reply, "title");
   }
   if (strcmp (type, "location") == 0) {
     const char *t = s_text (part, "address");

@@ -86,6 +86,8 @@ typedef struct {
   const char *locale;            /* the customer's (pt-BR en es; NULL: pt-BR) */
   const char *template_name;     /* whatsapp: non-NULL sends this approved template */
   const char *template_lang;     /* whatsapp template language (pt_BR en es) */
+  const char *survey_kind;       /* whatsapp, no template: csat | nps sends an interactive
+                                    list of scores (ids csat:N, nps:N); NULL: plain text */
   const char *order_id;          /* NULL: none */
   int64_t ticket_id;             /* 0: none */
   int64_t created_us;

@@ -186,6 +186,42 @@ at_provider_webhook_answer (at_provider_msg_t *m, long status, const char *body,
 
 /* --- request bodies ------------------------------------------------------ */
 
+/* WhatsApp Cloud API interactive list of a survey's scores (at most 10
+ * rows: NPS lists 10..1, 0 is typed). false when it cannot be one. */
+#define S_WA_LIST_BODY_MAX 1024
+static bool
+s_whatsapp_survey_list (json_t *o, const at_provider_msg_t *m)
+{
+  static const char *const csat[3][5] = {
+    {"1 - Péssimo", "2 - Ruim", "3 - Regular", "4 - Bom", "5 - Ótimo"},
+    {"1 - Very poor", "2 - Poor", "3 - Fair", "4 - Good", "5 - Excellent"},
+    {"1 - Pésimo", "2 - Malo", "3 - Regular", "4 - Bueno", "5 - Excelente"},
+  };
+  static const char *const ui[3][2] = {
+    {"Responder", "Sua nota"}, {"Answer", "Your score"}, {"Responder", "Tu nota"},
+  };
+  bool nps = strcmp (m->survey_kind, "nps") == 0;
+  if ((!nps && strcmp (m->survey_kind, "csat") != 0) || strlen (m->text) > S_WA_LIST_BODY_MAX)
+    return false;
+  int l = m->locale && strcmp (m->locale, "en") == 0 ? 1
+          : m->locale && strcmp (m->locale, "es") == 0 ? 2 : 0;
+  json_t *rows = json_array ();
+  for (int v = nps ? 10 : 5; v >= 1; v--) {
+    char id[16], title[8];
+    snprintf (id, sizeof id, "%s:%d", nps ? "nps" : "csat", v);
+    snprintf (title, sizeof title, "%d", v);
+    json_array_append_new (rows, json_pack ("{s:s, s:s}", "id", id, "title",
+                                            nps ? title : csat[l][v - 1]));
+  }
+  json_t *list = json_pack ("{s:s, s:{s:s}, s:{s:s, s:[{s:s, s:o}]}}", "type", "list",
+                            "body", "text", m->text, "action", "button", ui[l][0], "sections",
+                            "title", ui[l][1], "rows", rows);
+  if (!list)
+    return false;
+  return json_object_set_new (o, "type", json_string ("interactive")) == 0
+         && json_object_set_new (o, "interactive", list) == 0;
+}
+
 char *
 at_provider_whatsapp_body (const at_provider_msg_t *m)
 {
@@ -202,6 +238,8 @@ at_provider_whatsapp_body (const at_provider_msg_t *m)
     bad |= !tpl;
     bad |= json_object_set_new (o, "type", json_string ("template"));
     bad |= json_object_set_new (o, "template", tpl);
+  } else if (m->survey_kind && s_whatsapp_survey_list (o, m)) {
+    /* the scores as a list: the reply's id (nps:9) is what comes back */
   } else {
     bad |= json_object_set_new (o, "type", json_string ("text"));
     bad |= json_object_set_new (o, "text", json_pack ("{s:b, s:s}", "preview_url", 0, "body",

@@ -9,7 +9,8 @@
 #include "at_time.h"
 
 static const char *const s_vars[] = {
-  "first_name", "order_id", "tracking_url", "expected_date", "new_expected_date", "return_days"
+  "first_name", "order_id", "tracking_url", "expected_date", "new_expected_date", "return_days",
+  "store_name", "score", "link"
 };
 #define S_VARS AT_ARRAY_LEN (s_vars)
 
@@ -18,6 +19,9 @@ static const char *const s_selfservice_events[] = {
   "ss_return_opened", "ss_return_pending", "ss_return_late", "ss_return_undelivered",
   "ss_cancel_requested", "ss_cancel_pending", "ss_cancel_done", "ss_cancel_shipped",
   "ss_cancel_confirmed", "ss_payment_boleto", "ss_payment_pix",
+  /* surveys (workers/survey, workers/route/survey_reply.c) */
+  "survey_nps", "survey_csat", "survey_reminder", "survey_thanks", "survey_low_thanks",
+  "survey_range_nps", "survey_range_csat", "survey_already",
 };
 
 static const char *const s_months_en[] = {
@@ -144,9 +148,19 @@ int
 at_template_render (const char *body, const char *locale, const at_template_vars_t *vars,
                     char *out, size_t cap)
 {
+  return at_template_render_survey (body, locale, vars, NULL, out, cap);
+}
+
+int
+at_template_render_survey (const char *body, const char *locale, const at_template_vars_t *vars,
+                           const at_template_survey_t *survey, char *out, size_t cap)
+{
   char dates[2][48];
   const char *values[S_VARS];
   s_values (vars, locale, dates, values);
+  values[6] = survey && survey->store_name ? survey->store_name : "";
+  values[7] = survey && survey->score ? survey->score : "";
+  values[8] = survey && survey->link ? survey->link : "";
   at_buf_t b;
   at_buf_fixed (&b, out, cap);
   size_t section_start = 0;

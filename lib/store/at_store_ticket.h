@@ -4,6 +4,7 @@
 #define AT_TICKET_H
 
 #include "at_store.h"
+#include "at_msg.h"
 
 #define AT_SUBJECT_CHARS 80       /* a subject made from a message's text */
 #define AT_SUBJECT_MAX 400        /* bytes of a subject kept */
@@ -159,6 +160,10 @@ int at_store_ticket_answered (at_store_t *store, int64_t ticket_id, bool automat
  * and handoff_at now; auto_answered false (it was not answered automatically
  * after all); a pending ticket is open again, so it waits for an agent. */
 int at_store_ticket_handoff (at_store_t *store, int64_t ticket_id, const char *reason);
+
+/* A ticket.handoff bus message for route (key ticket:<id>); NULL when
+ * reason does not fit. */
+at_msg_t *at_ticket_handoff_msg (int64_t ticket_id, const char *reason, const char *trace_id);
 
 /* Status resolved, resolved_at now. AT_CONFLICT when it already was. */
 int at_store_ticket_resolve (at_store_t *store, int64_t ticket_id);

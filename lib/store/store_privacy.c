@@ -116,9 +116,12 @@ static const at_sql_t SQL_IDENTITIES = {"privacy_identities",
  * follow, each with a fresh snapshot). */
 static const at_sql_t SQL_ERASE_LOCK = {"privacy_erase_lock",
   "SELECT erased_at IS NOT NULL FROM customer WHERE id = $1 FOR UPDATE", 1};
-/* bus_message: deleted, but a ticket.resolve (no personal data; the ticket's status) */
+/* bus_message: deleted, but what holds no personal data and keeps the
+ * desk's promises: a ticket.resolve (the ticket's status), an sla.check and
+ * a kb.followup (ids and times only) */
 static const at_sql_t SQL_ERASE_BUS = {"privacy_erase_bus",
-  "DELETE FROM bus_message b WHERE b.type <> 'ticket.resolve' AND " S_BUS_OF ("b"), 2};
+  "DELETE FROM bus_message b WHERE b.type NOT IN ('ticket.resolve', 'sla.check', 'kb.followup')"
+  " AND " S_BUS_OF ("b"), 2};
 /* bus_dead: deleted */
 static const at_sql_t SQL_ERASE_DEAD = {"privacy_erase_dead",
   "DELETE FROM bus_dead d WHERE " S_BUS_OF ("d"), 2};

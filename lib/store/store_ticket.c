@@ -8,6 +8,7 @@
 #include "at_store_ticket.h"
 #include "at_email.h"
 #include "at_log.h"
+#include "domain.pb-c.h"
 
 #define S_COMP "ticket"
 
@@ -517,4 +518,20 @@ at_store_ticket_attachment_add (at_store_t *store, int64_t message_id, const cha
   if (rc == AT_OK)
     PQclear (res);
   return rc;
+}
+
+at_msg_t *
+at_ticket_handoff_msg (int64_t ticket_id, const char *reason, const char *trace_id)
+{
+  Atende__TicketHandoff pb = ATENDE__TICKET_HANDOFF__INIT;
+  pb.ticket_id = ticket_id;
+  pb.reason = (char *) reason;
+  uint8_t buf[256];
+  size_t len = atende__ticket_handoff__get_packed_size (&pb);
+  if (len > sizeof buf)
+    return NULL;
+  atende__ticket_handoff__pack (&pb, buf);
+  char key[AT_KEY_LEN];
+  snprintf (key, sizeof key, "ticket:%" PRId64, ticket_id);
+  return at_msg_new (AT_STAGE_ROUTE, AT_TYPE_TICKET_HANDOFF, key, trace_id, buf, len);
 }

@@ -33,13 +33,13 @@ typedef struct {
 } pf_count_t;
 
 /* Waits until the stages (an SQL list: "'ingest', 'route'") are empty:
- * nothing pending, nothing waiting for a retry. */
+ * nothing pending, nothing waiting for a retry (timers may wait). */
 static PF_UNUSED bool
 pf_wait_drained (PGconn *conn, const char *stages, int timeout_ms)
 {
   char sql[256];
   snprintf (sql, sizeof sql, "SELECT CASE WHEN count(*) = 0 THEN 1 ELSE 0 END"
-                             " FROM bus_message WHERE stage IN (%s)", stages);
+                             " FROM bus_message WHERE stage IN (%s) AND " IT_BUS_PENDING, stages);
   return it_wait_scalar (conn, sql, 1, timeout_ms) == 1;
 }
 

@@ -36,7 +36,8 @@ static void
 s_wait_routed (long long ticket, int messages)
 {
   IT_CHECK (it_wait_scalar (s_db, "SELECT CASE WHEN count(*) = 0 THEN 1 ELSE 0 END"
-                            " FROM bus_message WHERE stage = 'route'", 1, WAIT_MS) == 1,
+                            " FROM bus_message WHERE stage = 'route' AND " IT_BUS_PENDING, 1,
+                            WAIT_MS) == 1,
             "route did not drain");
   IT_CHECK (s_q ("SELECT count(*) FROM ticket_message WHERE ticket_id = %lld AND direction = 'in'",
                  ticket) == messages, "ticket %lld: %d messages", ticket, messages);
@@ -170,7 +171,8 @@ s_sighup (pid_t workers, const char *handle, const char *pid)
   s_send (handle, "cadê meu pedido?", pid);
   long long t = s_ticket_of (handle);
   IT_CHECK (it_wait_scalar (s_db, "SELECT CASE WHEN count(*) = 0 THEN 1 ELSE 0 END"
-                            " FROM bus_message WHERE stage = 'route'", 1, WAIT_MS) == 1,
+                            " FROM bus_message WHERE stage = 'route' AND " IT_BUS_PENDING, 1,
+                            WAIT_MS) == 1,
             "route did not drain");
   IT_CHECK (s_q ("SELECT count(*) FROM ticket WHERE id = %lld AND intent = 'order_status'", t)
             == 1, "classified by the model in use");

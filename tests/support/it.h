@@ -24,6 +24,11 @@ const char *it_db_create (const char *name, bool migrate);
 PGconn *it_db_connect (const char *conninfo);
 /* First column of the first row of a query as integer (-1 if no row). */
 long long it_db_scalar (PGconn *conn, const char *sql);
+/* A bus_message row that is work: due now, or waiting for a retry. A timer
+ * a stage set for later on its first attempt (an SLA check, a knowledge-base
+ * follow-up, a reply check) is not: "drained" means none of these left. The
+ * same rule the broker's sweep applies to a key's head. */
+#define IT_BUS_PENDING "(not_before <= now () OR attempt > 1)"
 /* it_db_scalar of a printf-formatted query (at most 2 KiB). */
 long long it_db_scalarf (PGconn *conn, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 /* A free TCP port on 127.0.0.1. */

@@ -16,6 +16,7 @@
 #include "at_store_customer.h"
 #include "at_channel.h"
 #include "at_store_notification.h"
+#include "at_store_survey.h"
 #include "at_log.h"
 #include "at_url.h"
 #include "domain.pb-c.h"
@@ -273,6 +274,14 @@ wrk_notify_order_event (wrk_ctx_t *ctx, wrk_msg_t *m)
     rc = wrk_notify_selfservice_event (ctx, m, ev, &told);
   if (rc == AT_OK && notify && !told)
     rc = s_notify_customer (ctx, m, ev, &cur, customer_id, handle);
+  if (rc == AT_OK && notify && strcmp (ev->status, "delivered") == 0) {   /* NPS, later */
+    const at_config_t *cfg = wrk_ctx_config (ctx);
+    at_msg_t *nps = at_survey_nps_msg (ev->order_id, customer_id, ev->customer_channel, handle,
+                                       at_now_us () + (int64_t) cfg->nps_delay_h
+                                                        * cfg->survey_hour_s * 1000000,
+                                       m->msg->trace_id);
+    rc = nps ? wrk_ctx_produce (ctx, &nps) : AT_ERROR;
+  }
   if (rc != AT_OK && !m->reason[0])
     snprintf (m->reason, sizeof m->reason, "order event not applied: %s",
               at_store_last_error (store));

@@ -23,6 +23,7 @@
 #include "notify.h"
 #include "at_log.h"
 #include "at_order.h"
+#include "at_store_survey.h"
 #include "domain.pb-c.h"
 
 typedef enum { S_AGAIN, S_DONE, S_RESCHEDULE, S_DEAD } s_result_t;
@@ -48,6 +49,7 @@ typedef struct {
   bool unrecorded;             /* a call's answer is still to be recorded */
   bool early;                  /* delivered, to be recorded at the next flush */
   char mode[WRK_NOTIFY_TEMPLATE_LEN + 16];   /* whatsapp_mode recorded */
+  char survey_kind[8];                       /* a survey's: csat | nps (the WhatsApp list) */
   int attempts;
   at_provider_msg_t msg;
 } s_item_t;
@@ -213,6 +215,12 @@ s_claim_send (s_batch_t *b, s_item_t *it)
                                              " or its breaker is open");
     return at_store_notification_hold (b->store, it->outcome->id, until, it->outcome->reason);
   }
+  it->survey_kind[0] = 0;
+  if (strcmp (it->ctx.kind, "survey") == 0) {
+    int rc = at_store_survey_kind_of_notification (b->store, it->outcome->id, it->survey_kind);
+    if (rc != AT_OK && rc != AT_NOTFOUND)
+      return rc;
+  }
   return s_record_sending (b, it);
 }
 
@@ -296,6 +304,7 @@ s_message (s_item_t *it, const char *default_locale)
   pm->created_us = it->ctx.created_us;
   pm->template_name = it->choice.template_name[0] ? it->choice.template_name : NULL;
   pm->template_lang = it->choice.template_lang;
+  pm->survey_kind = it->survey_kind[0] ? it->survey_kind : NULL;
   pm->locale = at_locale_pick (it->ctx.locale, default_locale);
 }
 

@@ -32,6 +32,7 @@ typedef enum { S_AGAIN, S_DONE, S_DEAD } s_result_t;
 typedef struct {
   s_result_t result;
   char reason[200];
+  int64_t handoff_ticket_id;     /* > 0: failed for good, route hands it to people */
 } s_outcome_t;
 
 typedef struct {
@@ -181,15 +182,16 @@ s_call (wrk_ctx_t *ctx, wrk_notify_state_t *st, s_item_t *items, size_t count)
   free (calls);
 }
 
-/* Failed for good: the request closes failed and its ticket goes to people. */
+/* Failed for good: the request closes failed (its reason kept on the row)
+ * and the message is done by handing its ticket to people (handle asks
+ * route, in the message's own transaction). */
 static int
 s_fail (at_store_t *store, s_item_t *it, const char *why)
 {
   int64_t ticket_id = 0;
-  s_set (it->outcome, S_DEAD, why);
+  s_set (it->outcome, S_DONE, why);
   int rc = at_store_selfservice_fail (store, it->id, why, &ticket_id);
-  if (rc == AT_OK && ticket_id > 0)
-    rc = at_store_ticket_handoff (store, ticket_id, "store_request_failed");
+  it->outcome->handoff_ticket_id = rc == AT_OK ? ticket_id : 0;
   at_warn (WRK_NOTIFY_COMP, "msg=\"store request failed, ticket to people\" request_id=%s"
            " message_id=%s ticket_id=%" PRId64 " reason=\"%s\"", it->id, it->m->msg->id,
            ticket_id, why);
@@ -275,15 +277,24 @@ wrk_notify_store_request_prepare (wrk_ctx_t *ctx, wrk_msg_t **msgs, size_t n)
   return AT_OK;
 }
 
+/* ticket.handoff for route: the ticket goes to people with reason. */
+static int
+s_produce_handoff (wrk_ctx_t *ctx, wrk_msg_t *m, int64_t ticket_id, const char *reason)
+{
+  at_msg_t *out = at_ticket_handoff_msg (ticket_id, reason, m->msg->trace_id);
+  return out ? wrk_ctx_produce (ctx, &out) : AT_ERROR;
+}
+
 int
 wrk_notify_store_request_handle (wrk_ctx_t *ctx, wrk_msg_t *m)
 {
-  (void) ctx;
   const s_outcome_t *o = m->state;
   if (!o) {
     snprintf (m->reason, sizeof m->reason, "store request was not attempted");
     return AT_AGAIN;
   }
+  if (o->result == S_DONE && o->handoff_ticket_id > 0)
+    return s_produce_handoff (ctx, m, o->handoff_ticket_id, "store_request_failed");
   if (o->result == S_DONE)
     return AT_OK;
   snprintf (m->reason, sizeof m->reason, "%s", o->reason);
@@ -351,7 +362,7 @@ wrk_notify_selfservice_event (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__OrderE
       at_info (WRK_NOTIFY_COMP, "msg=\"cancel request refused: the order %s\" order_id=\"%s\""
                " request_id=%s ticket_id=%" PRId64, ev->status, ev->order_id, req.id,
                req.ticket_id);
-      rc = at_store_ticket_handoff (store, req.ticket_id, "cancel_refused");
+      rc = s_produce_handoff (ctx, m, req.ticket_id, "cancel_refused");
     }
   }
   return rc;

@@ -24,4 +24,25 @@ int wrk_route_desk_on_resolve (wrk_ctx_t *ctx, wrk_msg_t *m, const at_ticket_t *
 int wrk_route_desk_handle (wrk_ctx_t *ctx, wrk_msg_t *m, const char *type, const uint8_t *data,
                            size_t len);
 
+/* --- the pure part (desk_rules.c), unit-tested --------------------------- */
+
+/* How far a ticket's match is widened after waiting waited_s:
+ * WRK_DESK_WIDEN_NONE, _SKILLS (skills no longer required) after
+ * widen_after_s, _LANGUAGE (nor the language) after twice that; never
+ * when widen_after_s is 0. */
+typedef enum { WRK_DESK_WIDEN_NONE = 0, WRK_DESK_WIDEN_SKILLS, WRK_DESK_WIDEN_LANGUAGE }
+  wrk_desk_widen_t;
+wrk_desk_widen_t wrk_route_desk_widen (double waited_s, long widen_after_s);
+
+/* The queue rank of a ticket's priority: 0 high, 1 anything else. */
+int wrk_route_desk_rank (const char *priority);
+
+/* The language an agent must speak for a ticket: its primary subtag
+ * ("pt" of "pt-BR"), "" when unknown or "other" (anyone). */
+void wrk_route_desk_language (const char *ticket_language, char *out, size_t cap);
+
+/* The "widened" of an assignment log row: what the match left out. */
+const char *wrk_route_desk_widened (wrk_desk_widen_t w, bool needs_skills,
+                                    const char *language);
+
 #endif

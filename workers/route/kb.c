@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "route/kb.h"
+#include "route/desk.h"
 #include "at_store_kb.h"
 #include "at_log.h"
 #include "domain.pb-c.h"
@@ -82,7 +83,7 @@ s_hand_over (wrk_ctx_t *ctx, wrk_msg_t *m, const at_ticket_t *t, const char *rea
   int rc = wrk_route_say (ctx, m, t, "bot", "auto_reply", s_person_follows[i],
                           at_lang_name (lang), NULL);
   if (rc == AT_OK || rc == AT_NOTFOUND)
-    rc = at_store_ticket_handoff (wrk_ctx_store (ctx), t->id, reason);
+    rc = wrk_route_handoff (ctx, m, t, reason);
   return rc;
 }
 
@@ -106,7 +107,7 @@ wrk_route_kb_feedback (wrk_ctx_t *ctx, wrk_msg_t *m, const at_ticket_t *t, int64
   else if (rc == AT_OK && reply == WRK_KB_REPLY_NO)
     rc = s_hand_over (ctx, m, t, "kb_unhelpful");
   else if (rc == AT_OK)
-    rc = at_store_ticket_handoff (store, t->id, "kb_unanswered");
+    rc = wrk_route_handoff (ctx, m, t, "kb_unanswered");
   if (rc != AT_OK)
     return wrk_route_store_rc (m, rc, "kb feedback refused for ticket", t->id);
   at_info (S_COMP, "msg=\"kb answer settled\" id=%s ticket_id=%" PRId64 " article_id=%" PRId64
@@ -239,6 +240,8 @@ wrk_route_kb_followup (wrk_ctx_t *ctx, wrk_msg_t *m, int64_t ticket_id, int64_t 
   rc = at_store_kb_expire (store, t.id, event_id, &expired);
   if (rc == AT_OK && expired)
     rc = s_hand_over (ctx, m, &t, "kb_no_answer");
+  if (rc == AT_OK && expired)
+    rc = wrk_route_desk_needs_person (ctx, m, &t);
   if (rc != AT_OK)
     return wrk_route_store_rc (m, rc, "kb followup refused for ticket", t.id);
   if (expired)

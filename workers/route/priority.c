@@ -262,7 +262,7 @@ const char *
 at_priority_reasons_text (unsigned reasons, char *out, size_t cap)
 {
   static const char *const names[AT_PRIORITY_REASONS] = {
-    "urgent", "agency", "negative_tone", "complaint", "repeat_contact",
+    "urgent", "agency", "negative_tone", "complaint", "repeat_contact", "low_survey_score",
   };
   size_t used = 0;
   out[0] = '\0';

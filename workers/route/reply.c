@@ -144,6 +144,18 @@ wrk_route_asks_person (const char *text)
   return false;
 }
 
+int
+wrk_route_handoff (wrk_ctx_t *ctx, wrk_msg_t *m, const at_ticket_t *t, const char *reason)
+{
+  int rc = at_store_ticket_handoff (wrk_ctx_store (ctx), t->id, reason);
+  if (rc == AT_OK)
+    rc = wrk_route_sla_on_handoff (ctx, m, t);
+  if (rc == AT_OK)
+    at_info (S_COMP, "msg=\"ticket handed to people\" id=%s ticket_id=%" PRId64 " reason=%s",
+             m->msg->id, t->id, reason);
+  return rc == AT_OK ? AT_OK : wrk_route_store_rc (m, rc, "handoff refused for ticket", t->id);
+}
+
 at_lang_t
 wrk_route_lang (const at_config_t *cfg, const at_ticket_t *t)
 {

@@ -205,12 +205,9 @@ static int
 s_customer_message (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__TicketMessage *pb,
                     at_ticket_t *t)
 {
-  at_store_t *store = wrk_ctx_store (ctx);
   const char *text = pb->text ? pb->text : "";
-  if (wrk_route_asks_person (text)) {
-    int rc = at_store_ticket_handoff (store, t->id, "asked_for_person");
-    return rc == AT_OK ? AT_OK : wrk_route_store_rc (m, rc, "handoff refused for ticket", t->id);
-  }
+  if (wrk_route_asks_person (text))
+    return wrk_route_handoff (ctx, m, t, "asked_for_person");
   bool handled = false;
   int rc = wrk_route_survey_reply (ctx, m, t, pb->message_id, text, &handled);
   if (rc == AT_OK && !handled)
@@ -325,6 +322,25 @@ s_ticket_resolve (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__TicketResolve *pb)
   return wrk_ctx_produce (ctx, &out);
 }
 
+/* Another stage gave the ticket to people: recorded, and to the desk. */
+static int
+s_ticket_handoff (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__TicketHandoff *pb)
+{
+  char reason[64];
+  if (!pb->reason || strnlen (pb->reason, sizeof reason) >= sizeof reason || !pb->reason[0])
+    return wrk_route_bad (m, "handoff without a short reason for ticket", pb->ticket_id);
+  at_text_safe_token (pb->reason, reason, sizeof reason);
+  at_ticket_t t;
+  int rc = wrk_route_ticket_lock (ctx, m, pb->ticket_id, &t);
+  if (rc == AT_OK)
+    rc = wrk_route_handoff (ctx, m, &t, reason);
+  if (rc == AT_OK)
+    rc = wrk_route_ticket_lock (ctx, m, t.id, &t);
+  if (rc == AT_OK && strcmp (t.status, "open") == 0)
+    rc = wrk_route_desk_needs_person (ctx, m, &t);
+  return rc;
+}
+
 /* Decodes the payload as the type says and applies it. */
 static int
 s_handle (wrk_ctx_t *ctx, wrk_msg_t *m)
@@ -351,6 +367,12 @@ s_handle (wrk_ctx_t *ctx, wrk_msg_t *m)
     if (pb)
       rc = s_ticket_resolve (ctx, m, pb);
     atende__ticket_resolve__free_unpacked (pb, NULL);
+  }
+  else if (strcmp (type, AT_TYPE_TICKET_HANDOFF) == 0) {
+    Atende__TicketHandoff *pb = atende__ticket_handoff__unpack (NULL, len, data);
+    if (pb)
+      rc = s_ticket_handoff (ctx, m, pb);
+    atende__ticket_handoff__free_unpacked (pb, NULL);
   }
   else if (strcmp (type, AT_TYPE_KB_FOLLOWUP) == 0) {
     Atende__KbFollowup *pb = atende__kb_followup__unpack (NULL, len, data);

@@ -43,6 +43,12 @@ const char *wrk_route_person_hint (at_lang_t lang);
  * "falar com uma pessoa", "agent", "humano", ...). */
 bool wrk_route_asks_person (const char *text);
 
+/* Gives the ticket to people: handoff_reason (at_store_ticket_handoff)
+ * and the SLA clocks that automation paused run again. The desk queues it
+ * when route sees it open (after a customer's message), or through
+ * wrk_route_desk_needs_person. */
+int wrk_route_handoff (wrk_ctx_t *ctx, wrk_msg_t *m, const at_ticket_t *t, const char *reason);
+
 /* The language to answer in: the ticket's, else the configured default,
  * else Portuguese. */
 at_lang_t wrk_route_lang (const at_config_t *cfg, const at_ticket_t *t);

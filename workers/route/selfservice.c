@@ -60,9 +60,9 @@ s_timezone (s_flow_t *f)
 static int
 s_handoff (s_flow_t *f, const char *reason)
 {
-  int rc = at_store_ticket_handoff (wrk_ctx_store (f->ctx), f->t->id, reason);
+  int rc = wrk_route_handoff (f->ctx, f->m, f->t, reason);
   if (rc != AT_OK)
-    return wrk_route_store_rc (f->m, rc, "handoff refused for ticket", f->t->id);
+    return rc;
   at_info (S_COMP, "msg=\"self-service handed to people\" id=%s ticket_id=%" PRId64
            " order_id=\"%s\" reason=%s", f->m->msg->id, f->t->id, f->order.id, reason);
   return AT_OK;

@@ -19,6 +19,11 @@ int wrk_route_sla_on_customer_message (wrk_ctx_t *ctx, wrk_msg_t *m, const at_ti
 /* An answer went out (by an agent when agent is true, else automatic). */
 int wrk_route_sla_on_answer (wrk_ctx_t *ctx, wrk_msg_t *m, const at_ticket_t *t, bool agent);
 
+/* Automation handed the ticket to people: what an automatic answer
+ * paused (first and next response) and waiting on the customer paused
+ * (resolution) runs again: the ticket waits for a person. */
+int wrk_route_sla_on_handoff (wrk_ctx_t *ctx, wrk_msg_t *m, const at_ticket_t *t);
+
 /* The ticket was resolved. */
 int wrk_route_sla_on_resolve (wrk_ctx_t *ctx, wrk_msg_t *m, const at_ticket_t *t);
 

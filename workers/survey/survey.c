@@ -1,27 +1,23 @@
-/* survey: CSAT after a resolved ticket (the survey, its signed link and the
- * customer's message), and the answers that come back; and the scheduled
+/* survey: CSAT after a resolved ticket and NPS after a delivered order
+ * (survey_send.c), within the policy (one per customer per period, none
+ * while one is pending); the answers that come back by the signed link (the
+ * channel's go through route, workers/route/survey_reply.c); a low score's
+ * follow-up ticket (survey_shared.c); one reminder; and the scheduled
  * retention run (retention.c), which this stage carries. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include "wrk.h"
 #include "retention.h"
+#include "survey/survey_int.h"
+#include "survey/survey_shared.h"
 #include "at_store_privacy.h"
-#include "at_store_survey.h"
-#include "at_store_order.h"
-#include "at_store_notification.h"
-#include "at_crypto.h"
+#include "at_order.h"
 #include "at_log.h"
 #include "domain.pb-c.h"
 
-#define S_COMP "survey"
+#define S_COMP WRK_SURVEY_COMP
 #define S_COMMENT_MAX 2000
-#define S_LINK_MAX 512
-
-static const char *const s_invite[][2] = {
-  {"pt-BR", "Como foi o nosso atendimento? Responda de 1 a 5: "},
-  {"en", "How did we do? Answer from 1 to 5: "},
-  {"es", "¿Cómo fue nuestra atención? Responde de 1 a 5: "},
-};
 
 static int
 s_setup (wrk_ctx_t *ctx, void **stage_state)
@@ -36,66 +32,46 @@ s_setup (wrk_ctx_t *ctx, void **stage_state)
   return wrk_retention_start (ctx);
 }
 
-static const char *
-s_invite_text (const char *locale)
-{
-  for (size_t i = 0; i < AT_ARRAY_LEN (s_invite); i++)
-    if (strcmp (locale, s_invite[i][0]) == 0)
-      return s_invite[i][1];
-  return s_invite[0][1];
-}
-
-/* Creates the survey once, and the message that carries its link. */
+/* The ticket's CSAT once: sent, or skipped by the policy. */
 static int
 s_ticket_resolved (wrk_ctx_t *ctx, wrk_msg_t *m, int64_t ticket_id)
 {
   const at_config_t *cfg = wrk_ctx_config (ctx);
-  at_store_t *store = wrk_ctx_store (ctx);
-  char survey_id[AT_ID_LEN], locale_raw[8], token[256], body[S_LINK_MAX + 128];
-  char notification_id[AT_ID_LEN];
-  bool created = false;
-  int rc = at_store_survey_create_for_ticket (store, ticket_id, survey_id, &created, locale_raw);
+  at_survey_ticket_t t;
+  char id[AT_ID_LEN];
+  bool send = false;
+  int rc = at_store_survey_ticket (wrk_ctx_store (ctx), ticket_id, &t);
   if (rc == AT_NOTFOUND) {
     snprintf (m->reason, sizeof m->reason, "unknown ticket %lld", (long long) ticket_id);
     return AT_INVALID;
   }
-  if (rc != AT_OK || !created)
+  if (rc != AT_OK || t.exists)
     return rc;
-  if (at_token_sign (cfg->survey_secret, survey_id, token, sizeof token) != AT_OK)
-    return AT_ERROR;
-  const char *locale = at_locale_pick (locale_raw, cfg->default_locale);
-  int n = snprintf (body, sizeof body, "%s%s%s", s_invite_text (locale),
-                    cfg->survey_url_base ? cfg->survey_url_base : "", token);
-  if (n < 0 || (size_t) n >= sizeof body) {
-    snprintf (m->reason, sizeof m->reason, "survey link longer than %d bytes", S_LINK_MAX);
-    return AT_INVALID;
-  }
-  rc = at_store_notification_for_ticket (store, ticket_id, "survey", body, notification_id);
-  if (rc == AT_NOTFOUND) {
-    snprintf (m->reason, sizeof m->reason, "ticket %lld: the customer has no handle on the"
-              " ticket's channel", (long long) ticket_id);
-    return AT_INVALID;
-  }
-  if (rc != AT_OK)
+  const char *locale = at_locale_pick (t.locale, cfg->default_locale);
+  at_survey_new_t s = {.kind = "csat", .ticket_id = ticket_id, .customer_id = t.customer_id,
+                       .channel = t.channel, .locale = locale};
+  rc = wrk_survey_admit (ctx, m, &s, id, &send);
+  if (rc != AT_OK || !send)
     return rc;
-  at_msg_t *send = at_notification_send_msg (notification_id, m->msg->trace_id);
-  if (!send)
-    return AT_ERROR;
-  at_info (S_COMP, "msg=\"csat survey sent\" ticket_id=%lld survey_id=%s notification_id=%s"
-           " locale=%s", (long long) ticket_id, survey_id, notification_id, locale);
-  return wrk_ctx_produce (ctx, &send);
+  wrk_survey_out_t out = {.id = id, .kind = "csat", .locale = locale, .ticket_id = ticket_id,
+                          .customer_id = t.customer_id};
+  return wrk_survey_send (ctx, m, &out);
 }
 
 static int
 s_answer (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__SurveyAnswer *a)
 {
-  bool recorded = false;
+  char kind[8];
+  bool recorded = false, answered = false;
   if (strlen (a->comment) > S_COMMENT_MAX) {
     snprintf (m->reason, sizeof m->reason, "comment longer than %d bytes", S_COMMENT_MAX);
     return AT_INVALID;
   }
-  int rc = at_store_survey_answer (wrk_ctx_store (ctx), a->survey_id, a->score, a->comment,
-                                   &recorded);
+  at_store_t *store = wrk_ctx_store (ctx);
+  int rc = at_store_survey_status (store, a->survey_id, kind, &answered);
+  if (rc == AT_OK)
+    rc = at_store_survey_answer_from (store, a->survey_id, a->score, a->comment, "link", 0,
+                                      &recorded);
   if (rc == AT_NOTFOUND)
     snprintf (m->reason, sizeof m->reason, "unknown survey \"%.40s\"", a->survey_id);
   else if (rc == AT_INVALID)
@@ -103,9 +79,12 @@ s_answer (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__SurveyAnswer *a)
               (int) a->score);
   if (rc == AT_NOTFOUND)
     return AT_INVALID;
+  if (rc == AT_OK && recorded)
+    rc = wrk_survey_followup (ctx, m, a->survey_id, kind, a->score);
   if (rc == AT_OK)
-    at_info (S_COMP, "msg=\"survey answer %s\" survey_id=%s score=%d",
-             recorded ? "recorded" : "already recorded", a->survey_id, (int) a->score);
+    at_info (S_COMP, "msg=\"survey answer %s\" id=%s survey_id=%s kind=%s score=%d source=link",
+             recorded ? "recorded" : "already recorded", m->msg->id, a->survey_id, kind,
+             (int) a->score);
   return rc;
 }
 
@@ -132,6 +111,10 @@ s_handle (wrk_ctx_t *ctx, wrk_msg_t *m)
       rc = s_answer (ctx, m, a);
     if (a)
       atende__survey_answer__free_unpacked (a, NULL);
+  } else if (strcmp (msg->type, AT_TYPE_SURVEY_NPS) == 0) {
+    rc = wrk_survey_nps (ctx, m);
+  } else if (strcmp (msg->type, AT_TYPE_SURVEY_REMIND) == 0) {
+    rc = wrk_survey_remind (ctx, m);
   } else if (strcmp (msg->type, AT_RETENTION_TYPE) == 0) {
     rc = wrk_retention_handle (ctx, m);
   } else {
