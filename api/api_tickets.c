@@ -11,6 +11,7 @@
 #include "at_json.h"
 #include "at_log.h"
 #include "at_store_query.h"
+#include "at_store_desk.h"
 #include "at_store_sla.h"
 #include "domain.pb-c.h"
 
@@ -97,9 +98,16 @@ api_tickets_get (api_request_t *req)
     rc = AT_ERROR;
     api_reply_store_failed (req);
   }
+  json_t *desk = NULL;                 /* team, queue, assignee (store_desk_api.c) */
+  if (rc == AT_OK && at_store_desk_ticket_json (store, id, &desk) != AT_OK) {
+    rc = AT_ERROR;
+    json_decref (sla);
+    api_reply_store_failed (req);
+  }
   if (rc == AT_OK) {
     json_t *doc = s_ticket_json (ticket);
     json_object_set_new (doc, "sla", sla);
+    json_object_set_new (doc, "desk", desk);
     api_reply_json (req, 200, doc);
   }
   at_ticket_view_destroy (&ticket);

@@ -174,6 +174,9 @@ int at_store_desk_presence_set (at_store_t *store, int64_t user_id, const char *
  * teams, skills, languages, capacity {limit, weights}, presence,
  * presence_at, load, tickets}. */
 int at_store_desk_agent_get (at_store_t *store, int64_t user_id, json_t **doc_out);
+/* A ticket's desk state as JSON (team, state, assignee, reply_due_at), or
+ * JSON null when it was never queued. */
+int at_store_desk_ticket_json (at_store_t *store, int64_t ticket_id, json_t **doc_out);
 int at_store_desk_agents_list (at_store_t *store, int64_t team_id, json_t **items_out);
 
 /* Why the agent cannot take the ticket now: why "" (they can),

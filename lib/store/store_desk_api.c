@@ -81,6 +81,17 @@ static const at_sql_t SQL_AGENTS_LIST = {"desk_agents_list",
   " FROM agent a JOIN app_user u ON u.id = a.user_id JOIN agent_load l ON l.user_id = a.user_id"
   " WHERE $1::bigint = 0 OR a.team_ids @> ARRAY[$1::bigint]", 1};
 
+/* A ticket's place on the desk: its team, queue state, assignee and what
+ * it waits for; 'null' when it never needed a person. */
+static const at_sql_t SQL_TICKET_DESK = {"desk_ticket_json",
+  "SELECT coalesce ((SELECT json_build_object ('team_id', d.team_id, 'team', t.name,"
+  " 'state', d.state, 'queued_at', d.queued_at, 'skills', d.skills,"
+  " 'assignee', CASE WHEN u.id IS NULL THEN NULL ELSE json_build_object ('user_id', u.id,"
+  "   'name', u.name, 'email', u.email) END,"
+  " 'reply_due_at', d.reply_due_at)"
+  " FROM desk_ticket d JOIN team t ON t.id = d.team_id LEFT JOIN app_user u ON u.id = d.assignee"
+  " WHERE d.ticket_id = $1), 'null'::json)", 1};
+
 static const at_sql_t SQL_ASSIGN_CHECK = {"desk_assign_check",
   "SELECT t.status, a.presence, l.load, a.cap_limit,"
   " coalesce ((a.weights ->> t.channel)::numeric, ($3::jsonb ->> t.channel)::numeric,"
@@ -207,6 +218,15 @@ at_store_desk_agent_get (at_store_t *store, int64_t user_id, json_t **doc_out)
   s_id (user_id, id);
   const char *values[] = {id};
   return s_json (store, &SQL_AGENT_GET, values, doc_out);
+}
+
+int
+at_store_desk_ticket_json (at_store_t *store, int64_t ticket_id, json_t **doc_out)
+{
+  char id[24];
+  s_id (ticket_id, id);
+  const char *values[] = {id};
+  return s_json (store, &SQL_TICKET_DESK, values, doc_out);
 }
 
 int

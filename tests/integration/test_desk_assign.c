@@ -212,6 +212,14 @@ s_flow_manual (long long es, long long en)
             " AND agent_id = %lld AND how = 'transfer' AND released_at IS NULL", es, s_cris);
   s_wait (1, "transferred to cris", sql);
   s_wait_desk (en, "assigned", "vip's ticket goes to cris, the one online in vip");
+  snprintf (path, sizeof path, "/v1/tickets/%lld", es);
+  json_t *t = s_call ("GET", path, NULL, 200);
+  json_t *desk = json_object_get (t, "desk");
+  IT_CHECK (json_integer_value (json_object_get (json_object_get (desk, "assignee"), "user_id"))
+            == s_cris && strcmp (json_string_value (json_object_get (desk, "state")), "assigned")
+            == 0 && json_is_string (json_object_get (desk, "team")),
+            "the ticket shows its team and its assignee");
+  json_decref (t);
 }
 
 /* Resolves, through the api, every ticket agent holds. */
