@@ -144,6 +144,7 @@ s_api_key (demo_t *d)
     return AT_ERROR;
   }
   demo_http_key (key.text);
+  at_strlcpy (d->api_key, key.text, sizeof d->api_key);
   snprintf (path, sizeof path, "%s/api-key", d->logdir);
   int fd = open (path, O_WRONLY | O_CREAT | O_EXCL, 0600);
   FILE *f = fd >= 0 ? fdopen (fd, "w") : NULL;
@@ -436,7 +437,31 @@ s_post_tickets (demo_t *d, const int64_t *ids, char (*langs)[8], size_t n, const
   return (int) ok;
 }
 
-/* Agents answer what the bot could not, then every ticket is resolved. */
+static bool
+s_breached (demo_t *d)
+{
+  return demo_probe_breaches (d->store, d->base.max_ticket_id) > 0;
+}
+
+/* The most urgent ticket waits for its breach before its reply (the demo
+ * shows one); moved to the end of ids. Whether one is held. */
+static bool
+s_hold_urgent (demo_t *d, int64_t *ids, char (*langs)[8], size_t n)
+{
+  int64_t urgent = demo_probe_urgent (d->store, d->base.max_ticket_id);
+  for (size_t i = 0; urgent && i + 1 < n; i++)
+    if (ids[i] == urgent) {
+      char lang[8];
+      memcpy (lang, langs[i], sizeof lang);
+      ids[i] = ids[n - 1], ids[n - 1] = urgent;
+      memcpy (langs[i], langs[n - 1], sizeof lang);
+      memcpy (langs[n - 1], lang, sizeof lang);
+    }
+  return urgent && n > 0 && ids[n - 1] == urgent;
+}
+
+/* Agents answer what the bot could not (the most urgent one after its SLA
+ * breach), then every ticket is resolved. */
 static int
 s_play_agents (demo_t *d)
 {
@@ -444,7 +469,13 @@ s_play_agents (demo_t *d)
   int64_t *ids = at_calloc (cap, sizeof *ids);
   char (*langs)[8] = at_calloc (cap, sizeof *langs);
   size_t n = demo_probe_unanswered (d->store, d->base.max_ticket_id, ids, langs, cap);
-  d->replies_sent = s_post_tickets (d, ids, langs, n, "replies");
+  bool held = s_hold_urgent (d, ids, langs, n);
+  d->replies_sent = s_post_tickets (d, ids, langs, n - held, "replies");
+  if (held) {
+    s_say (d, "ticket %lld (high priority) waits for its SLA breach", (long long) ids[n - 1]);
+    s_wait (d, "an SLA breach", s_breached, DEMO_DESK_URGENT_S * 4000);
+    d->replies_sent += s_post_tickets (d, ids + n - 1, langs + n - 1, 1, "replies");
+  }
   s_say (d, "agents replied to %ld tickets waiting for people (%lld answered automatically)",
          d->replies_sent, d->now.auto_answered);
   n = demo_probe_open (d->store, d->base.max_ticket_id, ids, cap);
@@ -507,6 +538,11 @@ s_play (demo_t *d)
   if (!s_wait_ready (d))
     return AT_ERROR;
   s_load_kb (d);
+  char note[256];
+  if (demo_desk_setup (d->store, d->api_base, d->api_key, note, sizeof note) != AT_OK)
+    fprintf (stderr, "demo: %s\n", note);
+  else
+    s_say (d, "%s", note);
   int64_t t0 = at_mono_us ();
   if (s_play_orders (d) != AT_OK || s_play_messages (d) != AT_OK
       || s_play_followups (d) != AT_OK || s_play_agents (d) != AT_OK)
@@ -550,6 +586,7 @@ out:
   demo_receiver_destroy (&d->receiver);
   at_store_destroy (&d->store);
   free (d->people);
+  memset (d->api_key, 0, sizeof d->api_key);
   free (d);
   return rc;
 }

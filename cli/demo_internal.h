@@ -102,6 +102,15 @@ size_t demo_kb_followups (at_store_t *store, int64_t after, const demo_customer_
                           size_t n, const char *run, const char *api_base,
                           volatile sig_atomic_t *stop);
 
+/* --- demo_desk.c */
+#define DEMO_DESK_LIMIT 4        /* chats an agent of the demo holds at once */
+#define DEMO_DESK_URGENT_S 5     /* the demo policy's first-response target, high priority */
+/* A default team, three agents online, a 24x7 calendar and the demo's SLA
+ * policy, through the api with a setup key revoked after; demo_key is the
+ * key the demo's requests go on with. A line for the user in note. */
+int demo_desk_setup (at_store_t *store, const char *api_base, const char *demo_key, char *note,
+                     size_t cap);
+
 /* --- demo.c: one run of the demo */
 #define DEMO_CHILDREN 6
 #define DEMO_ENV_MAX 18
@@ -117,6 +126,7 @@ typedef struct {
   char run[40];
   char webhook_secret[80];
   char survey_secret[64];
+  char api_key[AT_AUTH_KEY_LEN + 1];   /* the demo's own key (also in <logdir>/api-key) */
   char env[DEMO_ENV_MAX][1200];
   char api_base[64];
   pid_t pids[DEMO_CHILDREN];

@@ -67,6 +67,27 @@ s_print (const char *label, const s_line_t *l)
   putchar ('\n');
 }
 
+/* The desk (queued, assigned, by agent) and the SLA (warnings, breaches,
+ * targets met). */
+static void
+s_print_desk (const demo_summary_t *s)
+{
+  s_line_t l = { .len = 0 };
+  s_add (&l, "%lld queued for people, %lld assigned (", s->desk_queued, s->desk_assigned);
+  s_add_tally (&l, s->by_agent, s->by_agent_n);
+  s_add (&l, "), %lld still waiting", s->desk_waiting);
+  s_print ("desk", &l);
+  l.len = 0;
+  s_add (&l, "%lld targets met, %lld warnings, %lld breaches", s->sla_met, s->sla_warnings,
+         s->sla_breaches);
+  if (s->breach_n) {
+    s_add (&l, " (");
+    s_add_tally (&l, s->breach, s->breach_n);
+    s_add (&l, ")");
+  }
+  s_print ("SLA", &l);
+}
+
 /* Tickets by intent, automatic answers, hand-overs, the knowledge base,
  * the store's requests and the priorities. */
 static void
@@ -109,6 +130,7 @@ s_print_answers (demo_t *d)
   s_add_tally (&l, s.priority, s.priority_n);
   s_add (&l, ")");
   s_print ("priority high", &l);
+  s_print_desk (&s);
 }
 
 static void

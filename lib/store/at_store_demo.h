@@ -51,7 +51,16 @@ typedef struct {
   long long requests_sent;             /* return/cancel requests the store took */
   demo_tally_t handoff[DEMO_TALLY_MAX], priority[DEMO_TALLY_MAX];
   size_t handoff_n, priority_n;
+  long long desk_queued, desk_assigned, desk_waiting;   /* tickets queued for people, ... */
+  long long sla_warnings, sla_breaches, sla_met;
+  demo_tally_t by_agent[DEMO_TALLY_MAX], breach[DEMO_TALLY_MAX];   /* assignments, by metric */
+  size_t by_agent_n, breach_n;
 } demo_summary_t;
+
+/* The ticket (> after) whose first response is due first under an SLA
+ * policy (not the default), 0 if none; the breaches recorded so far. */
+int64_t demo_probe_urgent (at_store_t *store, int64_t after);
+long long demo_probe_breaches (at_store_t *store, int64_t after);
 
 extern const char *const demo_intent_names[DEMO_INTENTS];
 int demo_probe_summary (at_store_t *store, int64_t after, demo_summary_t *out);

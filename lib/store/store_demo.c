@@ -80,6 +80,32 @@ static const at_sql_t s_priorities = { "demo_priorities",
   " WHERE id > $1::bigint AND priority = 'high' AND r <> ''"
   " GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT $2::int", 2 };
 
+/* The desk and the SLA: tickets queued for people, assigned, still
+ * waiting; SLA warnings, breaches and targets met. */
+#define S_DESK 6
+static const at_sql_t s_desk = { "demo_desk",
+  "SELECT (SELECT count(*) FROM desk_ticket WHERE ticket_id > $1::bigint),"
+  " (SELECT count(DISTINCT ticket_id) FROM desk_assignment WHERE ticket_id > $1::bigint),"
+  " (SELECT count(*) FROM desk_ticket WHERE ticket_id > $1::bigint AND state = 'queued'),"
+  " (SELECT count(*) FROM sla_event WHERE ticket_id > $1::bigint AND kind = 'warning'),"
+  " (SELECT count(*) FROM sla_event WHERE ticket_id > $1::bigint AND kind = 'breach'),"
+  " (SELECT count(*) FROM sla_event WHERE ticket_id > $1::bigint AND kind = 'met')", 1 };
+
+/* The demo's most urgent ticket under a policy of its own: the first
+ * first-response due. */
+static const at_sql_t s_urgent = { "demo_urgent",
+  "SELECT ticket_id FROM sla_clock WHERE ticket_id > $1::bigint"
+  " AND metric = 'first_response' AND state = 'running' AND policy_id IS NOT NULL"
+  " ORDER BY due_at, ticket_id LIMIT $2::int", 2 };
+
+static const at_sql_t s_by_agent = { "demo_by_agent",
+  "SELECT u.name, count(*) FROM desk_assignment a JOIN app_user u ON u.id = a.agent_id"
+  " WHERE a.ticket_id > $1::bigint GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT $2::int", 2 };
+
+static const at_sql_t s_breaches = { "demo_breaches",
+  "SELECT replace (metric, '_', ' '), count(*) FROM sla_event WHERE ticket_id > $1::bigint"
+  " AND kind = 'breach' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT $2::int", 2 };
+
 /* One row of n counts into fields. */
 static int
 s_row (at_store_t *store, const at_sql_t *sql, int64_t after, long long *const *fields, int n)
@@ -185,5 +211,31 @@ demo_probe_summary (at_store_t *store, int64_t after, demo_summary_t *out)
     return rc;
   out->handoff_n = s_tally (store, &s_handoffs, after, out->handoff);
   out->priority_n = s_tally (store, &s_priorities, after, out->priority);
+  long long *const desk[S_DESK] = {
+    &out->desk_queued, &out->desk_assigned, &out->desk_waiting, &out->sla_warnings,
+    &out->sla_breaches, &out->sla_met };
+  rc = s_row (store, &s_desk, after, desk, S_DESK);
+  if (rc != AT_OK)
+    return rc;
+  out->by_agent_n = s_tally (store, &s_by_agent, after, out->by_agent);
+  out->breach_n = s_tally (store, &s_breaches, after, out->breach);
   return AT_OK;
+}
+
+int64_t
+demo_probe_urgent (at_store_t *store, int64_t after)
+{
+  int64_t id = 0;
+  return s_ids (store, &s_urgent, after, &id, NULL, 0, 1) == 1 ? id : 0;
+}
+
+long long
+demo_probe_breaches (at_store_t *store, int64_t after)
+{
+  demo_tally_t t[DEMO_TALLY_MAX];
+  long long n = 0;
+  size_t k = s_tally (store, &s_breaches, after, t);
+  for (size_t i = 0; i < k; i++)
+    n += t[i].n;
+  return n;
 }
