@@ -412,6 +412,23 @@ s_find_root (void)
   }
 }
 
+/* The first pending bus row, for the failure message: stage, type, key,
+ * attempt, seconds overdue, last error. */
+static const char *
+s_first_pending (PGconn *db)
+{
+  static char text[512];
+  PGresult *res = PQexec (db, "SELECT stage || ' ' || type || ' key=' || key || ' attempt='"
+                              " || attempt || ' overdue_s=' || round (extract (epoch FROM"
+                              " now () - not_before)) || ' error=' || coalesce (last_error, '')"
+                              " FROM bus_message WHERE " IT_BUS_PENDING " ORDER BY not_before"
+                              " LIMIT 1");
+  snprintf (text, sizeof text, "%s", PQresultStatus (res) == PGRES_TUPLES_OK && PQntuples (res)
+            ? PQgetvalue (res, 0, 0) : "(none)");
+  PQclear (res);
+  return text;
+}
+
 static void
 s_wait_done (PGconn *db, long accepted)
 {
@@ -426,8 +443,9 @@ s_wait_done (PGconn *db, long accepted)
   IT_CHECK (rows == in, "applied twice: %lld rows for %lld messages", rows, in);
   IT_CHECK (it_wait_scalar (db, "SELECT 1 - least(count(*), 1) FROM bus_message WHERE "
                             IT_BUS_PENDING, 1, 120000) == 1,
-            "the bus did not empty: %lld pending",
-            it_db_scalar (db, "SELECT count(*) FROM bus_message WHERE " IT_BUS_PENDING));
+            "the bus did not empty: %lld pending, the first: %s",
+            it_db_scalar (db, "SELECT count(*) FROM bus_message WHERE " IT_BUS_PENDING),
+            s_first_pending (db));
   long long dead = it_db_scalar (db, "SELECT count(*) FROM bus_dead");
   IT_CHECK (dead == 0, "%lld messages dead-lettered", dead);
   printf ("deploy topology: accepted=%ld in_tickets=%lld duplicated=%lld dead=%lld retried_503=%ld "
