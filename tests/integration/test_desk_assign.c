@@ -8,7 +8,8 @@
  * need people with small capacities and two route workers, one of them
  * killed with -9 midway: no agent's load ever over its limit, load always
  * the sum of what they hold, no ticket held twice, and every ticket given
- * out as agents resolve theirs. */
+ * out as agents resolve theirs. A resolved ticket the customer answers by
+ * email goes back to its agent when online, to the queue when away. */
 #define _GNU_SOURCE
 #include <jansson.h>
 #include <signal.h>
@@ -16,14 +17,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "it.h"
+#include "at_crypto.h"
 
 #define WAIT_MS 60000
 #define WIDEN_S 3
 #define REPLY_S 4
 #define LOAD_TICKETS 200
 #define LOAD_AGENTS 10
+#define RELAY_SECRET "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 static it_stack_t s_st;
 static PGconn *s_db;
@@ -368,6 +372,78 @@ s_flow_load (pid_t *route2)
           s_q ("SELECT count(*) FROM desk_assignment WHERE widened <> ''"));
 }
 
+/* An email through the relay's door (Standard Webhooks signed): its
+ * Message-ID, a reply's In-Reply-To ("" for none). */
+static void
+s_email (const char *message_id, const char *in_reply_to)
+{
+  static int seq;
+  char raw[1024], reply[160] = "", id[32], ts[24], sig[128], h_id[64], h_ts[48], h_sig[160];
+  if (in_reply_to[0])
+    snprintf (reply, sizeof reply, "In-Reply-To: <%s>\r\n", in_reply_to);
+  snprintf (raw, sizeof raw, "From: reopen@shop.example\r\nTo: atendimento@loja.example\r\n"
+            "Subject: Reclamacao\r\nMessage-ID: <%s>\r\n%sMIME-Version: 1.0\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n", message_id, reply, s_pt);
+  long long now = (long long) time (NULL);
+  snprintf (id, sizeof id, "msg_reopen_%d", ++seq);
+  snprintf (ts, sizeof ts, "%lld", now);
+  IT_CHECK (at_webhook_sign (RELAY_SECRET, id, now, raw, strlen (raw), sig, sizeof sig) == AT_OK,
+            "sign");
+  snprintf (h_id, sizeof h_id, "webhook-id: %s", id);
+  snprintf (h_ts, sizeof h_ts, "webhook-timestamp: %s", ts);
+  snprintf (h_sig, sizeof h_sig, "webhook-signature: %s", sig);
+  const char *headers[] = {h_id, h_ts, h_sig, NULL};
+  char url[128], *resp = NULL;
+  snprintf (url, sizeof url, "%s/v1/channels/email", s_st.api);
+  long st = it_http_ex ("POST", url, "message/rfc822", raw, headers, false, &resp, NULL);
+  IT_CHECK (st == 202, "email %s: %ld %s", message_id, st, resp ? resp : "");
+  free (resp);
+}
+
+/* The customer answers a resolved ticket by email (In-Reply-To): it goes
+ * back to the agent who had it when they are online and have room, and to
+ * the queue when they are away. */
+static void
+s_flow_reopen (void)
+{
+  s_email ("reopen-1@mail.example", "");
+  char sql[320], path[64], body[64];
+  s_wait (1, "the email's ticket at the desk", "SELECT count(*) FROM desk_ticket d JOIN"
+          " ticket_message m USING (ticket_id) WHERE m.email_message_id = 'reopen-1@mail.example'");
+  long long t = s_q ("SELECT ticket_id FROM ticket_message"
+                     " WHERE email_message_id = 'reopen-1@mail.example'");
+  long long dora = s_agent ("dora@shop.example", "[\"pt-BR\"]", "[]", "[\"support\"]", 40);
+  s_presence (dora, "online");
+  snprintf (path, sizeof path, "/v1/tickets/%lld/transfer", t);
+  snprintf (body, sizeof body, "{\"agent_id\":%lld}", dora);
+  json_decref (s_call ("POST", path, body, 202));
+  snprintf (sql, sizeof sql, "SELECT count(*) FROM desk_assignment WHERE ticket_id = %lld"
+            " AND agent_id = %lld AND how = 'transfer'", t, dora);
+  s_wait (1, "transferred to dora", sql);
+  snprintf (path, sizeof path, "/v1/tickets/%lld/replies", t);   /* she owes no reply now */
+  json_decref (s_call ("POST", path, "{\"text\":\"Resolvido, obrigada.\"}", 202));
+  snprintf (sql, sizeof sql, "SELECT count(*) FROM desk_ticket WHERE ticket_id = %lld"
+            " AND reply_due_at IS NULL", t);
+  s_wait (1, "dora's reply recorded", sql);
+  snprintf (path, sizeof path, "/v1/tickets/%lld/resolve", t);
+  json_decref (s_call ("POST", path, "{}", 202));
+  s_wait_desk (t, "done", "resolved: off the desk");
+  s_email ("reopen-2@mail.example", "reopen-1@mail.example");
+  snprintf (sql, sizeof sql, "SELECT count(*) FROM desk_assignment WHERE ticket_id = %lld"
+            " AND agent_id = %lld AND how = 'reopen'", t, dora);
+  s_wait (1, "reopened: back to dora, online with room", sql);
+  s_presence (dora, "away");
+  json_decref (s_call ("POST", path, "{}", 202));
+  s_wait_desk (t, "done", "resolved again");
+  s_email ("reopen-3@mail.example", "reopen-1@mail.example");
+  snprintf (sql, sizeof sql, "SELECT count(*) FROM desk_ticket WHERE ticket_id = %lld"
+            " AND state <> 'done'", t);
+  s_wait (1, "reopened again: on the desk", sql);
+  IT_CHECK (s_q ("SELECT count(*) FROM desk_assignment WHERE ticket_id = %lld AND agent_id = %lld"
+                 " AND how = 'reopen'", t, dora) == 1, "not back to dora while she is away");
+  s_invariants ("after the reopenings");
+}
+
 int
 main (void)
 {
@@ -378,7 +454,8 @@ main (void)
       "ATENDE_RETRY_BASE_MS=100", "ATENDE_HEARTBEAT_MS=200", "ATENDE_KB_MIN_SCORE=100",
       "ATENDE_WORKER_LOCK_TIMEOUT_MS=200", widen,
       "ATENDE_WEBHOOK_SECRET=whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
-      "ATENDE_WEBHOOK_URL=http://127.0.0.1:9/hooks", NULL});
+      "ATENDE_WEBHOOK_URL=http://127.0.0.1:9/hooks", "ATENDE_EMAIL_RELAY_SECRET=" RELAY_SECRET,
+      NULL});
   s_db = it_db_connect (s_st.conninfo);
   it_stack_pids_t pids = it_stack_start (&s_st, "ingest,notify", WAIT_MS);
   pid_t route1 = it_stack_spawn (&s_st, "route-a", (const char *[]) {"worker", "route", NULL});
@@ -390,6 +467,7 @@ main (void)
   s_flow_no_reply (&route1, &route2);
   s_invariants ("after the flows");
   s_flow_load (&route2);
+  s_flow_reopen ();
   it_stop (route1, SIGTERM, 10000);
   it_stop (route2, SIGTERM, 10000);
   it_stack_stop (&pids);
