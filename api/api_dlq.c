@@ -101,7 +101,7 @@ api_dlq_replay (api_request_t *req)
   if (!store)
     return;
   at_dlq_where_t where;
-  int rc = at_dlq_replay (store, req->param, (int) req->cfg->broker_count, &where);
+  int rc = at_dlq_replay (store, req->param, at_config_shards (req->cfg), &where);
   if (rc == AT_NOTFOUND && where == AT_DLQ_PENDING)
     s_problem (req, 409, NULL, "not a dead letter: already replayed and pending; nothing changed",
                req->param);

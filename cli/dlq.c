@@ -126,7 +126,7 @@ s_replay (at_store_t *store, const at_config_t *cfg, const s_args_t *a)
   if (a->stage) {
     long limit = a->all ? AT_DLQ_REPLAY_MAX : a->limit ? a->limit : S_REPLAY_DEFAULT;
     size_t moved = 0;
-    if (at_dlq_replay_stage (store, a->stage, (int) limit, (int) cfg->broker_count, &moved)
+    if (at_dlq_replay_stage (store, a->stage, (int) limit, at_config_shards (cfg), &moved)
         != AT_OK) {
       fprintf (stderr, "atende dlq replay: failed, nothing changed: %s\n",
                at_store_last_error (store));
@@ -136,7 +136,7 @@ s_replay (at_store_t *store, const at_config_t *cfg, const s_args_t *a)
     return 0;
   }
   at_dlq_where_t where;
-  int rc = at_dlq_replay (store, a->id, (int) cfg->broker_count, &where);
+  int rc = at_dlq_replay (store, a->id, at_config_shards (cfg), &where);
   if (rc == AT_INVALID) {
     fprintf (stderr, "atende dlq replay: '%.64s' is not a message id (a UUID)\n", a->id);
     return 2;

@@ -64,7 +64,7 @@ s_schedule (const at_config_t *cfg)
     fprintf (stderr, "atende retention: the database cannot be reached\n");
     return 1;
   }
-  int rc = at_store_retention_start (store, cfg->retention_interval_s, (int) cfg->broker_count,
+  int rc = at_store_retention_start (store, cfg->retention_interval_s, at_config_shards (cfg),
                                      &started);
   at_store_destroy (&store);
   if (rc != AT_OK) {

@@ -169,7 +169,7 @@ s_item_commit (wrk_ctx_t *ctx, wrk_item_t *item)
   if (item->n_produced > 0) {
     size_t inserted = 0;
     rc = at_store_bus_insert_sharded (ctx->store, item->produced, item->n_produced,
-                                      (int) ctx->cfg->broker_count, &inserted);
+                                      at_config_shards (ctx->cfg), &inserted);
     if (rc == AT_OK && inserted != item->n_produced) {
       snprintf (item->m.reason, sizeof item->m.reason,
                 "produced message id already on the bus (%zu of %zu new)", inserted,

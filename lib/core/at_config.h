@@ -298,6 +298,13 @@ void at_config_destroy (at_config_t **self_p);
  * its stage_max_attempts entry, else max_attempts. */
 long at_config_max_attempts (const at_config_t *self, const char *stage);
 
+/* The brokers a row's shard is counted over (at_bus_shard_of): a broker's
+ * ATENDE_BROKER_COUNT, or, when larger, the number of
+ * ATENDE_BROKER_ENDPOINTS, which is how workers, the api and the cli know
+ * the brokers (they sort what they send by it; a row written with another
+ * count would never be swept by the broker that owns its key). */
+int at_config_shards (const at_config_t *self);
+
 /* CURVE keys (ZeroMQ's Z85 text: 40 characters for 32 bytes). */
 #define AT_CURVE_KEY_BYTES 32
 #define AT_CURVE_Z85_LEN 40

@@ -149,6 +149,13 @@ at_config_max_attempts (const at_config_t *self, const char *stage)
   return self->max_attempts;
 }
 
+int
+at_config_shards (const at_config_t *self)
+{
+  long endpoints = (long) self->broker_endpoints.n;
+  return (int) (endpoints > self->broker_count ? endpoints : self->broker_count);
+}
+
 /* ---- CURVE keys of the bus (README "Bus security") */
 
 int

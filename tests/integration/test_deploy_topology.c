@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "it.h"
+#include "at_zmq.h"
 #include "demo_receiver.h"
 
 #define S_ENV_MAX 64
@@ -429,6 +430,23 @@ s_first_pending (PGconn *db)
   return text;
 }
 
+/* Every row left (the timers route produced: SLA checks, the desk's later
+ * rounds) sits in the shard of the broker that owns its key: the one whose
+ * sweep will find it when it is due. */
+static void
+s_check_shards (PGconn *db)
+{
+  PGresult *res = PQexec (db, "SELECT key, shard FROM bus_message");
+  IT_CHECK (PQresultStatus (res) == PGRES_TUPLES_OK, "bus rows: %s", PQerrorMessage (db));
+  int wrong = 0;
+  for (int i = 0; i < PQntuples (res); i++)
+    wrong += at_bus_shard_of (PQgetvalue (res, i, 0), 2) != atoi (PQgetvalue (res, i, 1));
+  IT_CHECK (wrong == 0, "%d of %d bus rows in another broker's shard", wrong, PQntuples (res));
+  printf ("deploy topology: %d timers left on the bus, each in its key's shard\n",
+          PQntuples (res));
+  PQclear (res);
+}
+
 static void
 s_wait_done (PGconn *db, long accepted)
 {
@@ -446,6 +464,7 @@ s_wait_done (PGconn *db, long accepted)
             "the bus did not empty: %lld pending, the first: %s",
             it_db_scalar (db, "SELECT count(*) FROM bus_message WHERE " IT_BUS_PENDING),
             s_first_pending (db));
+  s_check_shards (db);
   long long dead = it_db_scalar (db, "SELECT count(*) FROM bus_dead");
   IT_CHECK (dead == 0, "%lld messages dead-lettered", dead);
   printf ("deploy topology: accepted=%ld in_tickets=%lld duplicated=%lld dead=%lld retried_503=%ld "

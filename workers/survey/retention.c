@@ -35,7 +35,7 @@ wrk_retention_start (wrk_ctx_t *ctx)
     return AT_OK;
   }
   int rc = at_store_retention_start (wrk_ctx_store (ctx), cfg->retention_interval_s,
-                                     (int) cfg->broker_count, &started);
+                                     at_config_shards (cfg), &started);
   if (rc != AT_OK) {
     at_error (S_COMP, "msg=\"cannot start the retention schedule\" error=\"%s\"",
               at_store_last_error (wrk_ctx_store (ctx)));
