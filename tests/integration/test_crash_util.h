@@ -309,9 +309,12 @@ typedef struct {
   int rate;             /* messages per second, 0: as fast as confirmed */
   long limit;           /* stop after this many confirmed (0: until stopped) */
   int nbrokers;
+  bool resend_unsure;   /* a timed-out publish is sent again with the same ids until
+                         * confirmed: only while nothing consumes the stage (the broker
+                         * ignores an id whose row is there; a consumed row is gone) */
   /* read by others while it runs */
   atomic_bool stop;
-  atomic_long confirmed, unsure, busy, publishes;
+  atomic_long confirmed, unsure, busy, publishes, resent;
   /* owned by the thread until pf_load_join */
   pf_ids_t ok, maybe;
   long seq;
@@ -354,7 +357,8 @@ pf_load_batch (pf_load_t *load, at_msg_t **msgs)
 }
 
 /* Publishes one batch: retried after Busy (nothing was written), given up
- * after a timeout (unsure: the commit may or may not have happened). */
+ * after a timeout (unsure: the commit may or may not have happened), or
+ * with resend_unsure sent again until confirmed. */
 static PF_UNUSED void
 pf_load_publish (pf_load_t *load, at_publisher_t *pub, at_msg_t **msgs, size_t n)
 {
@@ -362,6 +366,10 @@ pf_load_publish (pf_load_t *load, at_publisher_t *pub, at_msg_t **msgs, size_t n
   for (;;) {
     atomic_fetch_add (&load->publishes, 1);
     rc = at_publisher_send (pub, msgs, n, &retry_after);
+    if (rc == AT_AGAIN && load->resend_unsure) {
+      atomic_fetch_add (&load->resent, (long) n);
+      continue;
+    }
     if (rc != AT_BUSY)
       break;
     atomic_fetch_add (&load->busy, 1);

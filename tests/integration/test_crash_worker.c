@@ -146,11 +146,18 @@ static pf_load_t s_load = {.customers = CUSTOMERS, .batch = 10};
 static void
 s_publish (long total)
 {
+  /* no worker runs yet: a publish that timed out on a loaded machine is
+   * sent again, and what lands on the bus is exactly `total` messages */
   s_load.limit = total;
+  s_load.resend_unsure = true;
   pf_load_start (&s_load);
   IT_CHECK (pf_load_wait (&s_load, total, WAIT_MS), "publish %ld", total);
   pf_load_join (&s_load);
-  IT_CHECK (atomic_load (&s_load.unsure) == 0, "a broker that stays up answers every publish");
+  s_load.resend_unsure = false;
+  IT_CHECK (atomic_load (&s_load.unsure) == 0, "every publish confirmed (%ld sent again)",
+            atomic_load (&s_load.resent));
+  IT_CHECK (pf_q (s_conn, "SELECT count(*) FROM bus_message WHERE stage = 'ingest'") == total,
+            "the bus holds the %ld messages once", total);
 }
 
 static bool
