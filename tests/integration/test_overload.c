@@ -189,7 +189,10 @@ main (void)
           atomic_load (&load.busy) + 1, n503 + 1, http_ok.n);
   pf_count_print ("overload", &c);
   pf_count_check (&c);
-  IT_CHECK (c.unsure == 0, "a broker that stays up answers every publish");
+  /* a confirm later than the publisher's timeout (a loaded machine) leaves
+   * its batch unsure; a broker that stays up still commits it, once */
+  IT_CHECK (c.unsure_applied == c.unsure, "%lld of %lld unsure messages applied", c.unsure_applied,
+            c.unsure);
 
   it_stop (worker, SIGTERM, 15000);
   it_stop (api, SIGTERM, 10000);
