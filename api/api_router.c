@@ -12,6 +12,7 @@
 #include "api_kb.h"
 #include "api_sla.h"
 #include "api_desk.h"
+#include "api_rules.h"
 
 static const api_route_t s_routes[] = {
   /* The need of each route (the scope column) is the whole of who may call it: API_PUBLIC
@@ -86,6 +87,14 @@ static const api_route_t s_routes[] = {
   { "GET",    "/v1/desk/queue",         "desk_queue",               api_desk_queue_get,         API_BODY_NONE,          false, AT_SCOPE_TICKETS_READ },
   { "POST",   "/v1/tickets/{}/assign",  "ticket_assign",            api_tickets_assign_post,    API_BODY_JSON,          false, AT_SCOPE_TICKETS_WRITE },
   { "POST",   "/v1/tickets/{}/transfer", "ticket_transfer",         api_tickets_transfer_post,  API_BODY_JSON,          false, AT_SCOPE_TICKETS_WRITE },
+  /* rules (api_rules.c): reading needs tickets:read, changing agents:write (leads, admins) */
+  { "GET",    "/v1/rules",              "rules",                    api_rules_list,             API_BODY_NONE,          false, AT_SCOPE_TICKETS_READ },
+  { "POST",   "/v1/rules",              "rules_create",             api_rules_post,             API_BODY_JSON,          false, AT_SCOPE_AGENTS_WRITE },
+  { "POST",   "/v1/rules/dry-run",      "rules_dry_run",            api_rules_dry_run,          API_BODY_JSON,          false, AT_SCOPE_TICKETS_READ },
+  { "GET",    "/v1/rules/{}",           "rule",                     api_rule_get,               API_BODY_NONE,          false, AT_SCOPE_TICKETS_READ },
+  { "PUT",    "/v1/rules/{}",           "rule_put",                 api_rule_put,               API_BODY_JSON,          false, AT_SCOPE_AGENTS_WRITE },
+  { "DELETE", "/v1/rules/{}",           "rule_delete",              api_rule_delete,            API_BODY_NONE,          false, AT_SCOPE_AGENTS_WRITE },
+  { "GET",    "/v1/tickets/{}/rules",   "ticket_rules",             api_ticket_rules_get,       API_BODY_NONE,          false, AT_SCOPE_TICKETS_READ },
 };
 
 /* Copies seg[0..len) into out; false when too long. (MHD has already

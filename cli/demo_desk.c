@@ -3,8 +3,8 @@
  * revoked at the end of the setup): a default team, three agents online
  * (pt-BR with es, pt-BR with en, en with es) with room for a few chats each,
  * a 24x7 calendar and a demo policy that wants high-priority tickets answered
- * within DEMO_DESK_URGENT_S of wall time, so that the summary shows the desk
- * at work and a breach or two. */
+ * within DEMO_DESK_URGENT_S of wall time, and a rule that escalates a breach,
+ * so that the summary shows the desk at work and a breach escalated. */
 #define _GNU_SOURCE
 #include <jansson.h>
 #include <stdio.h>
@@ -146,13 +146,18 @@ demo_desk_setup (at_store_t *store, const char *api_base, const char *demo_key, 
   for (size_t i = 0; ok && i < AT_ARRAY_LEN (s_agents); i++)
     agents += s_agent (api_base, &s_agents[i]);
   bool policy = ok && s_policy (api_base);
+  json_t *rule = policy ? s_call (api_base, "POST", "/v1/rules", "{\"name\":\"demo: escalate"
+                                  " a breach\",\"event\":\"sla_breach\",\"actions\":"
+                                  "[{\"type\":\"escalate\"}]}") : NULL;
+  bool escalate = rule != NULL;
+  json_decref (rule);
   demo_http_key (demo_key);
   at_store_key_revoke (store, key.id);
   memset (&key, 0, sizeof key);
   if (policy)
     snprintf (note, cap, "desk: team " S_TEAM ", %zu agents online (room for %d chats each);"
-              " SLA policy: high priority answered within %d s (wall time)", agents,
-              DEMO_DESK_LIMIT, DEMO_DESK_URGENT_S);
+              " SLA policy: high priority answered within %d s (wall time)%s", agents,
+              DEMO_DESK_LIMIT, DEMO_DESK_URGENT_S, escalate ? "; rule: a breach escalates" : "");
   else
     snprintf (note, cap, "desk: team " S_TEAM ", %zu agents online; no SLA policy (see above)",
               agents);

@@ -78,13 +78,14 @@ s_print_desk (const demo_summary_t *s)
   s_add (&l, "), %lld still waiting", s->desk_waiting);
   s_print ("desk", &l);
   l.len = 0;
-  s_add (&l, "%lld targets met, %lld warnings, %lld breaches", s->sla_met, s->sla_warnings,
+  s_add (&l, "targets met %lld, warnings %lld, breaches %lld", s->sla_met, s->sla_warnings,
          s->sla_breaches);
   if (s->breach_n) {
     s_add (&l, " (");
     s_add_tally (&l, s->breach, s->breach_n);
     s_add (&l, ")");
   }
+  s_add (&l, ", escalated %lld", s->escalated);
   s_print ("SLA", &l);
 }
 

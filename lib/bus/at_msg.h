@@ -11,6 +11,7 @@
 #define AT_TYPE_LEN 64
 #define AT_MSG_PAYLOAD_MAX (1024 * 1024)   /* bigger payloads are refused */
 #define AT_TYPE_STORE_REQUEST "store.request"   /* notify: StoreRequest (self-service) */
+#define AT_TYPE_RULE_WEBHOOK "rule.webhook"     /* notify: RuleWebhook (a rule's action) */
 
 typedef struct {
   char id[AT_ID_LEN];

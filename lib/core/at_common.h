@@ -35,6 +35,10 @@
 #define AT_TYPE_DESK_MANUAL       "desk.manual"        /* route: the api's assign, transfer */
 #define AT_TYPE_DESK_REPLY_CHECK  "desk.reply_check"   /* route, delayed */
 #define AT_TYPE_SLA_CHECK         "sla.check"          /* route, delayed: warning or breach */
+#define AT_TYPE_RULE_CLOSE        "rule.close"         /* route, delayed: close_after_days */
+#define AT_TYPE_RULE_REPLY        "rule.reply"         /* route: auto_reply */
+#define AT_TYPE_RULE_EVENT        "rule.event"         /* route: an event from another stage */
+#define AT_TYPE_RULE_IDLE         "rule.idle"          /* route, delayed: an idle rule's time */
 #define AT_TYPE_SURVEY_ANSWER     "survey.answer"      /* survey */
 #define AT_TYPE_SURVEY_NPS        "survey.nps"         /* survey, delayed, key order:<id> */
 #define AT_TYPE_SURVEY_REMIND     "survey.remind"      /* survey, delayed, key survey:<id> */

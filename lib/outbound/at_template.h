@@ -26,7 +26,8 @@ typedef struct {
 } at_template_vars_t;
 
 /* True for the events templates exist for: the customer-facing order
- * statuses and the self-service answers (ss_return_opened, ...). */
+ * statuses, the self-service answers (ss_return_opened, ...) and the
+ * rules' own texts (rule_*, at_rule_template_name_ok). */
 bool at_template_event_known (const char *event);
 /* True for pt-BR, en, es. */
 bool at_template_locale_known (const char *locale);

@@ -7,6 +7,7 @@
 #include "at_order.h"
 #include "at_text.h"
 #include "at_time.h"
+#include "at_rule.h"
 
 static const char *const s_vars[] = {
   "first_name", "order_id", "tracking_url", "expected_date", "new_expected_date", "return_days",
@@ -32,7 +33,7 @@ static const char *const s_months_en[] = {
 bool
 at_template_event_known (const char *event)
 {
-  if (at_order_status_customer_facing (event))
+  if (at_order_status_customer_facing (event) || at_rule_template_name_ok (event))
     return true;
   for (size_t i = 0; event && i < AT_ARRAY_LEN (s_selfservice_events); i++)
     if (strcmp (event, s_selfservice_events[i]) == 0)

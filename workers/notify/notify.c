@@ -3,13 +3,15 @@
  *   order.check_delay    -> delay detection (delay.c)
  *   notification.send    -> channel choice and provider calls (prepare), outcome (handle)
  *   notification.status  -> a provider's delivery report
- *   store.request        -> a self-service request POSTed to the store (store_request.c) */
+ *   store.request        -> a self-service request POSTed to the store (store_request.c)
+ *   rule.webhook         -> a rule's webhook POSTed to the store (rule_webhook.c) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "notify.h"
 #include "orders.h"
 #include "store_request.h"
+#include "rule_webhook.h"
 #include "at_log.h"
 
 /* "21-8" -> 21, 8; "" -> -1, -1 (no quiet hours). */
@@ -90,6 +92,7 @@ static int
 s_prepare (wrk_ctx_t *ctx, wrk_msg_t **msgs, size_t n)
 {
   wrk_notify_store_request_prepare (ctx, msgs, n);
+  wrk_notify_rule_webhook_prepare (ctx, msgs, n);
   return wrk_notify_send_prepare (ctx, msgs, n);
 }
 
@@ -106,6 +109,8 @@ s_handle (wrk_ctx_t *ctx, wrk_msg_t *m)
     return wrk_notify_status_handle (ctx, m);
   if (strcmp (m->msg->type, AT_TYPE_STORE_REQUEST) == 0)
     return wrk_notify_store_request_handle (ctx, m);
+  if (strcmp (m->msg->type, AT_TYPE_RULE_WEBHOOK) == 0)
+    return wrk_notify_rule_webhook_handle (ctx, m);
   snprintf (m->reason, sizeof m->reason, "notify does not handle type %s", m->msg->type);
   return AT_INVALID;
 }

@@ -17,6 +17,7 @@
 #include "at_channel.h"
 #include "at_store_notification.h"
 #include "at_store_survey.h"
+#include "at_store_rule.h"
 #include "at_log.h"
 #include "at_url.h"
 #include "domain.pb-c.h"
@@ -162,7 +163,7 @@ wrk_notify_order_schedule_check (wrk_ctx_t *ctx, wrk_msg_t *m, const char *order
  * cur_out = the order before the event. */
 static int
 s_apply (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__OrderEvent *ev, int64_t occurred_us,
-         int64_t customer_id, at_order_current_t *cur, bool *notify_out)
+         int64_t customer_id, at_order_current_t *cur, bool *notify_out, bool *applied_out)
 {
   at_store_t *store = wrk_ctx_store (ctx);
   at_order_decision_t decision;
@@ -215,7 +216,36 @@ s_apply (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__OrderEvent *ev, int64_t occ
       && strcmp (ev->expected_delivery, cur->expected_delivery) != 0)
     rc = wrk_notify_order_schedule_check (ctx, m, ev->order_id, ev->expected_delivery);
   *notify_out = rc == AT_OK && apply && at_order_status_customer_facing (ev->status);
+  *applied_out = rc == AT_OK && apply;
   return rc;
+}
+
+/* An applied status: the rules of the customer's latest open ticket hear
+ * order_status_changed (a rule.event for route); no rule listening or no
+ * open ticket, nothing. */
+static int
+s_rules_event (wrk_ctx_t *ctx, wrk_msg_t *m, int64_t customer_id)
+{
+  int64_t ticket = 0;
+  bool listened = false;
+  int rc = at_store_rule_listened (wrk_ctx_store (ctx), "order_status_changed", &listened);
+  if (rc != AT_OK || !listened)
+    return rc;
+  rc = at_store_rule_open_ticket (wrk_ctx_store (ctx), customer_id, &ticket);
+  if (rc != AT_OK)
+    return rc == AT_NOTFOUND ? AT_OK : rc;
+  Atende__RuleEvent e = ATENDE__RULE_EVENT__INIT;
+  e.ticket_id = ticket;
+  e.event = "order_status_changed";
+  uint8_t buf[64];
+  size_t len = atende__rule_event__get_packed_size (&e);
+  char key[AT_KEY_LEN];
+  if (len > sizeof buf)
+    return AT_ERROR;
+  atende__rule_event__pack (&e, buf);
+  snprintf (key, sizeof key, "ticket:%" PRId64, ticket);
+  at_msg_t *out = at_msg_new (AT_STAGE_ROUTE, AT_TYPE_RULE_EVENT, key, m->msg->trace_id, buf, len);
+  return out ? wrk_ctx_produce (ctx, &out) : AT_ERROR;
 }
 
 /* The customer's message about an applied event. For delayed, the date the
@@ -245,7 +275,7 @@ wrk_notify_order_event (wrk_ctx_t *ctx, wrk_msg_t *m)
   at_store_t *store = wrk_ctx_store (ctx);
   char handle[AT_HANDLE_MAX + 1];
   int64_t customer_id = 0;
-  bool notify = false, told = false;
+  bool notify = false, told = false, applied = false;
   at_order_current_t cur;
   int rc = AT_INVALID;
   Atende__OrderEvent *ev = atende__order_event__unpack (NULL, m->msg->payload_len,
@@ -266,7 +296,9 @@ wrk_notify_order_event (wrk_ctx_t *ctx, wrk_msg_t *m)
   rc = at_store_customer_resolve (store, ev->customer_channel, handle, ev->customer_name,
                                   &customer_id);
   if (rc == AT_OK)
-    rc = s_apply (ctx, m, ev, occurred_us, customer_id, &cur, &notify);
+    rc = s_apply (ctx, m, ev, occurred_us, customer_id, &cur, &notify, &applied);
+  if (rc == AT_OK && applied)
+    rc = s_rules_event (ctx, m, customer_id);
   if (rc == AT_OK && *ev->payment_method)
     rc = at_store_order_payment (store, ev->order_id, ev->payment_method, ev->payment_code,
                                  ev->payment_due, occurred_us);

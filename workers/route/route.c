@@ -20,6 +20,7 @@
 #include "route/desk.h"
 #include "route/sla.h"
 #include "route/survey_reply.h"
+#include "route/rules.h"
 #include "domain.pb-c.h"
 
 #define S_COMP "route"
@@ -203,9 +204,10 @@ s_classify (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__TicketMessage *pb, at_ti
  * voicemail, answered) are classified but never answered automatically. */
 static int
 s_customer_message (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__TicketMessage *pb,
-                    at_ticket_t *t)
+                    at_ticket_t *t, bool *classified)
 {
   const char *text = pb->text ? pb->text : "";
+  *classified = false;
   if (wrk_route_asks_person (text))
     return wrk_route_handoff (ctx, m, t, "asked_for_person");
   bool handled = false;
@@ -216,6 +218,7 @@ s_customer_message (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__TicketMessage *p
     return rc;
   at_intent_result_t intent;
   rc = s_classify (ctx, m, pb, t, &intent);
+  *classified = rc == AT_OK;
   if (rc != AT_OK || strcmp (t->channel, "phone") == 0)
     return rc;                          /* a call is called back by a person */
   switch (intent.intent) {
@@ -233,20 +236,45 @@ s_customer_message (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__TicketMessage *p
   }
 }
 
+/* The rules' events of a customer's message, in order: ticket_created,
+ * message_in, intent_set (it was classified), priority_changed (and that
+ * changed the priority it had: the first one is no change). */
+static int
+s_rules (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__TicketMessage *pb, const at_ticket_t *t,
+         bool classified, const char *priority_before)
+{
+  const char *events[4];
+  size_t n = 0;
+  if (pb->new_ticket)
+    events[n++] = "ticket_created";
+  events[n++] = "message_in";
+  if (classified)
+    events[n++] = "intent_set";
+  if (classified && priority_before[0] && strcmp (priority_before, t->priority) != 0)
+    events[n++] = "priority_changed";
+  return wrk_route_rules_events (ctx, m, t->id, events, n, true);
+}
+
 /* A customer's message on a ticket: the SLA clocks hear of it, it is
- * handled (above), and a ticket still open afterwards (nothing answered it
- * automatically, or automation handed it over) goes to the desk. */
+ * handled (above), the rules hear of it, and a ticket still open afterwards
+ * (nothing answered it automatically, or automation handed it over) goes
+ * to the desk. */
 static int
 s_ticket_message (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__TicketMessage *pb)
 {
   at_store_t *store = wrk_ctx_store (ctx);
   at_ticket_t t;
+  bool classified = false;
   int rc = wrk_route_ticket_lock (ctx, m, pb->ticket_id, &t);
   if (rc != AT_OK)
     return rc;
+  char priority_before[sizeof t.priority];
+  at_strlcpy (priority_before, t.priority, sizeof priority_before);
   rc = wrk_route_sla_on_customer_message (ctx, m, &t);
   if (rc == AT_OK)
-    rc = s_customer_message (ctx, m, pb, &t);
+    rc = s_customer_message (ctx, m, pb, &t, &classified);
+  if (rc == AT_OK)
+    rc = s_rules (ctx, m, pb, &t, classified, priority_before);
   if (rc == AT_OK)
     rc = at_store_ticket_lock (store, t.id, &t);     /* what handling left */
   if (rc == AT_OK && strcmp (t.status, "open") == 0)
@@ -279,6 +307,8 @@ s_ticket_reply (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__AgentReply *pb)
   rc = wrk_route_say (ctx, m, &t, "agent", "reply", pb->text, NULL, pb->agent);
   if (rc == AT_OK)
     rc = wrk_route_desk_on_agent_reply (ctx, m, &t, pb->agent ? pb->agent : "");
+  if (rc == AT_OK)                                  /* idle rules count from here */
+    rc = wrk_route_rules_events (ctx, m, t.id, NULL, 0, true);
   if (rc == AT_NOTFOUND)
     return wrk_route_bad (m, "customer has no handle on the channel of ticket", t.id);
   if (rc == AT_OK)
@@ -382,8 +412,13 @@ s_handle (wrk_ctx_t *ctx, wrk_msg_t *m)
   }
   else {
     rc = wrk_route_desk_handle (ctx, m, type, data, len);      /* desk.* */
+    wrk_sla_fired_t fired = {0};
     if (rc == AT_NOTFOUND)
-      rc = wrk_route_sla_handle (ctx, m, type, data, len);     /* sla.* */
+      rc = wrk_route_sla_handle (ctx, m, type, data, len, &fired);  /* sla.* */
+    if (rc == AT_OK && fired.event)                             /* rules hear of it */
+      rc = wrk_route_rules_events (ctx, m, fired.ticket_id, &fired.event, 1, false);
+    if (rc == AT_NOTFOUND)
+      rc = wrk_route_rules_handle (ctx, m, type, data, len);   /* rule.* */
     if (rc == AT_NOTFOUND) {
       snprintf (m->reason, sizeof m->reason, "route does not take type \"%s\"",
                 at_text_safe_token (type, safe, sizeof safe));

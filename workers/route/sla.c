@@ -225,14 +225,21 @@ wrk_route_sla_on_resolve (wrk_ctx_t *ctx, wrk_msg_t *m, const at_ticket_t *t)
 
 int
 wrk_route_sla_handle (wrk_ctx_t *ctx, wrk_msg_t *m, const char *type, const uint8_t *data,
-                      size_t len)
+                      size_t len, wrk_sla_fired_t *fired_out)
 {
+  memset (fired_out, 0, sizeof *fired_out);
   if (strcmp (type, AT_TYPE_SLA_CHECK) != 0)
     return AT_NOTFOUND;
   Atende__SlaCheck *pb = atende__sla_check__unpack (NULL, len, data);
   if (!pb)
     return AT_INVALID;
-  int rc = wrk_route_sla_check (ctx, m, pb->ticket_id, pb->metric, pb->version, pb->kind);
+  bool fired = false;
+  int rc = wrk_route_sla_check (ctx, m, pb->ticket_id, pb->metric, pb->version, pb->kind,
+                                &fired);
+  if (rc == AT_OK && fired) {                  /* for the rules: sla_warning, sla_breach */
+    fired_out->ticket_id = pb->ticket_id;
+    fired_out->event = strcmp (pb->kind, "breach") == 0 ? "sla_breach" : "sla_warning";
+  }
   atende__sla_check__free_unpacked (pb, NULL);
   return rc;
 }

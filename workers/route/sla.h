@@ -27,9 +27,17 @@ int wrk_route_sla_on_handoff (wrk_ctx_t *ctx, wrk_msg_t *m, const at_ticket_t *t
 /* The ticket was resolved. */
 int wrk_route_sla_on_resolve (wrk_ctx_t *ctx, wrk_msg_t *m, const at_ticket_t *t);
 
-/* An SLA message of route (type sla.*): decodes and applies it.
- * AT_NOTFOUND when type is not an SLA type (nothing done). */
+/* A warning or breach an sla.check recorded (event "sla_warning" or
+ * "sla_breach" for the rules; NULL: none). */
+typedef struct {
+  int64_t ticket_id;
+  const char *event;
+} wrk_sla_fired_t;
+
+/* An SLA message of route (type sla.*): decodes and applies it; *fired
+ * says what it recorded. AT_NOTFOUND when type is not an SLA type
+ * (nothing done). */
 int wrk_route_sla_handle (wrk_ctx_t *ctx, wrk_msg_t *m, const char *type, const uint8_t *data,
-                          size_t len);
+                          size_t len, wrk_sla_fired_t *fired);
 
 #endif

@@ -182,9 +182,10 @@ s_check_clock (s_sla_t *s, const char *metric, int version, at_sla_metric_t *whi
 
 int
 wrk_route_sla_check (wrk_ctx_t *ctx, wrk_msg_t *m, int64_t ticket_id, const char *metric,
-                     int version, const char *kind)
+                     int version, const char *kind, bool *fired)
 {
   at_ticket_t t = {.id = ticket_id};
+  *fired = false;
   s_sla_t s;
   bool breach = strcmp (kind, "breach") == 0, live = false;
   if (!breach && strcmp (kind, "warning") != 0)
@@ -215,6 +216,7 @@ wrk_route_sla_check (wrk_ctx_t *ctx, wrk_msg_t *m, int64_t ticket_id, const char
   rc = at_store_sla_clock_save (store, r);     /* same version: the other check stays valid */
   if (rc == AT_OK)
     rc = at_store_sla_event (store, ticket_id, which, r->cycle, kind, "");
+  *fired = rc == AT_OK;
   if (rc == AT_OK)
     at_info (S_COMP, "msg=\"sla %s\" id=%s ticket_id=%" PRId64 " metric=%s cycle=%d"
              " target_s=%" PRId64, kind, m->msg->id, ticket_id, metric, r->cycle,

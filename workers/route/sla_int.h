@@ -36,8 +36,8 @@ int wrk_route_sla_pause (s_sla_t *s, at_sla_metric_t metric, const char *reason)
 int wrk_route_sla_resume (s_sla_t *s, at_sla_metric_t metric);
 int wrk_route_sla_stop (s_sla_t *s, at_sla_metric_t metric, const char *why);
 /* A delayed sla.check: records the warning or the breach once when the
- * clock still runs at that version; else nothing. */
+ * clock still runs at that version (*fired true); else nothing. */
 int wrk_route_sla_check (wrk_ctx_t *ctx, wrk_msg_t *m, int64_t ticket_id, const char *metric,
-                         int version, const char *kind);
+                         int version, const char *kind, bool *fired);
 
 #endif
