@@ -10,7 +10,6 @@
 #include "domain.pb-c.h"
 
 #define S_COMP WRK_DESK_COMP
-#define S_PAYLOAD_MAX 512
 int
 wrk_route_desk_weights (wrk_ctx_t *ctx, char out[AT_DESK_WEIGHTS_JSON_MAX])
 {
@@ -22,22 +21,13 @@ wrk_route_desk_weights (wrk_ctx_t *ctx, char out[AT_DESK_WEIGHTS_JSON_MAX])
   return AT_ERROR;
 }
 
-/* Packs pb into a route message of type with key, delayed by delay_s. */
+/* A route message of type with key, delay_s later. */
 static int
 s_produce (wrk_ctx_t *ctx, wrk_msg_t *m, const char *type, const char *key,
            const ProtobufCMessage *pb, long delay_s)
 {
-  uint8_t payload[S_PAYLOAD_MAX];
-  size_t len = protobuf_c_message_get_packed_size (pb);
-  if (len > sizeof payload)
-    return AT_ERROR;
-  protobuf_c_message_pack (pb, payload);
-  at_msg_t *out = at_msg_new (AT_STAGE_ROUTE, type, key, m->msg->trace_id, payload, len);
-  if (!out)
-    return AT_ERROR;
-  if (delay_s > 0)
-    out->not_before_us = at_now_us () + (int64_t) delay_s * 1000000;
-  return wrk_ctx_produce (ctx, &out);
+  wrk_route_out_t o = {AT_STAGE_ROUTE, type, key, delay_s};
+  return wrk_route_produce (ctx, m, &o, pb);
 }
 
 int

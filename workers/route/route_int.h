@@ -4,9 +4,24 @@
 #ifndef WRK_ROUTE_INT_H
 #define WRK_ROUTE_INT_H
 
+#include <protobuf-c/protobuf-c.h>
+#include <stdio.h>
 #include "wrk.h"
 #include "at_text.h"
 #include "at_store_ticket.h"
+
+/* Where a message route produces goes: stage, type, key, and how many
+ * seconds later it is due (0: at once). */
+typedef struct {
+  const char *stage, *type, *key;
+  int64_t delay_s;
+} wrk_route_out_t;
+
+/* Packs pb into a message as o says, produced in the worker's transaction
+ * (workers/route/produce.c). AT_INVALID (m->reason set) when it exceeds
+ * 2 KiB, AT_ERROR when it cannot be built. */
+int wrk_route_produce (wrk_ctx_t *ctx, wrk_msg_t *m, const wrk_route_out_t *o,
+                       const ProtobufCMessage *pb);
 
 /* The message is bad: m->reason = "<what> <ticket_id>", AT_INVALID. */
 int wrk_route_bad (wrk_msg_t *m, const char *what, int64_t ticket_id);

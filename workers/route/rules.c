@@ -67,16 +67,10 @@ s_webhook (wrk_ctx_t *ctx, wrk_msg_t *m, int64_t ticket_id, const at_rule_run_t 
   w.name = (char *) name;
   w.rule = (char *) (rule_name ? rule_name : "");
   w.event = (char *) run->event;
-  uint8_t buf[512];
-  size_t len = atende__rule_webhook__get_packed_size (&w);
-  if (len > sizeof buf)
-    return wrk_route_bad (m, "rule webhook too large for ticket", ticket_id);
-  atende__rule_webhook__pack (&w, buf);
   char key[AT_KEY_LEN];
   snprintf (key, sizeof key, "rulehook:%" PRId64, ticket_id);
-  at_msg_t *out = at_msg_new (AT_STAGE_NOTIFY, AT_TYPE_RULE_WEBHOOK, key, m->msg->trace_id, buf,
-                              len);
-  return out ? wrk_ctx_produce (ctx, &out) : AT_ERROR;
+  wrk_route_out_t o = {AT_STAGE_NOTIFY, AT_TYPE_RULE_WEBHOOK, key, 0};
+  return wrk_route_produce (ctx, m, &o, &w.base);
 }
 
 /* close_after_days: a rule.close due days from now, remembering the
@@ -91,20 +85,11 @@ s_close_later (wrk_ctx_t *ctx, wrk_msg_t *m, int64_t ticket_id, int64_t rule_id,
                                                 &c.after_message_id);
   if (rc != AT_OK)
     return rc;
-  uint8_t buf[64];
-  size_t len = atende__rule_close__get_packed_size (&c);
-  if (len > sizeof buf)
-    return wrk_route_bad (m, "rule close too large for ticket", ticket_id);
-  atende__rule_close__pack (&c, buf);
   char key[AT_KEY_LEN];
   snprintf (key, sizeof key, "ticket:%" PRId64, ticket_id);
-  at_msg_t *out = at_msg_new (AT_STAGE_ROUTE, AT_TYPE_RULE_CLOSE, key, m->msg->trace_id, buf,
-                              len);
-  if (!out)
-    return AT_ERROR;
   int64_t after_s = (int64_t) (days * 86400.0 + 0.5);
-  out->not_before_us = at_now_us () + (after_s < 1 ? 1 : after_s) * 1000000;
-  return wrk_ctx_produce (ctx, &out);
+  wrk_route_out_t o = {AT_STAGE_ROUTE, AT_TYPE_RULE_CLOSE, key, after_s < 1 ? 1 : after_s};
+  return wrk_route_produce (ctx, m, &o, &c.base);
 }
 
 /* A rule.close came due: the ticket is resolved (a ticket.resolve, the
@@ -131,19 +116,11 @@ s_close_due (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__RuleClose *c)
   Atende__TicketResolve r = ATENDE__TICKET_RESOLVE__INIT;
   r.ticket_id = t.id;
   r.agent = agent;
-  uint8_t buf[96];
-  size_t len = atende__ticket_resolve__get_packed_size (&r);
-  if (len > sizeof buf)
-    return wrk_route_bad (m, "resolve too large for ticket", t.id);
-  atende__ticket_resolve__pack (&r, buf);
   snprintf (key, sizeof key, "ticket:%" PRId64, t.id);
-  at_msg_t *out = at_msg_new (AT_STAGE_ROUTE, AT_TYPE_TICKET_RESOLVE, key, m->msg->trace_id, buf,
-                              len);
-  if (!out)
-    return AT_ERROR;
   at_info (S_COMP, "msg=\"no answer from the customer, ticket closed by a rule\" id=%s"
            " ticket_id=%" PRId64 " rule_id=%" PRId64, m->msg->id, t.id, c->rule_id);
-  return wrk_ctx_produce (ctx, &out);
+  wrk_route_out_t o = {AT_STAGE_ROUTE, AT_TYPE_TICKET_RESOLVE, key, 0};
+  return wrk_route_produce (ctx, m, &o, &r.base);
 }
 
 /* auto_reply: a rule.reply for route, said once this message commits (its
@@ -156,16 +133,10 @@ s_reply_later (wrk_ctx_t *ctx, wrk_msg_t *m, int64_t ticket_id, int64_t rule_id,
   r.ticket_id = ticket_id;
   r.rule_id = rule_id;
   r.template_ = (char *) template;
-  uint8_t buf[96];
-  size_t len = atende__rule_reply__get_packed_size (&r);
-  if (len > sizeof buf)
-    return wrk_route_bad (m, "rule reply too large for ticket", ticket_id);
-  atende__rule_reply__pack (&r, buf);
   char key[AT_KEY_LEN];
   snprintf (key, sizeof key, "ticket:%" PRId64, ticket_id);
-  at_msg_t *out = at_msg_new (AT_STAGE_ROUTE, AT_TYPE_RULE_REPLY, key, m->msg->trace_id, buf,
-                              len);
-  return out ? wrk_ctx_produce (ctx, &out) : AT_ERROR;
+  wrk_route_out_t o = {AT_STAGE_ROUTE, AT_TYPE_RULE_REPLY, key, 0};
+  return wrk_route_produce (ctx, m, &o, &r.base);
 }
 
 /* A rule.reply: the template in the ticket's language (else the default
@@ -337,20 +308,11 @@ s_idle_later (wrk_ctx_t *ctx, wrk_msg_t *m, int64_t ticket_id, const json_t *rul
     idle.ticket_id = ticket_id;
     idle.rule_id = json_integer_value (json_object_get (r, "id"));
     idle.after_message_id = last;
-    uint8_t buf[64];
-    size_t len = atende__rule_idle__get_packed_size (&idle);
-    if (len > sizeof buf)
-      return wrk_route_bad (m, "rule idle too large for ticket", ticket_id);
-    atende__rule_idle__pack (&idle, buf);
     char key[AT_KEY_LEN];
     snprintf (key, sizeof key, "ticket:%" PRId64, ticket_id);
-    at_msg_t *out = at_msg_new (AT_STAGE_ROUTE, AT_TYPE_RULE_IDLE, key, m->msg->trace_id, buf,
-                                len);
-    if (!out)
-      return AT_ERROR;
-    out->not_before_us = at_now_us ()
-                         + (int64_t) json_integer_value (json_object_get (r, "after_s")) * 1000000;
-    rc = wrk_ctx_produce (ctx, &out);
+    wrk_route_out_t o = {AT_STAGE_ROUTE, AT_TYPE_RULE_IDLE, key,
+                         (int64_t) json_integer_value (json_object_get (r, "after_s"))};
+    rc = wrk_route_produce (ctx, m, &o, &idle.base);
     if (rc != AT_OK)
       return rc;
   }
