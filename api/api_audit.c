@@ -76,3 +76,20 @@ api_audit_list (api_request_t *req)
   api_reply_json (req, 200, json_pack ("{s:o, s:o}", "items", items, "next",
                                        next > 0 ? json_integer (next) : json_null ()));
 }
+
+int
+api_audited (api_request_t *req, at_store_t *store, api_change_fn *change, void *arg,
+             const char *action, const char *target, json_t *detail)
+{
+  int rc = at_store_begin (store);
+  if (rc == AT_OK)
+    rc = change (req, store, arg);
+  if (rc == AT_OK)
+    rc = at_store_audit (store, req->caller.actor, action, target, detail, req->peer);
+  if (rc == AT_OK)
+    rc = at_store_commit (store);
+  if (rc != AT_OK)
+    (void) at_store_rollback (store);
+  json_decref (detail);
+  return rc;
+}

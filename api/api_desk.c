@@ -20,26 +20,6 @@
 #define S_COMP "api"
 #define S_QUEUE_DEFAULT 100
 
-typedef int (s_change_fn) (api_request_t *req, at_store_t *store, void *arg);
-
-/* change and its audit row (action, target) in one transaction. */
-static int
-s_audited (api_request_t *req, at_store_t *store, s_change_fn *change, void *arg,
-           const char *action, const char *target, json_t *detail)
-{
-  int rc = at_store_begin (store);
-  if (rc == AT_OK)
-    rc = change (req, store, arg);
-  if (rc == AT_OK)
-    rc = at_store_audit (store, req->caller.actor, action, target, detail, req->peer);
-  if (rc == AT_OK)
-    rc = at_store_commit (store);
-  if (rc != AT_OK)
-    (void) at_store_rollback (store);
-  json_decref (detail);
-  return rc;
-}
-
 /* A desk.assign round for each team id of the JSON array teams. */
 static int
 s_ask_rounds (api_request_t *req, const json_t *teams, const char *why)
@@ -102,7 +82,7 @@ api_teams_post (api_request_t *req)
     api_reply_problem (req, &p);
   if (!store)
     goto out;
-  rc = s_audited (req, store, s_team_create, &t, "team.create", t.name,
+  rc = api_audited (req, store, s_team_create, &t, "team.create", t.name,
                   json_pack ("{s:b}", "default", t.is_default));
   if (rc == AT_CONFLICT) {
     api_problem (&p, 409, "name", "a team named %s exists", t.name);
@@ -269,7 +249,7 @@ api_agent_put (api_request_t *req)
                            .limit = b.limit[0] ? b.limit : NULL,
                            .default_limit = req->cfg->desk_agent_limit};
   snprintf (target, sizeof target, "user:%" PRId64, x.user_id);
-  int rc = s_audited (req, store, s_agent_put, &x, "agent.update", target,
+  int rc = api_audited (req, store, s_agent_put, &x, "agent.update", target,
                       json_loads (req->body, 0, NULL));
   if (rc == AT_NOTFOUND)
     api_reply_not_found (req, "no enabled user with this id");
@@ -330,7 +310,7 @@ api_agent_presence_put (api_request_t *req)
   if (!store)
     return;
   snprintf (target, sizeof target, "user:%" PRId64, x.user_id);
-  int rc = s_audited (req, store, s_presence, &x, "agent.presence", target,
+  int rc = api_audited (req, store, s_presence, &x, "agent.presence", target,
                       json_pack ("{s:s}", "presence", x.presence));
   if (rc == AT_NOTFOUND)
     api_reply_not_found (req, "no enabled user with this id");

@@ -152,6 +152,13 @@ at_store_t *api_store (api_request_t *req);
  * failure answered on req (503 + Retry-After, 500). */
 int api_publish (api_request_t *req, at_msg_t *msg);
 
+/* --- changes with their audit row (api_audit.c) */
+typedef int (api_change_fn) (api_request_t *req, at_store_t *store, void *arg);
+/* BEGIN; change; the audit row (the caller's actor, action, target, detail,
+ * which it steals); COMMIT, or ROLLBACK on any failure (its code returned). */
+int api_audited (api_request_t *req, at_store_t *store, api_change_fn *change, void *arg,
+                 const char *action, const char *target, json_t *detail);
+
 /* --- the door (api_auth.c) */
 /* Checks the caller against req->route's need and fills req->caller: true
  * to go on to the handler; false with the answer queued (401, 403, or 503

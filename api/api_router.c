@@ -13,6 +13,7 @@
 #include "api_sla.h"
 #include "api_desk.h"
 #include "api_rules.h"
+#include "api_escalation.h"
 
 static const api_route_t s_routes[] = {
   /* The need of each route (the scope column) is the whole of who may call it: API_PUBLIC
@@ -81,6 +82,8 @@ static const api_route_t s_routes[] = {
   { "GET",    "/v1/sla/policies",       "sla_policies",             api_sla_policies_list,      API_BODY_NONE,          false, AT_SCOPE_KPIS_READ },
   { "POST",   "/v1/teams",              "teams_create",             api_teams_post,             API_BODY_JSON,          false, AT_SCOPE_AGENTS_WRITE },
   { "GET",    "/v1/teams",              "teams",                    api_teams_list,             API_BODY_NONE,          false, AT_SCOPE_TICKETS_READ },
+  { "PUT",    "/v1/teams/{}/leads",     "team_leads",               api_team_leads_put,         API_BODY_JSON,          false, AT_SCOPE_AGENTS_WRITE },
+  { "GET",    "/v1/escalations",        "escalations",              api_escalations_list,       API_BODY_NONE,          false, AT_SCOPE_KPIS_READ },
   { "GET",    "/v1/agents",             "agents",                   api_agents_list,            API_BODY_NONE,          false, AT_SCOPE_TICKETS_READ },
   { "PUT",    "/v1/agents/{}",          "agent_put",                api_agent_put,              API_BODY_JSON,          false, AT_SCOPE_AGENTS_WRITE },
   { "PUT",    "/v1/agents/{}/presence", "agent_presence",           api_agent_presence_put,     API_BODY_JSON,          false, AT_SCOPE_TICKETS_WRITE },

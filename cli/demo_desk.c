@@ -2,9 +2,10 @@
  * the api like any lead would, with a setup key (admin, never written down,
  * revoked at the end of the setup): a default team, three agents online
  * (pt-BR with es, pt-BR with en, en with es) with room for a few chats each,
- * a 24x7 calendar and a demo policy that wants high-priority tickets answered
- * within DEMO_DESK_URGENT_S of wall time, and a rule that escalates a breach,
- * so that the summary shows the desk at work and a breach escalated. */
+ * the team's lead (told of escalations by mail), a 24x7 calendar and a demo
+ * policy that wants high-priority tickets answered within DEMO_DESK_URGENT_S
+ * of wall time, and a rule that escalates a breach, so that the summary
+ * shows the desk at work and a breach escalated to the lead. */
 #define _GNU_SOURCE
 #include <jansson.h>
 #include <stdio.h>
@@ -16,10 +17,13 @@
 
 #define S_TEAM "atendimento"
 #define S_CALENDAR "demo 24x7"
+#define S_LEAD_NAME "Marina Lima"
 
 typedef struct {
   const char *name, *email, *languages;
 } s_agent_t;
+
+static const s_agent_t s_lead = {S_LEAD_NAME, "marina.lima@loja.example", "[\"pt-BR\"]"};
 
 static const s_agent_t s_agents[] = {
   {"Carla Mendes", "carla.mendes@loja.example", "[\"pt-BR\",\"es\"]"},
@@ -69,14 +73,14 @@ s_find (const char *api_base, const char *path, const char *key, const char *val
   return id;
 }
 
-/* The id of the agent's user (made now, or found). */
+/* The id of the person's user of role (made now, or found). */
 static long long
-s_user (const char *api_base, const s_agent_t *a)
+s_user (const char *api_base, const s_agent_t *a, const char *role)
 {
   char body[512];
-  snprintf (body, sizeof body, "{\"email\":\"%s\",\"name\":\"%s\",\"role\":\"agent\","
-            "\"password\":\"demo-%llx-%llx\"}", a->email, a->name,
-            (unsigned long long) at_now_us (), (unsigned long long) getpid ());
+  snprintf (body, sizeof body, "{\"email\":\"%s\",\"name\":\"%s\",\"role\":\"%s\","
+            "\"languages\":%s,\"password\":\"demo-%llx-%llx\"}", a->email, a->name, role,
+            a->languages, (unsigned long long) at_now_us (), (unsigned long long) getpid ());
   json_t *doc = s_call (api_base, "POST", "/v1/users", body);
   long long id = json_integer_value (json_object_get (doc, "id"));
   json_decref (doc);
@@ -87,7 +91,7 @@ s_user (const char *api_base, const s_agent_t *a)
 static bool
 s_agent (const char *api_base, const s_agent_t *a)
 {
-  long long id = s_user (api_base, a);
+  long long id = s_user (api_base, a, "agent");
   if (id <= 0)
     return false;
   char path[64], body[512];
@@ -103,6 +107,20 @@ s_agent (const char *api_base, const s_agent_t *a)
   ok = doc != NULL;
   json_decref (doc);
   return ok;
+}
+
+/* The team's lead: a user of role lead, named in the team's leads. */
+static bool
+s_team_lead (const char *api_base)
+{
+  long long team = s_find (api_base, "/v1/teams", "name", S_TEAM);
+  long long lead = team > 0 ? s_user (api_base, &s_lead, "lead") : 0;
+  char path[64], body[64];
+  snprintf (path, sizeof path, "/v1/teams/%lld/leads", team);
+  snprintf (body, sizeof body, "{\"leads\":[%lld]}", lead);
+  json_t *doc = lead > 0 ? s_call (api_base, "PUT", path, body) : NULL;
+  json_decref (doc);
+  return doc != NULL;
 }
 
 /* The calendar (made now, or found by name) and the demo's policy. */
@@ -145,6 +163,7 @@ demo_desk_setup (at_store_t *store, const char *api_base, const char *demo_key, 
   size_t agents = 0;
   for (size_t i = 0; ok && i < AT_ARRAY_LEN (s_agents); i++)
     agents += s_agent (api_base, &s_agents[i]);
+  bool lead = ok && s_team_lead (api_base);
   bool policy = ok && s_policy (api_base);
   json_t *rule = policy ? s_call (api_base, "POST", "/v1/rules", "{\"name\":\"demo: escalate"
                                   " a breach\",\"event\":\"sla_breach\",\"actions\":"
@@ -157,7 +176,9 @@ demo_desk_setup (at_store_t *store, const char *api_base, const char *demo_key, 
   if (policy)
     snprintf (note, cap, "desk: team " S_TEAM ", %zu agents online (room for %d chats each);"
               " SLA policy: high priority answered within %d s (wall time)%s", agents,
-              DEMO_DESK_LIMIT, DEMO_DESK_URGENT_S, escalate ? "; rule: a breach escalates" : "");
+              DEMO_DESK_LIMIT, DEMO_DESK_URGENT_S,
+              !escalate ? "" : lead ? "; rule: a breach escalates to the lead, " S_LEAD_NAME
+                                    : "; rule: a breach escalates");
   else
     snprintf (note, cap, "desk: team " S_TEAM ", %zu agents online; no SLA policy (see above)",
               agents);

@@ -85,7 +85,7 @@ s_print_desk (const demo_summary_t *s)
     s_add_tally (&l, s->breach, s->breach_n);
     s_add (&l, ")");
   }
-  s_add (&l, ", escalated %lld", s->escalated);
+  s_add (&l, ", escalated %lld (leads told %lld)", s->escalated, s->leads_told);
   s_print ("SLA", &l);
 }
 

@@ -12,6 +12,7 @@
 #define AT_MSG_PAYLOAD_MAX (1024 * 1024)   /* bigger payloads are refused */
 #define AT_TYPE_STORE_REQUEST "store.request"   /* notify: StoreRequest (self-service) */
 #define AT_TYPE_RULE_WEBHOOK "rule.webhook"     /* notify: RuleWebhook (a rule's action) */
+#define AT_TYPE_LEAD_NOTIFY "lead.notify"       /* notify: LeadNotify (an escalation) */
 
 typedef struct {
   char id[AT_ID_LEN];

@@ -341,6 +341,8 @@ at_provider_webhook_body (const at_provider_msg_t *m)
   bad |= json_object_set_new (o, "created_at", json_string (created));
   if (m->template_name)
     bad |= json_object_set_new (o, "template", json_string (m->template_name));
+  if (m->subject)
+    bad |= json_object_set_new (o, "subject", json_string (m->subject));
   char *text = bad ? NULL : at_json_dump (o, S_BODY_MAX);
   json_decref (o);
   return text;

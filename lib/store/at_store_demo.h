@@ -53,6 +53,7 @@ typedef struct {
   size_t handoff_n, priority_n;
   long long desk_queued, desk_assigned, desk_waiting;   /* tickets queued for people, ... */
   long long sla_warnings, sla_breaches, sla_met, escalated;
+  long long leads_told;                /* escalation mails to leads that went out */
   demo_tally_t by_agent[DEMO_TALLY_MAX], breach[DEMO_TALLY_MAX];   /* assignments, by metric */
   size_t by_agent_n, breach_n;
 } demo_summary_t;

@@ -58,8 +58,6 @@ int at_store_rule_runs (at_store_t *store, int64_t ticket_id, json_t **items_out
 int at_store_rule_ticket_priority (at_store_t *store, int64_t ticket_id, const char *priority,
                                    bool *changed);
 int at_store_rule_ticket_tag (at_store_t *store, int64_t ticket_id, const char *tag);
-/* Escalated now (the first time) and tagged "escalated". */
-int at_store_rule_ticket_escalate (at_store_t *store, int64_t ticket_id);
 
 /* Whether an enabled rule listens to event. */
 int at_store_rule_listened (at_store_t *store, const char *event, bool *yes);

@@ -81,8 +81,9 @@ static const at_sql_t s_priorities = { "demo_priorities",
   " GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT $2::int", 2 };
 
 /* The desk and the SLA: tickets queued for people, assigned, still
- * waiting; SLA warnings, breaches and targets met; tickets escalated. */
-#define S_DESK 7
+ * waiting; SLA warnings, breaches and targets met; tickets escalated, and
+ * the leads' mails about them that went out. */
+#define S_DESK 8
 static const at_sql_t s_desk = { "demo_desk",
   "SELECT (SELECT count(*) FROM desk_ticket WHERE ticket_id > $1::bigint),"
   " (SELECT count(DISTINCT ticket_id) FROM desk_assignment WHERE ticket_id > $1::bigint),"
@@ -90,7 +91,9 @@ static const at_sql_t s_desk = { "demo_desk",
   " (SELECT count(*) FROM sla_event WHERE ticket_id > $1::bigint AND kind = 'warning'),"
   " (SELECT count(*) FROM sla_event WHERE ticket_id > $1::bigint AND kind = 'breach'),"
   " (SELECT count(*) FROM sla_event WHERE ticket_id > $1::bigint AND kind = 'met'),"
-  " (SELECT count(*) FROM ticket WHERE id > $1::bigint AND escalated_at IS NOT NULL)", 1 };
+  " (SELECT count(*) FROM ticket WHERE id > $1::bigint AND escalated_at IS NOT NULL),"
+  " (SELECT count(*) FROM escalation_notice n JOIN escalation e ON e.id = n.escalation_id"
+  "   WHERE e.ticket_id > $1::bigint AND n.state = 'sent')", 1 };
 
 /* The demo's most urgent ticket under a policy of its own: the first
  * first-response due. */
@@ -214,7 +217,7 @@ demo_probe_summary (at_store_t *store, int64_t after, demo_summary_t *out)
   out->priority_n = s_tally (store, &s_priorities, after, out->priority);
   long long *const desk[S_DESK] = {
     &out->desk_queued, &out->desk_assigned, &out->desk_waiting, &out->sla_warnings,
-    &out->sla_breaches, &out->sla_met, &out->escalated };
+    &out->sla_breaches, &out->sla_met, &out->escalated, &out->leads_told };
   rc = s_row (store, &s_desk, after, desk, S_DESK);
   if (rc != AT_OK)
     return rc;

@@ -36,7 +36,7 @@ static const at_sql_t SQL_TEAM_CREATE = {"desk_team_create",
 
 static const at_sql_t SQL_TEAMS_LIST = {"desk_teams_list",
   "SELECT coalesce (json_agg (json_build_object ('id', t.id, 'name', t.name,"
-  " 'default', t.is_default,"
+  " 'default', t.is_default, 'leads', t.leads,"
   " 'waiting', (SELECT count (*) FROM desk_ticket d WHERE d.team_id = t.id"
   "             AND d.state = 'queued'),"
   " 'agents', (SELECT count (*) FROM agent a WHERE a.team_ids @> ARRAY[t.id]),"

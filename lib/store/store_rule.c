@@ -77,11 +77,6 @@ static const at_sql_t SQL_TAG = {"rule_ticket_tag",
   "UPDATE ticket SET tags = tags || $2::text, updated_at = now ()"
   " WHERE id = $1 AND NOT ($2 = ANY (tags)) AND cardinality (tags) < 32", 2};
 
-static const at_sql_t SQL_ESCALATE = {"rule_ticket_escalate",
-  "UPDATE ticket SET escalated_at = coalesce (escalated_at, now ()), updated_at = now (),"
-  " tags = CASE WHEN 'escalated' = ANY (tags) THEN tags ELSE tags || 'escalated'::text END"
-  " WHERE id = $1", 1};
-
 static const at_sql_t SQL_LAST_CUSTOMER = {"rule_last_customer_message",
   "SELECT coalesce (max (id), 0) FROM ticket_message WHERE ticket_id = $1"
   " AND author = 'customer'", 1};
@@ -305,14 +300,6 @@ at_store_rule_ticket_tag (at_store_t *store, int64_t ticket_id, const char *tag)
   char ticket[24];
   s_id (ticket_id, ticket);
   return at_store_do (store, &SQL_TAG, ticket, tag);
-}
-
-int
-at_store_rule_ticket_escalate (at_store_t *store, int64_t ticket_id)
-{
-  char ticket[24];
-  s_id (ticket_id, ticket);
-  return at_store_do (store, &SQL_ESCALATE, ticket);
 }
 
 int

@@ -4,14 +4,15 @@
  *   notification.send    -> channel choice and provider calls (prepare), outcome (handle)
  *   notification.status  -> a provider's delivery report
  *   store.request        -> a self-service request POSTed to the store (store_request.c)
- *   rule.webhook         -> a rule's webhook POSTed to the store (rule_webhook.c) */
+ *   rule.webhook         -> a rule's webhook POSTed to the store (direct.c)
+ *   lead.notify          -> an escalation mailed to a team's lead (direct.c) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "notify.h"
 #include "orders.h"
 #include "store_request.h"
-#include "rule_webhook.h"
+#include "direct.h"
 #include "at_log.h"
 
 /* "21-8" -> 21, 8; "" -> -1, -1 (no quiet hours). */
@@ -92,7 +93,7 @@ static int
 s_prepare (wrk_ctx_t *ctx, wrk_msg_t **msgs, size_t n)
 {
   wrk_notify_store_request_prepare (ctx, msgs, n);
-  wrk_notify_rule_webhook_prepare (ctx, msgs, n);
+  wrk_notify_direct_prepare (ctx, msgs, n);
   return wrk_notify_send_prepare (ctx, msgs, n);
 }
 
@@ -109,8 +110,9 @@ s_handle (wrk_ctx_t *ctx, wrk_msg_t *m)
     return wrk_notify_status_handle (ctx, m);
   if (strcmp (m->msg->type, AT_TYPE_STORE_REQUEST) == 0)
     return wrk_notify_store_request_handle (ctx, m);
-  if (strcmp (m->msg->type, AT_TYPE_RULE_WEBHOOK) == 0)
-    return wrk_notify_rule_webhook_handle (ctx, m);
+  if (strcmp (m->msg->type, AT_TYPE_RULE_WEBHOOK) == 0
+      || strcmp (m->msg->type, AT_TYPE_LEAD_NOTIFY) == 0)
+    return wrk_notify_direct_handle (ctx, m);
   snprintf (m->reason, sizeof m->reason, "notify does not handle type %s", m->msg->type);
   return AT_INVALID;
 }

@@ -11,6 +11,7 @@
 #include "route/desk_int.h"
 #include "route/sla.h"
 #include "route/selfservice.h"
+#include "route/escalate.h"
 #include "at_store_rule.h"
 #include "at_log.h"
 #include "domain.pb-c.h"
@@ -211,13 +212,8 @@ s_action (wrk_ctx_t *ctx, wrk_msg_t *m, int64_t ticket_id, const json_t *a,
     return wrk_route_desk_manual (ctx, m, ticket_id, "assign",
                                   (int64_t) json_integer_value (json_object_get (a, "agent_id")),
                                   0, actor);
-  if (strcmp (type, "escalate") == 0) {
-    int rc = at_store_rule_ticket_escalate (store, ticket_id);
-    if (rc == AT_OK)
-      at_warn (S_COMP, "msg=\"ticket escalated by a rule\" id=%s ticket_id=%" PRId64
-               " actor=%s", m->msg->id, ticket_id, actor);
-    return rc;
-  }
+  if (strcmp (type, "escalate") == 0)
+    return wrk_route_escalate (ctx, m, ticket_id, run, rule_name);
   return AT_OK;                     /* at_rule_check let nothing else in */
 }
 
