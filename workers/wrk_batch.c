@@ -230,6 +230,9 @@ s_item_run (wrk_ctx_t *ctx, wrk_item_t *item, bool prepared, bool last_round, bo
   else {
     if (rc != AT_INVALID)
       rc = rc == AT_AGAIN ? AT_AGAIN : AT_ERROR;
+    if (item->m.reason[0] == '\0' && at_store_conflicts (ctx->store) != conflicts)
+      snprintf (item->m.reason, sizeof item->m.reason, "lost a lock or serialization conflict"
+                " in the batch's last round: %.160s", at_store_last_error (ctx->store));
     rc = s_item_fail (ctx, item, rc);
     if (rc != AT_OK && rc != AT_STALE)
       return rc;
