@@ -33,9 +33,10 @@ s_leads_set (api_request_t *req, at_store_t *store, void *arg)
   return at_store_team_leads_set (store, l->team_id, l->ids_json, &l->bad);
 }
 
-/* The body's leads: a JSON array of positive integers, at most the most. */
+/* The body's leads: a JSON array of positive integers, at most the most.
+ * field: the problem's field (it points there: the caller's, 32 bytes). */
 static const json_t *
-s_leads_body (const json_t *obj, api_problem_t *p)
+s_leads_body (const json_t *obj, api_problem_t *p, char *field)
 {
   const json_t *leads = json_object_get (obj, "leads"), *v;
   size_t i;
@@ -46,8 +47,7 @@ s_leads_body (const json_t *obj, api_problem_t *p)
   }
   json_array_foreach (leads, i, v)
     if (!json_is_integer (v) || json_integer_value (v) <= 0) {
-      char field[32];
-      snprintf (field, sizeof field, "/leads/%zu", i);
+      snprintf (field, 32, "/leads/%zu", i);
       api_problem (p, 422, field, "a lead is a user id (GET /v1/users)");
       return NULL;
     }
@@ -61,13 +61,13 @@ api_team_leads_put (api_request_t *req)
   s_leads_t l = {.bad = -1};
   json_t *obj = NULL;
   const json_t *leads = NULL;
-  char *text = NULL, target[32];
+  char *text = NULL, target[32], field[32];
   if (!api_param_id (req, &l.team_id)) {
     api_reply_not_found (req, "no team with this id");
     return;
   }
   obj = api_body_object (req->body, req->body_len, &p);
-  leads = obj ? s_leads_body (obj, &p) : NULL;
+  leads = obj ? s_leads_body (obj, &p, field) : NULL;
   text = leads ? json_dumps (leads, JSON_COMPACT) : NULL;
   at_store_t *store = text ? api_store (req) : NULL;
   if (!leads)
@@ -79,7 +79,6 @@ api_team_leads_put (api_request_t *req)
   int rc = api_audited (req, store, s_leads_set, &l, "team.leads", target,
                         json_pack ("{s:O}", "leads", leads));
   if (rc == AT_INVALID && l.bad >= 0) {
-    char field[32];
     snprintf (field, sizeof field, "/leads/%ld", l.bad);
     api_problem (&p, 422, field, "user %" JSON_INTEGER_FORMAT " is not an enabled user of role"
                  " lead or admin", json_integer_value (json_array_get (leads, (size_t) l.bad)));
