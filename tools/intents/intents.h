@@ -2,7 +2,8 @@
  * (lib/inbound/at_intent.h), with the featurizer route serves with.
  *   intents_data.c   CSV files (lang,label,text), the split, the data's checksum
  *   intents_train.c  softmax regression by SGD with L2, metrics
- *   intents.c        the command: train, tune, eval */
+ *   intents_cv.c     k-fold cross-validation over the training and validation parts
+ *   intents.c        the command: train, tune, valid, cv, eval */
 #ifndef INTENTS_H
 #define INTENTS_H
 
@@ -24,6 +25,8 @@ typedef struct {
   char *text;
   at_intent_feature_t *f;       /* set by in_rows_featurize */
   size_t nf;
+  at_intent_feature_t *fg;      /* in the language guessed from the text (cross-validation) */
+  size_t nfg;
   at_lang_t lang_read;          /* the language the featurizer used */
   bool own;                     /* from this repository's own data (tools/intents/data) */
 } in_row_t;
@@ -43,6 +46,8 @@ void in_rows_clear (in_rows_t *rows);
  * the parts in guess_parts (a mask of 1 << in_part_t), in the language
  * guessed from the text as route does when a message has none. */
 void in_rows_featurize (in_rows_t *rows, unsigned bits, unsigned guess_parts);
+/* Also the features of every row in the guessed language, into fg. */
+void in_rows_featurize_guessed (in_rows_t *rows, unsigned bits);
 
 typedef struct {
   unsigned bits;
@@ -52,11 +57,15 @@ typedef struct {
   uint64_t seed;
   double balance;               /* class weights (n_lang / (classes * n_lang_class))^balance */
   int average_from;             /* > 0: weights averaged over the epochs from this one on */
+  double idf_power;             /* > 0: features scaled by idf^power in training (folded into
+                                   the weights after), 0: as they are */
 } in_params_t;
 
 /* Trains on the rows whose part is in parts (a bit mask of 1 << in_part_t). */
 typedef struct in_model in_model_t;
 in_model_t *in_train (const in_rows_t *rows, unsigned parts, const in_params_t *p);
+/* Trains on the rows i with pick[i]. */
+in_model_t *in_train_picked (const in_rows_t *rows, const bool *pick, const in_params_t *p);
 void in_model_destroy (in_model_t **self_p);
 void in_model_predict (const in_model_t *m, const in_row_t *r, at_intent_result_t *out);
 int in_model_save (const in_model_t *m, const char *path, const char *version,
@@ -79,5 +88,12 @@ double in_score_accuracy (const in_score_t *s);
 /* Mean F1 over the classes that are in the gold labels or the predictions. */
 double in_score_macro_f1 (const in_score_t *s);
 void in_score_print (const in_score_t *s, const char *title, bool confusion);
+
+/* k-fold cross-validation over the training and validation parts (rows
+ * featurized by in_rows_featurize_guessed): prints each language's pooled
+ * accuracy and macro-F1 at threshold; detail 1: at other thresholds too,
+ * 2: with the confusion matrices, 3: with the misread rows (first repeat). */
+int in_cv (const in_rows_t *rows, const in_params_t *p, int folds, int repeats, double threshold,
+           int detail);
 
 #endif

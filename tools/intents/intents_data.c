@@ -148,6 +148,7 @@ in_rows_clear (in_rows_t *rows)
   for (size_t i = 0; i < rows->n; i++) {
     free (rows->rows[i].text);
     free (rows->rows[i].f);
+    free (rows->rows[i].fg);
   }
   free (rows->rows);
   memset (rows, 0, sizeof *rows);
@@ -169,4 +170,17 @@ in_rows_featurize (in_rows_t *rows, unsigned bits, unsigned guess_parts)
   }
   free (buf);
   at_intent_text_destroy (&tx);
+}
+
+void
+in_rows_featurize_guessed (in_rows_t *rows, unsigned bits)
+{
+  in_rows_featurize (rows, bits, (1u << IN_TRAIN) | (1u << IN_VALID) | (1u << IN_TEST));
+  for (size_t i = 0; i < rows->n; i++) {
+    in_row_t *r = &rows->rows[i];
+    free (r->fg);
+    r->fg = r->f, r->nfg = r->nf;
+    r->f = NULL, r->nf = 0;
+  }
+  in_rows_featurize (rows, bits, 0);
 }

@@ -107,13 +107,95 @@ s_accumulate (in_model_t *m, float *sum, float *bias_sum)
 in_model_t *
 in_train (const in_rows_t *rows, unsigned parts, const in_params_t *p)
 {
+  bool *pick = at_calloc (rows->n ? rows->n : 1, sizeof *pick);
+  for (size_t i = 0; i < rows->n; i++)
+    pick[i] = (parts & (1u << rows->rows[i].part)) != 0;
+  in_model_t *m = in_train_picked (rows, pick, p);
+  free (pick);
+  return m;
+}
+
+/* Per slot, (1 + log ((rows + 1) / (rows with the slot + 1)))^power over
+ * the picked rows: inverse document frequency; NULL when power is 0. */
+static float *
+s_idf (const in_rows_t *rows, const bool *pick, unsigned bits, double power)
+{
+  if (power <= 0)
+    return NULL;
+  size_t slots = (size_t) 1 << bits;
+  uint32_t *df = at_calloc (slots, sizeof *df);
+  double total = 0;
+  for (size_t i = 0; i < rows->n; i++) {
+    if (!pick[i])
+      continue;
+    total++;
+    for (size_t k = 0; k < rows->rows[i].nf; k++)
+      df[rows->rows[i].f[k].slot]++;
+  }
+  float *idf = at_malloc (slots * sizeof *idf);
+  for (size_t s = 0; s < slots; s++)
+    idf[s] = (float) pow (1.0 + log ((total + 1.0) / (df[s] + 1.0)), power);
+  free (df);
+  return idf;
+}
+
+/* The rows with every feature times its slot's idf (the same rows, features
+ * copied), or the rows themselves when idf is NULL. */
+static in_rows_t
+s_rows_scaled (const in_rows_t *rows, const bool *pick, const float *idf)
+{
+  in_rows_t scaled = *rows;
+  if (!idf)
+    return scaled;
+  scaled.rows = at_calloc (rows->n ? rows->n : 1, sizeof *scaled.rows);
+  for (size_t i = 0; i < rows->n; i++) {
+    const in_row_t *r = &rows->rows[i];
+    scaled.rows[i] = *r;
+    scaled.rows[i].f = NULL, scaled.rows[i].fg = NULL;
+    if (!pick[i])
+      continue;
+    scaled.rows[i].f = at_malloc ((r->nf ? r->nf : 1) * sizeof *r->f);
+    for (size_t k = 0; k < r->nf; k++)
+      scaled.rows[i].f[k] = (at_intent_feature_t) {.slot = r->f[k].slot,
+                                                   .value = r->f[k].value * idf[r->f[k].slot]};
+  }
+  return scaled;
+}
+
+static in_model_t *s_train_scaled (const in_rows_t *rows, const bool *pick, const in_params_t *p);
+
+/* With p->idf_power, trains on features scaled by their idf, then folds the
+ * idf into the weights, so that the model reads the featurizer's vectors as
+ * they are (route's model file does not change form). */
+in_model_t *
+in_train_picked (const in_rows_t *rows, const bool *pick, const in_params_t *p)
+{
+  float *idf = s_idf (rows, pick, p->bits, p->idf_power);
+  in_rows_t scaled = s_rows_scaled (rows, pick, idf);
+  in_model_t *m = s_train_scaled (&scaled, pick, p);
+  if (idf) {
+    size_t slots = (size_t) 1 << p->bits;
+    for (size_t s = 0; s < slots; s++)
+      for (int c = 0; c < AT_INTENT_CLASSES; c++)
+        m->w[s * AT_INTENT_CLASSES + (size_t) c] *= idf[s];
+    for (size_t i = 0; i < rows->n; i++)
+      free (scaled.rows[i].f);
+    free (scaled.rows);
+  }
+  free (idf);
+  return m;
+}
+
+static in_model_t *
+s_train_scaled (const in_rows_t *rows, const bool *pick, const in_params_t *p)
+{
   in_model_t *m = at_calloc (1, sizeof *m);
   m->bits = p->bits;
   m->w = at_calloc (((size_t) 1 << p->bits) * AT_INTENT_CLASSES, sizeof *m->w);
   m->wscale = 1.0;
   size_t *order = at_malloc ((rows->n ? rows->n : 1) * sizeof *order), n = 0;
   for (size_t i = 0; i < rows->n; i++)
-    if (parts & (1u << rows->rows[i].part))
+    if (pick[i])
       order[n++] = i;
   uint64_t rng = p->seed ? p->seed : 0x9e3779b97f4a7c15ULL;
   long t = 0;
