@@ -1,7 +1,9 @@
 /* at_store_sla: SLA calendars, policies, clocks and events in the store
- * (migration 017; lib/store/store_sla.c for route's side, store_sla_api.c
- * for the api's and the KPIs). All functions run in the caller's
- * transaction; JSON answers are built by PostgreSQL. */
+ * (migrations 017, 020; lib/store/store_sla.c for route's side,
+ * store_sla_api.c for the api's and the KPIs). All functions run in the
+ * caller's transaction; JSON answers are built by PostgreSQL. A deleted
+ * calendar or policy keeps its row for the clocks that name it: route still
+ * loads such a calendar, but no function below finds either again. */
 #ifndef AT_STORE_SLA_H
 #define AT_STORE_SLA_H
 
@@ -44,12 +46,13 @@ typedef struct {
 
 /* --- route ------------------------------------------------------------ */
 
-/* The policy for priority on channel (a channel's own before "any"):
- * AT_OK and *id_out, targets; AT_NOTFOUND when none. */
+/* The policy for priority on channel (a channel's own before "any"; a
+ * deleted one never): AT_OK and *id_out, targets; AT_NOTFOUND when none. */
 int at_store_sla_policy_find (at_store_t *store, const char *priority, const char *channel,
                               int64_t *id_out, int64_t *calendar_id_out,
                               at_sla_target_t targets[AT_SLA_METRICS]);
-/* The calendar id with its windows and holidays (caller destroys). */
+/* The calendar id with its windows and holidays (caller destroys), deleted
+ * or not: a clock keeps counting on the calendar it started on. */
 int at_store_sla_calendar_load (at_store_t *store, int64_t id, at_calendar_t **out);
 /* The ticket's clocks, locked (FOR UPDATE): rows[metric], present[metric]. */
 int at_store_sla_clocks_lock (at_store_t *store, int64_t ticket_id,
@@ -78,12 +81,34 @@ int at_store_sla_calendar_create (at_store_t *store, const char *name, const cha
  * AT_NOTFOUND when there is no such calendar; *added_out the new ones. */
 int at_store_sla_holidays_add (at_store_t *store, int64_t calendar_id, const at_holiday_t *h,
                                size_t n, long *added_out);
+/* Replaces calendar id's name, zone and windows (checked by the caller, as
+ * for create) and, when replace_holidays, its holidays by these. The row is
+ * locked first. AT_NOTFOUND: no such calendar; AT_CONFLICT: another
+ * calendar has this name. */
+int at_store_sla_calendar_update (at_store_t *store, int64_t id, const char *name, const char *tz,
+                                  const char *windows_json, const at_holiday_t *holidays,
+                                  size_t n_holidays, bool replace_holidays);
+/* Deletes calendar id (kept for the clocks on it, deleted_at). AT_NOTFOUND:
+ * no such calendar; AT_CONFLICT: policies use it, nothing deleted, and
+ * *policies_out their [{id, name}] (caller decrefs; NULL otherwise). */
+int at_store_sla_calendar_delete (at_store_t *store, int64_t id, json_t **policies_out);
 /* One calendar (with holidays) / all calendars (without). AT_NOTFOUND. */
 int at_store_sla_calendar_get (at_store_t *store, int64_t id, json_t **out);
 int at_store_sla_calendar_list (at_store_t *store, json_t **out);
 /* AT_CONFLICT: a policy for this priority and channel exists;
  * AT_NOTFOUND: no such calendar. */
 int at_store_sla_policy_create (at_store_t *store, const at_sla_policy_t *p, int64_t *id_out);
+/* Locks policy id for a change: AT_OK, or AT_NOTFOUND (no such policy). */
+int at_store_sla_policy_lock (at_store_t *store, int64_t id);
+/* Replaces policy id's definition (locked first with at_store_sla_policy_lock):
+ * as create, AT_NOTFOUND when p->calendar_id names no calendar and
+ * AT_CONFLICT when another policy has this priority and channel. */
+int at_store_sla_policy_update (at_store_t *store, int64_t id, const at_sla_policy_t *p);
+/* Deletes policy id (kept for the clocks started under it, deleted_at):
+ * AT_NOTFOUND when there is no such policy. */
+int at_store_sla_policy_delete (at_store_t *store, int64_t id);
+/* One policy as the list shows it / all of them. AT_NOTFOUND. */
+int at_store_sla_policy_get (at_store_t *store, int64_t id, json_t **out);
 int at_store_sla_policy_list (at_store_t *store, json_t **out);
 /* The ticket's clocks as a JSON array ([] when none). */
 int at_store_sla_clocks_json (at_store_t *store, int64_t ticket_id, json_t **out);

@@ -22,8 +22,9 @@ static const at_sql_t SQL_POLICY_FIND = {"sla_policy_find",
   "SELECT id, calendar_id, coalesce (first_response_s, 0), first_response_business,"
   " coalesce (next_response_s, 0), next_response_business, coalesce (resolution_s, 0),"
   " resolution_business FROM sla_policy WHERE priority = $1 AND channel IN ($2, 'any')"
-  " ORDER BY channel = 'any' LIMIT 1", 2};
+  " AND deleted_at IS NULL ORDER BY channel = 'any' LIMIT 1", 2};
 
+/* Deleted calendars too: clocks started on one keep counting on it. */
 static const at_sql_t SQL_CALENDAR_LOAD = {"sla_calendar_load",
   "SELECT timezone, (SELECT coalesce (string_agg (format ('%s %s %s', w->>'weekday',"
   "   w->>'start', w->>'end'), ','), '') FROM jsonb_array_elements (windows) w),"
