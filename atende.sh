@@ -6,6 +6,7 @@
 #                             then each fuzz target briefly with libFuzzer (build-fuzz/)
 #   ./atende.sh demo [args]   build + private PostgreSQL + migrate + `atende demo [args]`
 #   ./atende.sh bench         the benchmarks that exist
+#   ./atende.sh peers         the bus beside graphile-worker, pg-boss and plain SQL
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
@@ -171,8 +172,18 @@ cmd_bench() {
   bash "$ROOT/bench/bench.sh" "$ROOT/build"
 }
 
+# atende's bus against graphile-worker and pg-boss (npm versions pinned by
+# bench/peers/package-lock.json) and the plain-SQL floor, on the same jobs
+# and the same private PostgreSQL (fsync on); one table. Size: PEERS_JOBS.
+cmd_peers() {
+  cmd_deps
+  cmake -S "$ROOT" -B "$ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$ROOT/build" -j "$JOBS" --target atende bench_bus
+  bash "$ROOT/bench/peers.sh" "$ROOT/build"
+}
+
 usage() {
-  sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 case "${1:-}" in
@@ -181,6 +192,7 @@ case "${1:-}" in
   test) cmd_test ;;
   demo) shift; cmd_demo "$@" ;;
   bench) cmd_bench ;;
+  peers) cmd_peers ;;
   -h|--help|help|"") usage ;;
   *) echo "atende.sh: unknown command '$1'" >&2; usage >&2; exit 2 ;;
 esac
