@@ -30,5 +30,6 @@ void
 api_metrics_get (api_request_t *req)
 {
   api_sla_metrics_refresh (req);     /* the SLA gauges, from the store */
+  api_kpis_rollup_refresh (req);     /* the KPI rollups' stale hours */
   api_reply_text (req, 200, "text/plain; version=0.0.4; charset=utf-8", api_metrics_render ());
 }

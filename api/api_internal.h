@@ -204,6 +204,9 @@ void api_tickets_reply_post (api_request_t *req);
 void api_tickets_resolve_post (api_request_t *req);
 void api_surveys_post (api_request_t *req);
 void api_kpis_get (api_request_t *req);
+void api_kpis_by_get (api_request_t *req);          /* ?by= (api_kpis_by.c) */
+void api_kpis_facts_csv_get (api_request_t *req);
+void api_kpis_rollup_refresh (api_request_t *req);   /* for /metrics */
 void api_health_get (api_request_t *req);
 void api_ready_get (api_request_t *req);
 void api_metrics_get (api_request_t *req);

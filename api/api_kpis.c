@@ -1,5 +1,6 @@
 /* api_kpis: GET /v1/kpis[?since=RFC3339], the service's KPIs computed in SQL
- * from the store (lib/store/store_query.c). */
+ * from the store (lib/store/store_query.c); with ?by= the KPIs per group over
+ * a range (api_kpis_by.c). */
 #include <math.h>
 #include "api_internal.h"
 #include "at_json.h"
@@ -66,6 +67,10 @@ api_kpis_get (api_request_t *req)
   api_problem_t p;
   at_kpis_t kpis;
   int64_t since_us = 0;
+  if (api_query (req, "by")) {
+    api_kpis_by_get (req);
+    return;
+  }
   if (req->query_since && at_rfc3339_parse (req->query_since, &since_us) != AT_OK) {
     api_problem (&p, 400, "since", "since must be an RFC 3339 date-time");
     api_reply_problem (req, &p);

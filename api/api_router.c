@@ -28,6 +28,7 @@ static const api_route_t s_routes[] = {
   { "POST",   "/v1/tickets/{}/resolve", "ticket_resolve",           api_tickets_resolve_post,   API_BODY_JSON_OPTIONAL, false, AT_SCOPE_TICKETS_WRITE },
   { "POST",   "/v1/surveys/{}",         "survey",                   api_surveys_post,           API_BODY_JSON,          true,  API_PUBLIC },
   { "GET",    "/v1/kpis",               "kpis",                     api_kpis_get,               API_BODY_NONE,          false, AT_SCOPE_KPIS_READ },
+  { "GET",    "/v1/kpis/facts.csv",     "kpi_facts_csv",            api_kpis_facts_csv_get,     API_BODY_NONE,          false, AT_SCOPE_KPIS_READ },
   { "GET",    "/healthz",               "healthz",                  api_health_get,             API_BODY_NONE,          false, API_PUBLIC },
   { "GET",    "/readyz",                "readyz",                   api_ready_get,              API_BODY_NONE,          false, API_PUBLIC },
   { "GET",    "/metrics",               "metrics",                  api_metrics_get,            API_BODY_NONE,          false, AT_SCOPE_KPIS_READ },
