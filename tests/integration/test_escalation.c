@@ -33,14 +33,7 @@ static fake_smtp_t *s_smtp;
 static json_t *
 s_call (const char *method, const char *path, const char *body, long want)
 {
-  char url[1024], *resp = NULL;
-  snprintf (url, sizeof url, "%s%s", s_st.api, path);
-  long st = it_http (method, url, body ? "application/json" : NULL, body, &resp);
-  IT_CHECK (st == want, "%s %s: %ld, want %ld: %.600s", method, path, st, want,
-            resp ? resp : "");
-  json_t *doc = json_loads (resp ? resp : "", JSON_DECODE_ANY, NULL);
-  free (resp);
-  return doc ? doc : json_object ();
+  return it_api_call (s_st.api, method, path, body, want);
 }
 
 static void

@@ -442,6 +442,19 @@ it_http (const char *method, const char *url, const char *content_type,
   return it_http_ex (method, url, content_type, body, NULL, true, body_out, NULL);
 }
 
+json_t *
+it_api_call (const char *api, const char *method, const char *path, const char *body, long want)
+{
+  char url[1024], *resp = NULL;
+  snprintf (url, sizeof url, "%s%s", api, path);
+  long st = it_http (method, url, body ? "application/json" : NULL, body, &resp);
+  IT_CHECK (st == want, "%s %s: %ld, want %ld: %.600s", method, path, st, want,
+            resp ? resp : "");
+  json_t *doc = json_loads (resp ? resp : "", JSON_DECODE_ANY, NULL);
+  free (resp);
+  return doc ? doc : json_object ();
+}
+
 int
 it_free_port (void)
 {

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <jansson.h>
 #include <libpq-fe.h>
 
 /* Skips the test (exit 77, which ctest reports as skipped) when the fixture
@@ -84,6 +85,11 @@ long it_http (const char *method, const char *url, const char *content_type,
  * *headers_out (malloc'd, may be NULL). */
 long it_http_ex (const char *method, const char *url, const char *content_type, const char *body,
                  const char *const *headers, bool auth, char **body_out, char **headers_out);
+/* it_http of api + path with a JSON body (NULL: none) that must answer want
+ * (else the test fails, naming the answer); the answer's JSON (an empty
+ * object when it has none; the caller decrefs). */
+json_t *it_api_call (const char *api, const char *method, const char *path, const char *body,
+                     long want);
 /* The admin-scoped API key that it_db_create (migrate) made in the last
  * database it migrated ("" before), and "Authorization: Bearer <it>" for
  * tests that build their own requests. */
