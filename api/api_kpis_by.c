@@ -1,4 +1,4 @@
-/* api_kpis_by: GET /v1/kpis?by=day|hour|channel|intent|team|agent&since=&until=
+/* api_kpis_by: GET /v1/kpis?by=all|day|hour|channel|intent|team|agent&since=&until=
  * (KPIs per group over a range, from the rollups of lib/store/store_kpi.c)
  * and GET /v1/kpis/facts.csv?since=&until= (the ticket facts for a lead's
  * spreadsheet). Definitions: README "KPIs: facts, rollups, definitions". */
@@ -67,7 +67,7 @@ s_nps (const at_kpi_group_t *g, const char *by)
 static json_t *
 s_orders (const at_kpi_group_t *g, const char *by)
 {
-  if (strcmp (by, "day") != 0 && strcmp (by, "hour") != 0)
+  if (strcmp (by, "day") != 0 && strcmp (by, "hour") != 0 && strcmp (by, "all") != 0)
     return json_null ();
   return json_pack ("{s:I, s:I, s:I, s:o, s:o}", "placed", g->placed, "delivered",
                     g->delivered, "returned", g->returned, "return_rate",
@@ -139,12 +139,13 @@ api_kpis_by_get (api_request_t *req)
 {
   api_problem_t p;
   const char *by = api_query (req, "by");
-  static const char *const known[] = {"day", "hour", "channel", "intent", "team", "agent"};
+  static const char *const known[] = {"day", "hour", "channel", "intent", "team", "agent",
+                                      "all"};
   size_t k = 0;
   while (k < AT_ARRAY_LEN (known) && strcmp (by, known[k]) != 0)
     k++;
   if (k == AT_ARRAY_LEN (known)) {
-    api_problem (&p, 400, "by", "by must be one of day, hour, channel, intent, team, agent");
+    api_problem (&p, 400, "by", "by must be one of all, day, hour, channel, intent, team, agent");
     api_reply_problem (req, &p);
     return;
   }

@@ -39,6 +39,8 @@ static const at_sql_t SQL_TEAMS_LIST = {"desk_teams_list",
   " 'default', t.is_default, 'leads', t.leads,"
   " 'waiting', (SELECT count (*) FROM desk_ticket d WHERE d.team_id = t.id"
   "             AND d.state = 'queued'),"
+  " 'oldest_waiting_s', (SELECT round (extract (epoch FROM now () - min (d.queued_at))::numeric,"
+  "             1) FROM desk_ticket d WHERE d.team_id = t.id AND d.state = 'queued'),"
   " 'agents', (SELECT count (*) FROM agent a WHERE a.team_ids @> ARRAY[t.id]),"
   " 'online', (SELECT count (*) FROM agent a WHERE a.team_ids @> ARRAY[t.id]"
   "            AND a.presence = 'online')) ORDER BY t.name), '[]') FROM team t", 0};

@@ -14,9 +14,10 @@
 
 static const at_sql_t SQL_REFRESH = {"kpi_refresh", "SELECT at_kpi_refresh ()", 0};
 
-/* A group's key: the bucket as text (by day, hour) or the dimension's value. */
+/* A group's key: the bucket as text (by day, hour), "" (by all: the whole
+ * range, one group) or the dimension's value. */
 #define S_KEY(col) \
-  "CASE $1 WHEN 'day' THEN to_char (" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD')" \
+  "CASE $1 WHEN 'all' THEN '' WHEN 'day' THEN to_char (" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD')" \
   " WHEN 'hour' THEN to_char (" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24\":00:00Z\"')" \
   " END"
 
@@ -31,20 +32,20 @@ static const at_sql_t SQL_GROUPS = {"kpi_groups",
   "   sum (sla_fr_met) AS a1, sum (sla_fr_breached) AS b1, sum (sla_nr_met) AS a2,"
   "   sum (sla_nr_breached) AS b2, sum (sla_res_met) AS a3, sum (sla_res_breached) AS b3"
   "  FROM kpi_rollup WHERE grain = $2"
-  "   AND dim = CASE WHEN $1 IN ('day', 'hour') THEN 'all' ELSE $1 END"
+  "   AND dim = CASE WHEN $1 IN ('day', 'hour', 'all') THEN 'all' ELSE $1 END"
   "   AND bucket >= " S_TS (3) " AND bucket < " S_TS (4) " GROUP BY 1),"
   " n AS (SELECT coalesce (" S_KEY ("a.created_at") ", s.channel, '') AS k, count (*) AS nn,"
   "   count (*) FILTER (WHERE a.score >= 9) AS np, count (*) FILTER (WHERE a.score <= 6) AS nd"
   "  FROM survey_answer a JOIN survey s ON s.id = a.survey_id"
-  "  WHERE s.kind = 'nps' AND $1 IN ('day', 'hour', 'channel')"
+  "  WHERE s.kind = 'nps' AND $1 IN ('all', 'day', 'hour', 'channel')"
   "   AND a.created_at >= " S_TS (3) " AND a.created_at < " S_TS (4) " GROUP BY 1),"
   " od AS (SELECT " S_KEY ("o.delivered_at") " AS k, count (*) AS od,"
   "   count (*) FILTER (WHERE EXISTS (SELECT 1 FROM order_event e WHERE e.order_id = o.id"
   "     AND e.status = 'returned' AND e.applied)) AS orr"
-  "  FROM orders o WHERE $1 IN ('day', 'hour') AND o.delivered_at >= " S_TS (3)
+  "  FROM orders o WHERE $1 IN ('all', 'day', 'hour') AND o.delivered_at >= " S_TS (3)
   "   AND o.delivered_at < " S_TS (4) " GROUP BY 1),"
   " op AS (SELECT " S_KEY ("o.created_at") " AS k, count (*) AS op FROM orders o"
-  "  WHERE $1 IN ('day', 'hour') AND o.created_at >= " S_TS (3)
+  "  WHERE $1 IN ('all', 'day', 'hour') AND o.created_at >= " S_TS (3)
   "   AND o.created_at < " S_TS (4) " GROUP BY 1)"
   " SELECT k, coalesce (CASE $1 WHEN 'team' THEN (SELECT name FROM team WHERE id::text = k)"
   "   WHEN 'agent' THEN (SELECT name FROM app_user WHERE id::text = k) END, ''),"
@@ -91,7 +92,8 @@ at_store_kpi_refresh (at_store_t *store, long *hours_out)
 static bool
 s_by_known (const char *by)
 {
-  static const char *const known[] = {"day", "hour", "channel", "intent", "team", "agent"};
+  static const char *const known[] = {"all", "day", "hour", "channel", "intent", "team",
+                                      "agent"};
   for (size_t i = 0; by && i < AT_ARRAY_LEN (known); i++)
     if (strcmp (by, known[i]) == 0)
       return true;

@@ -272,8 +272,15 @@ s_check_day (void)
             && s_sum (doc, "orders", "placed") == 5, "orders");
   IT_CHECK (s_sum (doc, "handle_seconds", "tickets") == 3, "handle time of three");
   IT_CHECK (s_sum (doc, "first_response_seconds", "count") == 4, "4 first responses");
+  free (text);
+  json_decref (doc);
+  doc = s_kpis ("by=all");                      /* the whole range: one group, the rates */
+  text = json_dumps (doc, JSON_COMPACT);
   json_t *g = json_array_get (json_object_get (doc, "groups"), 0);
-  if (json_array_size (json_object_get (doc, "groups")) == 1) {   /* the rates, as written */
+  IT_CHECK (json_array_size (json_object_get (doc, "groups")) == 1
+            && json_is_null (json_object_get (g, "key"))
+            && s_num (g, "tickets", NULL) == 5, "by=all: one group of 5: %.1500s", text);
+  {
     IT_CHECK (s_near (s_num (g, "auto_answered", "share"), 0.2), "auto 1/5");
     IT_CHECK (s_near (s_num (g, "reopen", "rate"), 1.0 / 3), "reopen rate 1/3");
     IT_CHECK (s_near (s_num (g, "fcr", "rate"), 1.0 / 3), "FCR 1/3");
