@@ -14,7 +14,10 @@ ROOT=$(pwd)
 PACKAGES=(build-essential cmake pkg-config libzmq3-dev libczmq-dev libprotobuf-c-dev
   protobuf-c-compiler libpq-dev libcurl4-openssl-dev libssl-dev libmicrohttpd-dev
   libjansson-dev libcmocka-dev libstemmer-dev libunistring-dev postgresql clang
-  libclang-rt-14-dev curl libgmime-3.0-dev libxml2-dev libsodium-dev libical-dev)
+  libclang-rt-14-dev curl libgmime-3.0-dev libxml2-dev libsodium-dev libical-dev
+  chromium)
+# chromium: the inbox's browser test (tests/browser), driven by Node; Node
+# itself (Debian's nodejs) only when no `node` is on the PATH (cmd_deps).
 
 JOBS=$(nproc 2>/dev/null || echo 2)
 
@@ -29,6 +32,7 @@ cmd_deps() {
       missing+=("$p")
     fi
   done
+  command -v node >/dev/null || missing+=(nodejs)
   if [[ ${#missing[@]} -eq 0 ]]; then
     return 0
   fi

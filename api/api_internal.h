@@ -42,7 +42,8 @@ typedef void (api_handler_fn) (api_request_t *req);
 
 typedef struct {
   const char *method;
-  const char *pattern;        /* "/v1/tickets/{}/replies": {} matches one segment */
+  const char *pattern;        /* "/v1/tickets/{}/replies": {} matches one segment; a
+                                 final "*" the rest of the path (one or more bytes) */
   const char *name;           /* route label in metrics */
   api_handler_fn *handler;
   int body;                   /* API_BODY_*: 415 when a JSON body comes without application/json */
@@ -85,6 +86,8 @@ struct api_request {
   int retry_after_s;                /* > 0: Retry-After header */
   char location[128];               /* "" or a Location header */
   char set_cookie[192];             /* "" or a Set-Cookie header */
+  char etag[48];                    /* "" or an ETag header (quoted) */
+  const char *cache_control;        /* NULL or a Cache-Control header (static) */
   api_caller_t caller;              /* who is calling (kind NONE on public routes) */
   char peer[AT_AUTH_ADDR_LEN];      /* the client's address, "" when unknown */
   void *conn;                       /* the MHD connection (api_header) */
@@ -136,6 +139,13 @@ const char *api_query (const api_request_t *req, const char *name);
 bool api_content_is (const api_request_t *req, const char *type);
 /* The request id when it can be a bus trace id (a UUID), else NULL. */
 const char *api_trace_id (const api_request_t *req);
+/* Answers text (stolen) of type with an ETag (FNV-1a of the bytes) and
+ * cache_control (static, may be NULL): 200, or 304 with no body when the
+ * request's If-None-Match names that ETag. For what a page polls. */
+void api_reply_tagged (api_request_t *req, const char *type, char *text,
+                       const char *cache_control);
+/* The same for a JSON document (stolen); 500 when it cannot be written. */
+void api_reply_json_tagged (api_request_t *req, json_t *doc, const char *cache_control);
 /* Parses a path parameter as a positive id (ticket ids); false otherwise. */
 bool api_param_id (const api_request_t *req, int64_t *id_out);
 /* Parses the body as a JSON object or fills a 400 problem. */

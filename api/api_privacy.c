@@ -56,12 +56,13 @@ api_customers_erase_post (api_request_t *req)
     api_reply_store_failed (req);
   else
     api_reply_json (req, 200, json_pack ("{s:I, s:b, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-                                         "s:I, s:I, s:I}}", "id", (json_int_t) id,
+                                         "s:I, s:I, s:I, s:I}}", "id", (json_int_t) id,
                                          "already_erased", e.already, "erased",
                                          "customer", (json_int_t) e.customers,
                                          "identity", (json_int_t) e.identities,
                                          "ticket", (json_int_t) e.tickets,
                                          "ticket_message", (json_int_t) e.messages,
+                                         "ticket_note", (json_int_t) e.notes,
                                          "attachment", (json_int_t) e.attachments,
                                          "notification", (json_int_t) e.notifications,
                                          "survey_answer", (json_int_t) e.surveys,

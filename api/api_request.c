@@ -3,6 +3,8 @@
  * JSON body (refusals as problems naming the field). Calls only
  * api_answer.c. */
 #include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include "api_internal.h"
@@ -38,6 +40,43 @@ const char *
 api_trace_id (const api_request_t *req)
 {
   return at_uuid_valid (req->request_id) ? req->request_id : NULL;
+}
+
+static uint64_t
+s_fnv1a (const char *data, size_t len)
+{
+  uint64_t h = 1469598103934665603ULL;
+  for (size_t i = 0; i < len; i++) {
+    h ^= (unsigned char) data[i];
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+void
+api_reply_tagged (api_request_t *req, const char *type, char *text, const char *cache_control)
+{
+  snprintf (req->etag, sizeof req->etag, "\"%016llx\"",
+            (unsigned long long) s_fnv1a (text, strlen (text)));
+  req->cache_control = cache_control;
+  const char *inm = api_header (req, "If-None-Match");
+  if (inm && (strstr (inm, req->etag) || strcmp (inm, "*") == 0)) {
+    free (text);
+    api_reply_text (req, 304, type, at_strdup (""));
+    return;
+  }
+  api_reply_text (req, 200, type, text);
+}
+
+void
+api_reply_json_tagged (api_request_t *req, json_t *doc, const char *cache_control)
+{
+  char *text = doc ? at_json_dump (doc, API_REPLY_CAP) : NULL;
+  json_decref (doc);
+  if (!text)
+    api_reply_json (req, 200, NULL);     /* logged, 500 */
+  else
+    api_reply_tagged (req, "application/json", text, cache_control);
 }
 
 bool

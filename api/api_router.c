@@ -14,6 +14,7 @@
 #include "api_desk.h"
 #include "api_rules.h"
 #include "api_escalation.h"
+#include "api_inbox.h"
 
 static const api_route_t s_routes[] = {
   /* The need of each route (the scope column) is the whole of who may call it: API_PUBLIC
@@ -104,6 +105,13 @@ static const api_route_t s_routes[] = {
   { "PUT",    "/v1/rules/{}",           "rule_put",                 api_rule_put,               API_BODY_JSON,          false, AT_SCOPE_AGENTS_WRITE },
   { "DELETE", "/v1/rules/{}",           "rule_delete",              api_rule_delete,            API_BODY_NONE,          false, AT_SCOPE_AGENTS_WRITE },
   { "GET",    "/v1/tickets/{}/rules",   "ticket_rules",             api_ticket_rules_get,       API_BODY_NONE,          false, AT_SCOPE_TICKETS_READ },
+  /* the agents' inbox (api_inbox.c) and its page: static files, public like the
+   * probes since they hold no data (api_web.c); every call they make needs the session */
+  { "GET",    "/v1/tickets",            "tickets",                  api_inbox_list,             API_BODY_NONE,          false, AT_SCOPE_TICKETS_READ },
+  { "POST",   "/v1/tickets/{}/notes",   "ticket_notes",             api_inbox_note_post,        API_BODY_JSON,          false, AT_SCOPE_TICKETS_WRITE },
+  { "POST",   "/v1/tickets/{}/snooze",  "ticket_snooze",            api_inbox_snooze_post,      API_BODY_JSON,          false, AT_SCOPE_TICKETS_WRITE },
+  { "GET",    "/",                      "web",                      api_web_get,                API_BODY_NONE,          false, API_PUBLIC },
+  { "GET",    "/app/*",                 "web",                      api_web_get,                API_BODY_NONE,          false, API_PUBLIC },
 };
 
 /* Copies seg[0..len) into out; false when too long. (MHD has already
@@ -118,13 +126,16 @@ s_copy_segment (const char *seg, size_t len, char *out, size_t cap)
   return true;
 }
 
-/* Matches path against pattern; on success the {} segment goes to param. */
+/* Matches path against pattern; on success the {} segment (or what a
+ * final "*" matched) goes to param. */
 static bool
 s_match (const char *pattern, const char *path, char *param, size_t cap)
 {
   const char *p = pattern, *s = path;
   param[0] = '\0';
   while (*p && *s) {
+    if (p[0] == '*' && p[1] == '\0')
+      return s_copy_segment (s, strlen (s), param, cap);
     if (p[0] == '{' && p[1] == '}') {
       const char *end = strchr (s, '/');
       size_t len = end ? (size_t) (end - s) : strlen (s);

@@ -35,6 +35,8 @@
 
 #define S_CONNECTION_LIMIT 4096
 #define S_CONNECTION_TIMEOUT_S 30
+#define S_CSP "default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none';" \
+              " frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 /* Requests begun and not yet completed: SIGTERM waits for them. */
 static atomic_int s_in_flight;
@@ -215,6 +217,14 @@ s_answer (s_request_t *r, struct MHD_Connection *conn)
     MHD_add_response_header (resp, MHD_HTTP_HEADER_LOCATION, req->location);
   if (req->set_cookie[0])
     MHD_add_response_header (resp, MHD_HTTP_HEADER_SET_COOKIE, req->set_cookie);
+  if (req->etag[0])
+    MHD_add_response_header (resp, MHD_HTTP_HEADER_ETAG, req->etag);
+  if (req->cache_control)
+    MHD_add_response_header (resp, MHD_HTTP_HEADER_CACHE_CONTROL, req->cache_control);
+  /* Every answer, the inbox's page (api_web.c) and the JSON alike: no script
+   * or style but the server's own files, no plugin, no framing, no sniffing. */
+  MHD_add_response_header (resp, "Content-Security-Policy", S_CSP);
+  MHD_add_response_header (resp, "X-Content-Type-Options", "nosniff");
   if (req->status == 401)
     MHD_add_response_header (resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"atende\"");
   enum MHD_Result rc = MHD_queue_response (conn, (unsigned int) req->status, resp);

@@ -1,4 +1,5 @@
-/* api_tickets: GET /v1/tickets/{id} (the ticket and its messages), and the
+/* api_tickets: GET /v1/tickets/{id} (the ticket, its messages, SLA clocks, desk,
+ * what the inbox adds: notes, the customer; with an ETag), and the
  * agents' actions on it, published to route: POST .../replies, .../resolve.
  * An action is recorded under the caller (api_auth.c: the signed-in
  * person's name, or key:<id> for a machine key); an "agent" field of the
@@ -13,6 +14,7 @@
 #include "at_store_query.h"
 #include "at_store_desk.h"
 #include "at_store_sla.h"
+#include "at_store_inbox.h"
 #include "domain.pb-c.h"
 
 #define S_TEXT_MAX (64 * 1024)
@@ -48,6 +50,7 @@ s_ticket_json (const at_ticket_view_t *t)
     json_object_set_new (jm, "id", json_integer (m->id));
     json_object_set_new (jm, "direction", s_text_or_null (m->direction));
     json_object_set_new (jm, "author", s_text_or_null (m->author));
+    json_object_set_new (jm, "channel", s_text_or_null (m->channel));
     if (m->agent)
       json_object_set_new (jm, "agent", json_string (m->agent));
     json_object_set_new (jm, "body", s_text_or_null (m->body));
@@ -104,11 +107,20 @@ api_tickets_get (api_request_t *req)
     json_decref (sla);
     api_reply_store_failed (req);
   }
+  json_t *inbox = NULL;   /* notes, snoozed_until, subject, customer (store_inbox.c) */
+  if (rc == AT_OK && at_store_inbox_ticket_json (store, id, &inbox) != AT_OK) {
+    rc = AT_ERROR;
+    json_decref (sla);
+    json_decref (desk);
+    api_reply_store_failed (req);
+  }
   if (rc == AT_OK) {
     json_t *doc = s_ticket_json (ticket);
     json_object_set_new (doc, "sla", sla);
     json_object_set_new (doc, "desk", desk);
-    api_reply_json (req, 200, doc);
+    json_object_update (doc, inbox);
+    json_decref (inbox);
+    api_reply_json_tagged (req, doc, "private, no-cache");   /* polled by the inbox */
   }
   at_ticket_view_destroy (&ticket);
 }

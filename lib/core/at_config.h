@@ -17,6 +17,13 @@
 #define AT_INTENT_MODEL_DEFAULT "/usr/local/share/atende/intents.model"
 #endif
 
+/* Where the api finds the inbox page's files unless ATENDE_WEB_DIR says: the
+ * build sets the source tree's web/ (CMake cache variable
+ * ATENDE_WEB_DIR_DEFAULT; the Docker image its installed copy). */
+#ifndef AT_WEB_DIR_DEFAULT
+#define AT_WEB_DIR_DEFAULT "/usr/local/share/atende/web"
+#endif
+
 /* X(type, field, env, default, min, max, help)
  *   type: STR | INT | SECRET, or a list parsed at load (at_list.h):
  *         LIST (a,b) | MAP (key=value,...) | SECRETS (a secret, or account=secret,...) */
@@ -89,6 +96,8 @@
     "refused keys, cookies or passwords (401) from one address within a minute after which it gets 429 on protected routes and sign-in until the minute is over (0: no limit)") \
   X(INT, api_conn_per_addr, "ATENDE_API_CONN_PER_ADDR", "64", 0, 4096, \
     "open connections to the api from one client address; more are closed at once (0: no limit)") \
+  X(STR, web_dir, "ATENDE_WEB_DIR", AT_WEB_DIR_DEFAULT, 0, 0, \
+    "api: the directory of the agents' inbox page (index.html, app.js, app.css, i18n.js), served at / and /app/") \
   X(LIST, api_trusted_proxies, "ATENDE_API_TRUSTED_PROXIES", "", 0, 0, \
     "address ranges (10.0.0.0/8,fd00::/8) of the ingress or load balancers in front of the api: from them the client is read from X-Forwarded-For for the per-address limits, the audit and keys' last use (empty: the socket's address)") \
   X(INT, publish_timeout_ms, "ATENDE_PUBLISH_TIMEOUT_MS", "5000", 10, 600000, \

@@ -35,7 +35,7 @@ int at_store_privacy_export (at_store_t *store, int64_t customer_id, const char 
 typedef struct {
   bool already;          /* erased before and nothing left to change */
   long customers, identities, tickets, messages, attachments, notifications, surveys, orders,
-       bus_pending, bus_dead;
+       bus_pending, bus_dead, notes;
 } at_privacy_erase_t;
 
 /* Erases a customer in ONE transaction of its own (call it outside any):

@@ -15,6 +15,7 @@ typedef struct {
   char *body;
   char *created_at;
   char *agent;         /* who, for an agent's message; NULL otherwise */
+  char *channel;       /* the channel it came or went on */
 } at_ticket_message_view_t;
 
 typedef struct {

@@ -131,6 +131,10 @@ static const at_sql_t SQL_ERASE_MESSAGES = {"privacy_erase_messages",
   " email_message_id = NULL FROM ticket t WHERE t.id = m.ticket_id AND t.customer_id = $1"
   " AND (m.body <> '" AT_PRIVACY_ERASED "' OR m.full_body IS NOT NULL"
   "      OR m.email_message_id IS NOT NULL)", 1};
+/* ticket_note: body -> [erased] (agents' notes may quote the person) */
+static const at_sql_t SQL_ERASE_NOTES = {"privacy_erase_notes",
+  "UPDATE ticket_note n SET body = '" AT_PRIVACY_ERASED "' FROM ticket t"
+  " WHERE t.id = n.ticket_id AND t.customer_id = $1 AND n.body <> '" AT_PRIVACY_ERASED "'", 1};
 /* attachment_content: deleted; attachment.name -> [erased] (type, size stay) */
 static const at_sql_t SQL_ERASE_CONTENTS = {"privacy_erase_contents",
   "DELETE FROM attachment_content ac USING attachment a, ticket_message m, ticket t"
@@ -237,6 +241,8 @@ s_erase_tables (at_store_t *store, const char *id, const char *keys, at_privacy_
   if (rc == AT_OK)
     rc = s_erase (store, &SQL_ERASE_MESSAGES, id, NULL, &e->messages);
   if (rc == AT_OK)
+    rc = s_erase (store, &SQL_ERASE_NOTES, id, NULL, &e->notes);
+  if (rc == AT_OK)
     rc = s_erase (store, &SQL_ERASE_CONTENTS, id, NULL, &contents);
   if (rc == AT_OK)
     rc = s_erase (store, &SQL_ERASE_ATTACHMENTS, id, NULL, &e->attachments);
@@ -258,10 +264,11 @@ s_erase_tables (at_store_t *store, const char *id, const char *keys, at_privacy_
 static json_t *
 s_counts_json (const at_privacy_erase_t *e)
 {
-  return json_pack ("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+  return json_pack ("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
                     "already_erased", e->already, "customer", (json_int_t) e->customers,
                     "identity", (json_int_t) e->identities, "ticket", (json_int_t) e->tickets,
                     "ticket_message", (json_int_t) e->messages,
+                    "ticket_note", (json_int_t) e->notes,
                     "attachment", (json_int_t) e->attachments,
                     "notification", (json_int_t) e->notifications,
                     "survey_answer", (json_int_t) e->surveys, "orders", (json_int_t) e->orders,
@@ -304,7 +311,7 @@ at_store_privacy_erase (at_store_t *store, int64_t customer_id, const char *secr
   if (rc == AT_OK) {
     at_privacy_erase_t *e = out;
     e->already = erased_before && e->customers + e->identities + e->tickets + e->messages
-                 + e->attachments + e->notifications + e->surveys + e->orders + e->bus_pending
+                 + e->notes + e->attachments + e->notifications + e->surveys + e->orders + e->bus_pending
                  + e->bus_dead == 0;
     json_t *detail = s_counts_json (out);
     rc = at_store_audit (store, actor, "customer.erase", target, detail, addr);

@@ -19,7 +19,7 @@ static const at_sql_t SQL_TICKET = {"query_ticket",
   S_TS ("handoff_at") " FROM ticket WHERE id = $1::int8", 1};
 
 static const at_sql_t SQL_TICKET_MESSAGES = {"query_ticket_messages",
-  "SELECT id, direction, author, body, " S_TS ("created_at") ", agent"
+  "SELECT id, direction, author, body, " S_TS ("created_at") ", agent, channel"
   " FROM ticket_message WHERE ticket_id = $1::int8 ORDER BY id LIMIT $2::int4", 2};
 
 static const at_sql_t SQL_TICKET_EXISTS = {"query_ticket_exists",
@@ -106,6 +106,7 @@ at_ticket_view_destroy (at_ticket_view_t **self_p)
     free (self->messages[i].body);
     free (self->messages[i].created_at);
     free (self->messages[i].agent);
+    free (self->messages[i].channel);
   }
   free (self->messages);
   free (self->channel);
@@ -158,6 +159,7 @@ s_messages_fill (at_ticket_view_t *t, PGresult *res)
     m->body = s_text (res, r, 3);
     m->created_at = s_text (res, r, 4);
     m->agent = s_text (res, r, 5);
+    m->channel = s_text (res, r, 6);
   }
 }
 

@@ -40,6 +40,7 @@ static const char *const s_public[] = {
   "POST /v1/channels/twilio", "POST /v1/channels/mailgun", "POST /v1/channels/chat",
   "POST /v1/channels/form", "POST /v1/channels/email", "POST /v1/session",
   "POST /v1/channels/twilio/voice", "POST /v1/channels/phone",
+  "GET /", "GET /app/*",     /* the inbox's page: static files, no data (api_web.c) */
 };
 
 typedef struct {

@@ -264,7 +264,7 @@ static void
 s_other_routes (void)
 {
   s_problem ("GET", "/v1/nope", NULL, NULL, 404, NULL);
-  s_problem ("GET", "/", NULL, NULL, 404, NULL);
+  s_problem ("GET", "/index.html", NULL, NULL, 404, NULL);   /* "/" is the inbox page */
   s_problem ("DELETE", "/v1/messages", NULL, NULL, 405, NULL);
   s_problem ("GET", "/v1/kpis?since=last-week", NULL, NULL, 400, "since");
 
