@@ -15,7 +15,7 @@ PACKAGES=(build-essential cmake pkg-config libzmq3-dev libczmq-dev libprotobuf-c
   protobuf-c-compiler libpq-dev libcurl4-openssl-dev libssl-dev libmicrohttpd-dev
   libjansson-dev libcmocka-dev libstemmer-dev libunistring-dev postgresql clang
   libclang-rt-14-dev curl libgmime-3.0-dev libxml2-dev libsodium-dev libical-dev
-  chromium)
+  chromium libjs-chart.js)
 # chromium: the inbox's browser test (tests/browser), driven by Node; Node
 # itself (Debian's nodejs) only when no `node` is on the PATH (cmd_deps).
 

@@ -1,6 +1,7 @@
 /* api_web: the inbox page's static files, from ATENDE_WEB_DIR: GET / is
  * index.html, GET /app/{path} the rest (scripts, styles, the catalogue of
- * interface text). Public like /healthz: the files hold no data, and every
+ * interface text, the leads' dashboard), and /app/vendor/chart.min.js is
+ * Chart.js from ATENDE_CHARTJS (Debian's libjs-chart.js). Public like /healthz: the files hold no data, and every
  * call the page makes for data needs the session. A path is served only
  * when api_web_path_ok says so (never outside the directory, never a hidden
  * file), only with a known extension, only a regular file of at most
@@ -116,7 +117,9 @@ api_web_get (api_request_t *req)
     api_reply_not_found (req, "no such file");
     return;
   }
-  int n = snprintf (path, sizeof path, "%s/%s", req->cfg->web_dir, rel);
+  int n = strcmp (rel, "vendor/chart.min.js") == 0                /* Debian's libjs-chart.js */
+              ? snprintf (path, sizeof path, "%s", req->cfg->chartjs_path)
+              : snprintf (path, sizeof path, "%s/%s", req->cfg->web_dir, rel);
   char *text = (n > 0 && (size_t) n < sizeof path) ? s_read (path, &len) : NULL;
   if (!text) {
     api_reply_not_found (req, "no such file");

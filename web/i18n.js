@@ -132,7 +132,8 @@ window.ATENDE_I18N = {
     'order.returned': 'devolvido',
     'kpi.title': 'Indicadores',
     'kpi.open': 'Abertos',
-    'kpi.resolved': 'Resolvidos'
+    'kpi.resolved': 'Resolvidos',
+    'kpi.dashboard': 'Painel'
   },
   en: {
     'app.title': 'atende · inbox',
@@ -264,6 +265,7 @@ window.ATENDE_I18N = {
     'order.returned': 'returned',
     'kpi.title': 'KPIs',
     'kpi.open': 'Open',
-    'kpi.resolved': 'Resolved'
+    'kpi.resolved': 'Resolved',
+    'kpi.dashboard': 'Dashboard'
   }
 };

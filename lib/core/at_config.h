@@ -97,7 +97,9 @@
   X(INT, api_conn_per_addr, "ATENDE_API_CONN_PER_ADDR", "64", 0, 4096, \
     "open connections to the api from one client address; more are closed at once (0: no limit)") \
   X(STR, web_dir, "ATENDE_WEB_DIR", AT_WEB_DIR_DEFAULT, 0, 0, \
-    "api: the directory of the agents' inbox page (index.html, app.js, app.css, i18n.js), served at / and /app/") \
+    "api: the directory of the agents' inbox page (index.html, app.js, app.css, i18n.js) and the leads' dashboard (dashboard.html), served at / and /app/") \
+  X(STR, chartjs_path, "ATENDE_CHARTJS", "/usr/share/javascript/chart.js/chart.min.js", 0, 0, \
+    "api: Chart.js for the leads' dashboard, served at /app/vendor/chart.min.js (Debian's libjs-chart.js)") \
   X(LIST, api_trusted_proxies, "ATENDE_API_TRUSTED_PROXIES", "", 0, 0, \
     "address ranges (10.0.0.0/8,fd00::/8) of the ingress or load balancers in front of the api: from them the client is read from X-Forwarded-For for the per-address limits, the audit and keys' last use (empty: the socket's address)") \
   X(INT, publish_timeout_ms, "ATENDE_PUBLISH_TIMEOUT_MS", "5000", 10, 600000, \

@@ -302,6 +302,36 @@ async function helpLanguagePhone(page) {
   await page.shot('phone');
 }
 
+/* The lead's dashboard in a second tab of the same browser (the session's
+ * cookie): Chart.js from Debian draws every chart, the tiles count the
+ * tickets, the table has a row per channel, and the page logs no error. */
+async function dashboard(browser, shots, url) {
+  const page = await openPage(browser, shots);
+  page.shots = 9;
+  await page.cmd('Page.navigate', { url: url + '/app/dashboard.html' });
+  try {
+    await dashboardShown(page);
+  } catch (e) {
+    await page.shot('dashboard-failure').catch(() => {});
+    const seen = await page.eval('(async () => { const q = "/v1/kpis?by=all"; const r = await fetch(q); return document.getElementById("status")' +
+      '.textContent + " | " + document.getElementById("tiles").textContent + " | " + (await r.text()).slice(0, 800); })()')
+      .catch((x) => String(x));
+    throw new Error(e.message + '\n  the dashboard showed: ' + seen);
+  }
+  if (page.errors.length) throw new Error('the dashboard logged errors:\n  ' + page.errors.join('\n  '));
+}
+
+async function dashboardShown(page) {
+  await page.waitFor('Chart.js loaded', 'typeof window.Chart === "function"');
+  await page.waitFor('the KPIs read', text('#status') + '.startsWith("Updated at")' +
+    ' || ' + text('#status') + '.startsWith("Atualizado")');
+  await page.waitFor('seven charts drawn', 'Object.keys(window.Chart.instances).length === 7');
+  await page.waitFor('the tiles', 'document.querySelectorAll("#tiles .tile").length >= 10 && ' +
+    'Number(document.querySelector("#tiles .tile strong").textContent) >= 2');
+  await page.waitFor('a row per channel', 'document.querySelectorAll("#t-dim tbody tr").length >= 1');
+  await page.shot('dashboard');
+}
+
 async function main() {
   const url = env('ATENDE_URL');
   const ticket = env('ATENDE_TICKET');
@@ -322,7 +352,8 @@ async function main() {
     await resolveByKeyboard(page, ticket);
     await helpLanguagePhone(page);
     if (page.errors.length) throw new Error('the page logged errors:\n  ' + page.errors.join('\n  '));
-    console.log('ok: signed in, queue, ticket, <script> as text, note, reply, resolve, KPI, shortcuts, en, phone');
+    await dashboard(browser, shots, url);
+    console.log('ok: signed in, queue, ticket, <script> as text, note, reply, resolve, KPI, shortcuts, en, phone, dashboard');
   } catch (e) {
     if (page) {
       await page.shot('failure').catch(() => {});

@@ -216,8 +216,9 @@ END $$;
 
 -- Recomputes, from ticket_fact, the (at most 168) newest hours listed in
 -- kpi_dirty and the days that hold them; returns how many hours. One
--- refresher at a time: another caller meanwhile returns 0 at once and reads
--- the rollups as they are (an api thread or a /metrics scrape never waits
+-- refresher at a time: another caller waits for it at most 2 s (then it
+-- reads what the first one committed), and past that returns 0 and reads the
+-- rollups as they are (an api thread or a /metrics scrape never waits long
 -- behind a long refresh); what a refresh does not see yet (a fact changed in
 -- a transaction still open, an hour past the 168) stays listed for the next.
 CREATE FUNCTION at_kpi_refresh () RETURNS int LANGUAGE plpgsql AS $$
@@ -225,9 +226,13 @@ DECLARE
   hours timestamptz[];
   days timestamptz[];
 BEGIN
-  IF NOT pg_try_advisory_xact_lock (7021160873) THEN   -- "kpi" rollups
+  PERFORM set_config ('lock_timeout', '2000', true);
+  BEGIN
+    PERFORM pg_advisory_xact_lock (7021160873);          -- "kpi" rollups
+  EXCEPTION WHEN lock_not_available THEN
     RETURN 0;
-  END IF;
+  END;
+  PERFORM set_config ('lock_timeout', '0', true);
   hours := ARRAY (SELECT DISTINCT hour FROM kpi_dirty ORDER BY hour DESC LIMIT 168);
   DELETE FROM kpi_dirty WHERE hour = ANY (hours);
   IF cardinality (hours) = 0 THEN hours := NULL; END IF;
