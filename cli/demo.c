@@ -30,9 +30,6 @@
 #include "at_store_auth.h"
 
 /* The knowledge base's seed, found next to the sources (CMakeLists.txt). */
-#ifndef ATENDE_DEMO_KB_SEED
-#define ATENDE_DEMO_KB_SEED "deploy/kb/seed.json"
-#endif
 
 #define S_CONCURRENCY 64
 #define S_GRACE_MS 10000
@@ -76,23 +73,6 @@ s_say (demo_t *d, const char *fmt, ...)
   va_end (ap);
 }
 
-static void
-s_usage (FILE *out)
-{
-  fputs ("usage: atende demo [--customers N] [--seed S] [--api-port P] [--kb-seed PATH] [--quiet]\n"
-         "  Plays a seeded sales peak against the database in ATENDE_DATABASE_URL (migrated):\n"
-         "  starts broker, workers and api as child processes plus a local receiver for the\n"
-         "  providers and the store, loads the knowledge base's seed, then reports answers by\n"
-         "  intent, deliveries, KPIs and throughput.\n"
-         "  --customers N  customers who write in, 1..100000 (default 300)\n"
-         "  --seed S       scenario seed (default 42)\n"
-         "  --api-port P   port of the api (default: a free one)\n"
-         "  --kb-seed PATH knowledge-base articles loaded at start (default " ATENDE_DEMO_KB_SEED
-         ";\n                 a missing file is said and skipped)\n"
-         "  --quiet        no progress lines, only the summary\n"
-         "  Exit status 0 only if everything arrived and every signature verified.\n", out);
-}
-
 static int
 s_parse_args (demo_t *d, int argc, char **argv)
 {
@@ -105,8 +85,10 @@ s_parse_args (demo_t *d, int argc, char **argv)
     bool has_value = i + 1 < argc;
     if (strcmp (argv[i], "--quiet") == 0)
       d->quiet = true;
+    else if (strcmp (argv[i], "--keep") == 0)
+      d->keep = true;
     else if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0) {
-      s_usage (stdout);
+      demo_usage (stdout);
       return AT_NOTFOUND;
     }
     else if (strcmp (argv[i], "--customers") == 0 && has_value
@@ -121,7 +103,7 @@ s_parse_args (demo_t *d, int argc, char **argv)
     else if (strcmp (argv[i], "--kb-seed") == 0 && has_value && argv[i + 1][0])
       at_strlcpy (d->kb_seed, argv[++i], sizeof d->kb_seed);
     else {
-      s_usage (stderr);
+      demo_usage (stderr);
       fprintf (stderr, "demo: bad argument '%s'\n", argv[i]);
       return AT_INVALID;
     }
@@ -539,7 +521,8 @@ s_play (demo_t *d)
     return AT_ERROR;
   s_load_kb (d);
   char note[256];
-  if (demo_desk_setup (d->store, d->api_base, d->api_key, note, sizeof note) != AT_OK)
+  if (demo_desk_setup (d->store, d->api_base, d->api_key, note, sizeof note,
+                       d->lead_password) != AT_OK)
     fprintf (stderr, "demo: %s\n", note);
   else
     s_say (d, "%s", note);
@@ -552,6 +535,15 @@ s_play (demo_t *d)
     return AT_ERROR;
   d->pipeline_s = (double) (at_mono_us () - t0) / 1e6;
   return AT_OK;
+}
+
+/* --keep: everything stays up until Ctrl-C (or a child dies). */
+static void
+s_keep (demo_t *d)
+{
+  demo_keep_banner (d);
+  while (!s_stop && s_children_alive (d))
+    usleep (200 * 1000);
 }
 
 int
@@ -581,6 +573,8 @@ demo_run (const at_config_t *cfg, int argc, char **argv)
   demo_summary (d, complete);
   bool clean = demo_receiver_bad_signatures (d->receiver) == 0 && d->child_died == 0;
   rc = s_stop ? 130 : (complete && clean) ? 0 : 1;
+  if (d->keep && !s_stop)
+    s_keep (d);
 out:
   s_stop_children (d);
   demo_receiver_destroy (&d->receiver);

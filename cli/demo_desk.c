@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "demo_internal.h"
 #include "at_store_auth.h"
+#include "at_crypto.h"
 
 #define S_TEAM "atendimento"
 #define S_CALENDAR "demo 24x7"
@@ -23,7 +24,7 @@ typedef struct {
   const char *name, *email, *languages;
 } s_agent_t;
 
-static const s_agent_t s_lead = {S_LEAD_NAME, "marina.lima@loja.example", "[\"pt-BR\"]"};
+static const s_agent_t s_lead = {S_LEAD_NAME, DEMO_LEAD_EMAIL, "[\"pt-BR\"]"};
 
 static const s_agent_t s_agents[] = {
   {"Carla Mendes", "carla.mendes@loja.example", "[\"pt-BR\",\"es\"]"},
@@ -73,17 +74,20 @@ s_find (const char *api_base, const char *path, const char *key, const char *val
   return id;
 }
 
-/* The id of the person's user of role (made now, or found). */
+/* The id of the person's user of role (made now with password: *made, or
+ * found). */
 static long long
-s_user (const char *api_base, const s_agent_t *a, const char *role)
+s_user (const char *api_base, const s_agent_t *a, const char *role, const char *password,
+        bool *made)
 {
   char body[512];
   snprintf (body, sizeof body, "{\"email\":\"%s\",\"name\":\"%s\",\"role\":\"%s\","
-            "\"languages\":%s,\"password\":\"demo-%llx-%llx\"}", a->email, a->name, role,
-            a->languages, (unsigned long long) at_now_us (), (unsigned long long) getpid ());
+            "\"languages\":%s,\"password\":\"%s\"}", a->email, a->name, role, a->languages,
+            password);
   json_t *doc = s_call (api_base, "POST", "/v1/users", body);
   long long id = json_integer_value (json_object_get (doc, "id"));
   json_decref (doc);
+  *made = id > 0;
   return id > 0 ? id : s_find (api_base, "/v1/users", "email", a->email);
 }
 
@@ -91,7 +95,11 @@ s_user (const char *api_base, const s_agent_t *a, const char *role)
 static bool
 s_agent (const char *api_base, const s_agent_t *a)
 {
-  long long id = s_user (api_base, a, "agent");
+  char password[DEMO_PASSWORD_MAX];
+  snprintf (password, sizeof password, "demo-%llx-%llx", (unsigned long long) at_now_us (),
+            (unsigned long long) getpid ());
+  bool made = false;
+  long long id = s_user (api_base, a, "agent", password, &made);
   if (id <= 0)
     return false;
   char path[64], body[512];
@@ -109,18 +117,34 @@ s_agent (const char *api_base, const s_agent_t *a)
   return ok;
 }
 
-/* The team's lead: a user of role lead, named in the team's leads. */
+/* The team's lead: a user of role lead (a new password for this run, into
+ * password; "" when she was there from an earlier run), named in the team's
+ * leads and in its agents (offline: she takes no ticket, sees the team's). */
 static bool
-s_team_lead (const char *api_base)
+s_team_lead (const char *api_base, char password[DEMO_PASSWORD_MAX])
 {
   long long team = s_find (api_base, "/v1/teams", "name", S_TEAM);
-  long long lead = team > 0 ? s_user (api_base, &s_lead, "lead") : 0;
+  uint8_t raw[12];
+  char hex[2 * sizeof raw + 1];
+  at_random_bytes (raw, sizeof raw);
+  for (size_t i = 0; i < sizeof raw; i++)
+    snprintf (hex + 2 * i, 3, "%02x", raw[i]);
+  snprintf (password, DEMO_PASSWORD_MAX, "lead-%s", hex);
+  bool made = false;
+  long long lead = team > 0 ? s_user (api_base, &s_lead, "lead", password, &made) : 0;
+  if (!made)
+    password[0] = '\0';              /* there from an earlier run: its password is not ours */
   char path[64], body[64];
   snprintf (path, sizeof path, "/v1/teams/%lld/leads", team);
   snprintf (body, sizeof body, "{\"leads\":[%lld]}", lead);
   json_t *doc = lead > 0 ? s_call (api_base, "PUT", path, body) : NULL;
+  bool ok = doc != NULL;
   json_decref (doc);
-  return doc != NULL;
+  snprintf (path, sizeof path, "/v1/agents/%lld", lead);
+  doc = ok ? s_call (api_base, "PUT", path, "{\"teams\":[\"" S_TEAM "\"]}") : NULL;
+  ok = doc != NULL;
+  json_decref (doc);
+  return ok;
 }
 
 /* The calendar (made now, or found by name) and the demo's policy. */
@@ -146,9 +170,10 @@ s_policy (const char *api_base)
 
 int
 demo_desk_setup (at_store_t *store, const char *api_base, const char *demo_key, char *note,
-                 size_t cap)
+                 size_t cap, char lead_password[DEMO_PASSWORD_MAX])
 {
   at_auth_key_t key;
+  lead_password[0] = '\0';
   at_scopes_t scopes = AT_SCOPE_ADMIN | AT_SCOPE_AGENTS_WRITE | AT_SCOPE_KPIS_READ
                        | AT_SCOPE_TICKETS_READ | AT_SCOPE_TICKETS_WRITE;
   if (at_store_key_create (store, "demo-setup", scopes, 1, "cli", &key) != AT_OK) {
@@ -163,7 +188,7 @@ demo_desk_setup (at_store_t *store, const char *api_base, const char *demo_key, 
   size_t agents = 0;
   for (size_t i = 0; ok && i < AT_ARRAY_LEN (s_agents); i++)
     agents += s_agent (api_base, &s_agents[i]);
-  bool lead = ok && s_team_lead (api_base);
+  bool lead = ok && s_team_lead (api_base, lead_password);
   bool policy = ok && s_policy (api_base);
   json_t *rule = policy ? s_call (api_base, "POST", "/v1/rules", "{\"name\":\"demo: escalate"
                                   " a breach\",\"event\":\"sla_breach\",\"actions\":"

@@ -105,11 +105,15 @@ size_t demo_kb_followups (at_store_t *store, int64_t after, const demo_customer_
 /* --- demo_desk.c */
 #define DEMO_DESK_LIMIT 4        /* chats an agent of the demo holds at once */
 #define DEMO_DESK_URGENT_S 5     /* the demo policy's first-response target, high priority */
-/* A default team, three agents online, a 24x7 calendar and the demo's SLA
- * policy, through the api with a setup key revoked after; demo_key is the
- * key the demo's requests go on with. A line for the user in note. */
+#define DEMO_LEAD_EMAIL "marina.lima@loja.example"
+#define DEMO_PASSWORD_MAX 64
+/* A default team, three agents online, its lead (signs in to the inbox and
+ * the dashboard with DEMO_LEAD_EMAIL and the password written into
+ * lead_password), a 24x7 calendar and the demo's SLA policy, through the api
+ * with a setup key revoked after; demo_key is the key the demo's requests go
+ * on with. A line for the user in note. */
 int demo_desk_setup (at_store_t *store, const char *api_base, const char *demo_key, char *note,
-                     size_t cap);
+                     size_t cap, char lead_password[DEMO_PASSWORD_MAX]);
 
 /* --- demo.c: one run of the demo */
 #define DEMO_CHILDREN 6
@@ -120,6 +124,8 @@ typedef struct {
   unsigned long long seed;
   long api_port;
   bool quiet;
+  bool keep;                   /* --keep: stay up after the summary until Ctrl-C */
+  char lead_password[DEMO_PASSWORD_MAX];
   char exe[PATH_MAX];
   char kb_seed[PATH_MAX];      /* the knowledge base's seed file */
   char logdir[64];
@@ -145,5 +151,13 @@ typedef struct {
 /* What arrived, the answers by intent and by the knowledge base (from the
  * store), the KPIs of the api, the throughput and the result. */
 void demo_summary (demo_t *d, bool complete);
+
+#ifndef ATENDE_DEMO_KB_SEED
+#define ATENDE_DEMO_KB_SEED "deploy/kb/seed.json"
+#endif
+/* --- demo_summary.c: what the demo says besides the summary */
+void demo_usage (FILE *out);
+/* --keep: where the inbox and the dashboard are, and the lead's sign-in. */
+void demo_keep_banner (const demo_t *d);
 
 #endif

@@ -182,3 +182,34 @@ demo_summary (demo_t *d, bool complete)
   printf ("api key:                  %s/api-key (Authorization: Bearer; a day long)\n",
           d->logdir);
 }
+
+void
+demo_usage (FILE *out)
+{
+  fputs ("usage: atende demo [--customers N] [--seed S] [--api-port P] [--kb-seed PATH] [--quiet]\n"
+         "                   [--keep]\n"
+         "  Plays a seeded sales peak against the database in ATENDE_DATABASE_URL (migrated):\n"
+         "  starts broker, workers and api as child processes plus a local receiver for the\n"
+         "  providers and the store, loads the knowledge base's seed, then reports answers by\n"
+         "  intent, deliveries, KPIs and throughput.\n"
+         "  --customers N  customers who write in, 1..100000 (default 300)\n"
+         "  --seed S       scenario seed (default 42)\n"
+         "  --api-port P   port of the api (default: a free one)\n"
+         "  --kb-seed PATH knowledge-base articles loaded at start (default " ATENDE_DEMO_KB_SEED
+         ";\n                 a missing file is said and skipped)\n"
+         "  --quiet        no progress lines, only the summary\n"
+         "  --keep         after the summary, keep everything running (the inbox and the\n"
+         "                 dashboard open in a browser, the lead's sign-in printed) until Ctrl-C\n"
+         "  Exit status 0 only if everything arrived and every signature verified.\n", out);
+}
+
+void
+demo_keep_banner (const demo_t *d)
+{
+  printf ("inbox:                    %s/  (sign in as " DEMO_LEAD_EMAIL ", password %s)\n"
+          "dashboard:                %s/app/dashboard.html\n"
+          "running until Ctrl-C\n", d->api_base,
+          d->lead_password[0] ? d->lead_password : "(hers from the run that made her)",
+          d->api_base);
+  fflush (stdout);
+}
