@@ -165,7 +165,8 @@ int api_publish (api_request_t *req, at_msg_t *msg);
 /* --- changes with their audit row (api_audit.c) */
 typedef int (api_change_fn) (api_request_t *req, at_store_t *store, void *arg);
 /* BEGIN; change; the audit row (the caller's actor, action, target, detail,
- * which it steals); COMMIT, or ROLLBACK on any failure (its code returned). */
+ * which it steals); COMMIT, or ROLLBACK on any failure (its code returned).
+ * target is read after change ran, so change may write it (a new row's id). */
 int api_audited (api_request_t *req, at_store_t *store, api_change_fn *change, void *arg,
                  const char *action, const char *target, json_t *detail);
 

@@ -92,26 +92,32 @@ s_row (const json_t *rule, at_rule_row_t *r, char **conditions, char **actions)
                         .after_s = (long) json_integer_value (json_object_get (rule, "after_s"))};
 }
 
+typedef struct {
+  const at_rule_row_t *row;       /* NULL: delete */
+  int64_t *id;                    /* 0: create */
+  char target[48];
+} s_change_t;
+
+/* Create, update or delete, then the audit target (a new rule's id). */
+static int
+s_change (api_request_t *req, at_store_t *store, void *arg)
+{
+  (void) req;
+  s_change_t *c = arg;
+  int rc = !c->row ? at_store_rule_delete (store, *c->id)
+           : *c->id == 0 ? at_store_rule_create (store, c->row, c->id)
+                         : at_store_rule_update (store, *c->id, c->row);
+  snprintf (c->target, sizeof c->target, "rule:%" PRId64, *c->id);
+  return rc;
+}
+
 /* The change (create when *id is 0, else update) and its audit row. */
 static int
 s_save (api_request_t *req, at_store_t *store, const at_rule_row_t *r, int64_t *id)
 {
-  bool create = *id == 0;
-  char target[48];
-  int rc = at_store_begin (store);
-  if (rc == AT_OK)
-    rc = create ? at_store_rule_create (store, r, id) : at_store_rule_update (store, *id, r);
-  snprintf (target, sizeof target, "rule:%" PRId64, *id);
-  json_t *detail = json_pack ("{s:s, s:s}", "name", r->name, "event", r->event);
-  if (rc == AT_OK)
-    rc = at_store_audit (store, req->caller.actor, create ? "rule.create" : "rule.update",
-                         target, detail, req->peer);
-  if (rc == AT_OK)
-    rc = at_store_commit (store);
-  if (rc != AT_OK)
-    (void) at_store_rollback (store);
-  json_decref (detail);
-  return rc;
+  s_change_t c = {.row = r, .id = id};
+  return api_audited (req, store, s_change, &c, *id == 0 ? "rule.create" : "rule.update",
+                      c.target, json_pack ("{s:s, s:s}", "name", r->name, "event", r->event));
 }
 
 static void
@@ -208,18 +214,8 @@ api_rule_get (api_request_t *req)
 static int
 s_delete (api_request_t *req, at_store_t *store, int64_t id)
 {
-  char target[48];
-  snprintf (target, sizeof target, "rule:%" PRId64, id);
-  int rc = at_store_begin (store);
-  if (rc == AT_OK)
-    rc = at_store_rule_delete (store, id);
-  if (rc == AT_OK)
-    rc = at_store_audit (store, req->caller.actor, "rule.delete", target, NULL, req->peer);
-  if (rc == AT_OK)
-    rc = at_store_commit (store);
-  if (rc != AT_OK)
-    (void) at_store_rollback (store);
-  return rc;
+  s_change_t c = {.row = NULL, .id = &id};
+  return api_audited (req, store, s_change, &c, "rule.delete", c.target, NULL);
 }
 
 void

@@ -38,24 +38,33 @@ api_sla_may_change (api_request_t *req)
   return false;
 }
 
+typedef struct {
+  api_sla_change_fn *fn;
+  void *arg;
+  int64_t *id;
+  const char *kind;               /* sla_policy | sla_calendar */
+  char target[48];
+} s_change_t;
+
+/* The change, then its audit target (the row's id known only now). */
+static int
+s_change (api_request_t *req, at_store_t *store, void *arg)
+{
+  (void) req;
+  s_change_t *c = arg;
+  int rc = c->fn (store, c->arg, c->id);
+  snprintf (c->target, sizeof c->target, "%s:%" PRId64, c->kind, *c->id);
+  return rc;
+}
+
 int
 api_sla_change (api_request_t *req, at_store_t *store, const char *action,
                 api_sla_change_fn *fn, void *arg, int64_t *id, json_t *detail)
 {
-  char target[48];
-  int rc = at_store_begin (store);
-  if (rc == AT_OK)
-    rc = fn (store, arg, id);
-  snprintf (target, sizeof target, "%s:%" PRId64,
-            strncmp (action, "sla.policy", 10) == 0 ? "sla_policy" : "sla_calendar", *id);
-  if (rc == AT_OK)
-    rc = at_store_audit (store, req->caller.actor, action, target, detail, req->peer);
-  if (rc == AT_OK)
-    rc = at_store_commit (store);
-  if (rc != AT_OK)
-    (void) at_store_rollback (store);
-  json_decref (detail);
-  return rc;
+  s_change_t c = {.fn = fn, .arg = arg, .id = id,
+                  .kind = strncmp (action, "sla.policy", 10) == 0 ? "sla_policy"
+                                                                   : "sla_calendar"};
+  return api_audited (req, store, s_change, &c, action, c.target, detail);
 }
 
 static int

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "at_store_desk.h"
+#include "at_store_json.h"
 
 /* A JSON array parameter as a text[] (NULL stays NULL: unchanged). */
 #define S_TEXTS(P) \
@@ -118,23 +119,6 @@ s_id (int64_t id, char out[24])
   snprintf (out, 24, "%" PRId64, id);
 }
 
-/* The one JSON value of a one-row result, parsed; AT_NOTFOUND: no row. */
-static int
-s_json (at_store_t *store, const at_sql_t *sql, const char *const *values, json_t **out)
-{
-  PGresult *res = NULL;
-  *out = NULL;
-  int rc = at_store_exec (store, sql, values, NULL, NULL, &res);
-  if (rc != AT_OK)
-    return rc;
-  rc = PQntuples (res) == 1 ? AT_OK : AT_NOTFOUND;
-  if (rc == AT_OK) {
-    *out = json_loads (PQgetvalue (res, 0, 0), JSON_DECODE_ANY, NULL);
-    rc = *out ? AT_OK : AT_ERROR;
-  }
-  PQclear (res);
-  return rc;
-}
 
 int
 at_store_desk_team_create (at_store_t *store, const char *name, bool is_default, int64_t *id_out)
@@ -154,7 +138,7 @@ at_store_desk_team_create (at_store_t *store, const char *name, bool is_default,
 int
 at_store_desk_teams_list (at_store_t *store, json_t **items_out)
 {
-  return s_json (store, &SQL_TEAMS_LIST, NULL, items_out);
+  return at_store_json (store, &SQL_TEAMS_LIST, NULL, items_out);
 }
 
 int
@@ -209,7 +193,7 @@ at_store_desk_presence_set (at_store_t *store, int64_t user_id, const char *pres
   s_id (user_id, id);
   s_id (default_limit, def);
   const char *values[] = {id, presence, def};
-  int rc = s_json (store, &SQL_PRESENCE, values, teams_out);
+  int rc = at_store_json (store, &SQL_PRESENCE, values, teams_out);
   return rc == AT_OK ? at_store_do (store, &SQL_LOAD_ENSURE, id) : rc;
 }
 
@@ -219,7 +203,7 @@ at_store_desk_agent_get (at_store_t *store, int64_t user_id, json_t **doc_out)
   char id[24];
   s_id (user_id, id);
   const char *values[] = {id};
-  return s_json (store, &SQL_AGENT_GET, values, doc_out);
+  return at_store_json (store, &SQL_AGENT_GET, values, doc_out);
 }
 
 int
@@ -228,7 +212,7 @@ at_store_desk_ticket_json (at_store_t *store, int64_t ticket_id, json_t **doc_ou
   char id[24];
   s_id (ticket_id, id);
   const char *values[] = {id};
-  return s_json (store, &SQL_TICKET_DESK, values, doc_out);
+  return at_store_json (store, &SQL_TICKET_DESK, values, doc_out);
 }
 
 int
@@ -237,7 +221,7 @@ at_store_desk_agents_list (at_store_t *store, int64_t team_id, json_t **items_ou
   char id[24];
   s_id (team_id, id);
   const char *values[] = {id};
-  return s_json (store, &SQL_AGENTS_LIST, values, items_out);
+  return at_store_json (store, &SQL_AGENTS_LIST, values, items_out);
 }
 
 /* The reason from the check's row. */
@@ -296,5 +280,5 @@ at_store_desk_queue_list (at_store_t *store, int64_t team_id, int limit, json_t 
   s_id (team_id, team);
   s_id (limit, lim);
   const char *values[] = {team, lim};
-  return s_json (store, &SQL_QUEUE_LIST, values, items_out);
+  return at_store_json (store, &SQL_QUEUE_LIST, values, items_out);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "at_store_escalation.h"
+#include "at_store_json.h"
 
 /* $1 ticket, $2 rule id, $3 rule name, $4 event, $5 bus message id. One row
  * per notice (lead columns NULL when the team has no lead); no row when this
@@ -124,14 +125,8 @@ at_store_escalations_list (at_store_t *store, int64_t ticket_id, long limit, jso
   char ticket[24], lim[24];
   s_id (ticket_id, ticket);
   snprintf (lim, sizeof lim, "%ld", limit);
-  PGresult *res = NULL;
-  *items_out = NULL;
-  int rc = at_store_q (store, &res, &SQL_LIST, ticket, lim);
-  if (rc != AT_OK)
-    return rc;
-  *items_out = json_loads (PQgetvalue (res, 0, 0), JSON_DECODE_ANY, NULL);
-  PQclear (res);
-  return *items_out ? AT_OK : AT_ERROR;
+  const char *values[] = {ticket, lim};
+  return at_store_json (store, &SQL_LIST, values, items_out);
 }
 
 int

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "at_store_inbox.h"
+#include "at_store_json.h"
 
 #define S_TS(col) \
   "to_char (" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
@@ -102,13 +103,7 @@ at_store_inbox_list (at_store_t *store, const at_inbox_filter_t *f, json_t **ite
   snprintf (limit, sizeof limit, "%d", f->limit);
   const char *values[] = { s_views[f->view], user, f->channel, f->intent, f->priority,
                            f->status, within, limit };
-  PGresult *res = NULL;
-  int rc = at_store_exec (store, &SQL_LIST, values, NULL, NULL, &res);
-  if (rc != AT_OK)
-    return rc;
-  *items_out = json_loads (PQgetvalue (res, 0, 0), JSON_DECODE_ANY, NULL);
-  PQclear (res);
-  return *items_out ? AT_OK : AT_ERROR;
+  return at_store_json (store, &SQL_LIST, values, items_out);
 }
 
 int
@@ -133,18 +128,8 @@ at_store_inbox_ticket_json (at_store_t *store, int64_t ticket_id, json_t **out)
 {
   char tid[24];
   snprintf (tid, sizeof tid, "%" PRId64, ticket_id);
-  *out = NULL;
-  PGresult *res = NULL;
-  int rc = at_store_q (store, &res, &SQL_TICKET_JSON, tid);
-  if (rc != AT_OK)
-    return rc;
-  rc = PQntuples (res) == 1 ? AT_OK : AT_NOTFOUND;
-  if (rc == AT_OK) {
-    *out = json_loads (PQgetvalue (res, 0, 0), 0, NULL);
-    rc = *out ? AT_OK : AT_ERROR;
-  }
-  PQclear (res);
-  return rc;
+  const char *values[] = {tid};
+  return at_store_json (store, &SQL_TICKET_JSON, values, out);
 }
 
 int

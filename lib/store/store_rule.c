@@ -6,11 +6,10 @@
 #include <string.h>
 
 #include "at_store_rule.h"
+#include "at_store_json.h"
 #include "at_store_sla.h"
 #include "at_calendar.h"
-#include "at_log.h"
 
-#define S_COMP "rules"
 
 #define S_TS(col) "to_char (" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 #define S_RULE_JSON \
@@ -149,22 +148,8 @@ at_store_rule_delete (at_store_t *store, int64_t id)
 static int
 s_json (at_store_t *store, const at_sql_t *sql, const char *arg, json_t **out)
 {
-  *out = NULL;
-  PGresult *res = NULL;
-  int rc = at_store_q (store, &res, sql, arg);
-  if (rc != AT_OK)
-    return rc;
-  if (PQntuples (res) != 1) {
-    PQclear (res);
-    return AT_NOTFOUND;
-  }
-  *out = json_loads (PQgetvalue (res, 0, 0), JSON_DECODE_ANY, NULL);
-  PQclear (res);
-  if (!*out) {
-    at_error (S_COMP, "msg=\"store answered JSON that does not parse\" query=%s", sql->name);
-    return AT_ERROR;
-  }
-  return AT_OK;
+  const char *values[] = {arg};
+  return at_store_json (store, sql, values, out);
 }
 
 int

@@ -10,9 +10,8 @@
 #include <string.h>
 
 #include "at_store_sla.h"
-#include "at_log.h"
+#include "at_store_json.h"
 
-#define S_COMP "sla"
 
 static const at_sql_t SQL_CALENDAR_INSERT = {"sla_calendar_insert",
   "INSERT INTO sla_calendar (name, timezone, windows) VALUES ($1, $2, $3::jsonb) RETURNING id",
@@ -129,23 +128,8 @@ static const at_sql_t SQL_KPIS = {"sla_kpis",
 static int
 s_json (at_store_t *store, const at_sql_t *sql, const char *arg, json_t **out)
 {
-  *out = NULL;
-  PGresult *res = NULL;
-  int rc = arg ? at_store_q (store, &res, sql, arg) : at_store_q (store, &res, sql);
-  if (rc != AT_OK)
-    return rc;
-  if (PQntuples (res) != 1) {
-    PQclear (res);
-    return AT_NOTFOUND;
-  }
-  json_error_t err;
-  *out = json_loads (PQgetvalue (res, 0, 0), JSON_DECODE_ANY, &err);
-  PQclear (res);
-  if (!*out) {
-    at_error (S_COMP, "msg=\"store answered JSON that does not parse\" query=%s", sql->name);
-    return AT_ERROR;
-  }
-  return AT_OK;
+  const char *values[] = {arg};
+  return at_store_json (store, sql, values, out);
 }
 
 static int

@@ -439,8 +439,12 @@ s_check_shards (PGconn *db)
   PGresult *res = PQexec (db, "SELECT key, shard FROM bus_message");
   IT_CHECK (PQresultStatus (res) == PGRES_TUPLES_OK, "bus rows: %s", PQerrorMessage (db));
   int wrong = 0;
-  for (int i = 0; i < PQntuples (res); i++)
-    wrong += at_bus_shard_of (PQgetvalue (res, i, 0), 2) != atoi (PQgetvalue (res, i, 1));
+  for (int i = 0; i < PQntuples (res); i++) {
+    long shard = -1;
+    IT_CHECK (at_parse_long (PQgetvalue (res, i, 1), 0, 63, &shard) == AT_OK, "shard %s",
+              PQgetvalue (res, i, 1));
+    wrong += at_bus_shard_of (PQgetvalue (res, i, 0), 2) != shard;
+  }
   IT_CHECK (wrong == 0, "%d of %d bus rows in another broker's shard", wrong, PQntuples (res));
   printf ("deploy topology: %d timers left on the bus, each in its key's shard\n",
           PQntuples (res));
