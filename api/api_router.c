@@ -15,6 +15,7 @@
 #include "api_rules.h"
 #include "api_escalation.h"
 #include "api_inbox.h"
+#include "api_replies.h"
 
 static const api_route_t s_routes[] = {
   /* The need of each route (the scope column) is the whole of who may call it: API_PUBLIC
@@ -110,6 +111,12 @@ static const api_route_t s_routes[] = {
   { "GET",    "/v1/tickets",            "tickets",                  api_inbox_list,             API_BODY_NONE,          false, AT_SCOPE_TICKETS_READ },
   { "POST",   "/v1/tickets/{}/notes",   "ticket_notes",             api_inbox_note_post,        API_BODY_JSON,          false, AT_SCOPE_TICKETS_WRITE },
   { "POST",   "/v1/tickets/{}/snooze",  "ticket_snooze",            api_inbox_snooze_post,      API_BODY_JSON,          false, AT_SCOPE_TICKETS_WRITE },
+  /* saved replies (api_replies.c): agents read them, leads (templates:write) write them */
+  { "GET",    "/v1/saved-replies",      "saved_replies",            api_replies_list,           API_BODY_NONE,          false, AT_SCOPE_TICKETS_READ },
+  { "POST",   "/v1/saved-replies",      "saved_replies_create",     api_replies_post,           API_BODY_JSON,          false, AT_SCOPE_TEMPLATES_WRITE },
+  { "GET",    "/v1/saved-replies/{}",   "saved_reply",              api_reply_get,              API_BODY_NONE,          false, AT_SCOPE_TICKETS_READ },
+  { "PUT",    "/v1/saved-replies/{}",   "saved_reply_put",          api_reply_put,              API_BODY_JSON,          false, AT_SCOPE_TEMPLATES_WRITE },
+  { "DELETE", "/v1/saved-replies/{}",   "saved_reply_delete",       api_reply_delete,           API_BODY_NONE,          false, AT_SCOPE_TEMPLATES_WRITE },
   { "GET",    "/",                      "web",                      api_web_get,                API_BODY_NONE,          false, API_PUBLIC },
   { "GET",    "/app/*",                 "web",                      api_web_get,                API_BODY_NONE,          false, API_PUBLIC },
 };

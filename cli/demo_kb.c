@@ -1,4 +1,4 @@
-/* demo_kb: the demo's knowledge base. At setup, the seed's articles
+/* demo_kb: the demo's knowledge base. At setup, the seed's articles and saved replies
  * (deploy/kb/seed.json) go in through the api like any other call; after
  * the first messages, the customers who answer the knowledge base's
  * "Isso resolveu?" say "sim" or "não". */
@@ -29,18 +29,46 @@ s_known (const json_t *items, const json_t *article)
   return false;
 }
 
-/* The articles the api has now (items of GET /v1/kb/articles), or an empty array. */
+/* What the api has now at list_path (its items), or an empty array. */
 static json_t *
-s_existing (const char *api_base)
+s_existing (const char *api_base, const char *list_path)
 {
   char url[DEMO_URL_MAX], *body = NULL;
-  snprintf (url, sizeof url, "%s/v1/kb/articles?limit=500", api_base);
+  snprintf (url, sizeof url, "%s%s", api_base, list_path);
   long status = demo_http_one ("GET", url, NULL, &body);
   json_t *doc = status == 200 && body ? json_loads (body, 0, NULL) : NULL;
   free (body);
   json_t *items = json_incref (json_object_get (doc, "items"));
   json_decref (doc);
   return json_is_array (items) ? items : (json_decref (items), json_array ());
+}
+
+/* POSTs to path each entry of list the api does not have yet (by locale
+ * and title, as list_path lists them); *fresh_out: how many were sent. */
+static size_t
+s_post_new (const char *api_base, const json_t *list, const char *path, const char *list_path,
+            size_t *fresh_out, volatile sig_atomic_t *stop)
+{
+  json_t *existing = s_existing (api_base, list_path);
+  size_t n = 0, total = json_array_size (list), i;
+  demo_req_t *reqs = at_calloc (total ? total : 1, sizeof *reqs);
+  json_t *entry;
+  json_array_foreach (list, i, entry) {
+    if (!json_is_object (entry) || s_known (existing, entry))
+      continue;
+    reqs[n].method = "POST";
+    snprintf (reqs[n].url, DEMO_URL_MAX, "%s%s", api_base, path);
+    reqs[n].body = json_dumps (entry, JSON_COMPACT);
+    n++;
+  }
+  size_t ok = demo_http_run (reqs, n, S_KB_CONCURRENCY, stop);
+  if (ok < n)
+    fprintf (stderr, "demo: %zu of %zu entries of %s refused (last status %ld)\n", n - ok, n,
+             path, reqs[n - 1].status);
+  demo_req_free (reqs, n);
+  json_decref (existing);
+  *fresh_out = n;
+  return ok;
 }
 
 long
@@ -50,33 +78,21 @@ demo_kb_seed (const char *api_base, const char *path, char *note, size_t cap,
   json_error_t err;
   json_t *seed = json_load_file (path, 0, &err);
   json_t *articles = json_object_get (seed, "articles");
+  json_t *replies = json_object_get (seed, "saved_replies");
   if (!json_is_array (articles)) {
     snprintf (note, cap, "knowledge base seed %s not loaded (%s); questions go to people",
               path, seed ? "no \"articles\" array" : err.text);
     json_decref (seed);
     return AT_NOTFOUND;
   }
-  json_t *existing = s_existing (api_base);
-  size_t n = 0, total = json_array_size (articles), i;
-  demo_req_t *reqs = at_calloc (total ? total : 1, sizeof *reqs);
-  json_t *article;
-  json_array_foreach (articles, i, article) {
-    if (!json_is_object (article) || s_known (existing, article))
-      continue;
-    reqs[n].method = "POST";
-    snprintf (reqs[n].url, DEMO_URL_MAX, "%s/v1/kb/articles", api_base);
-    reqs[n].body = json_dumps (article, JSON_COMPACT);
-    n++;
-  }
-  size_t ok = demo_http_run (reqs, n, S_KB_CONCURRENCY, stop);
-  long last = n ? reqs[n - 1].status : 0;
-  snprintf (note, cap, "knowledge base: %zu of %zu articles loaded from %s%s", ok, total, path,
-            total - n ? " (the others were there already)" : "");
-  if (ok < n)
-    fprintf (stderr, "demo: %zu of %zu knowledge-base articles refused (last status %ld)\n",
-             n - ok, n, last);
-  demo_req_free (reqs, n);
-  json_decref (existing);
+  size_t fresh = 0, fresh_replies = 0, total = json_array_size (articles);
+  size_t ok = s_post_new (api_base, articles, "/v1/kb/articles", "/v1/kb/articles?limit=500",
+                          &fresh, stop);
+  size_t ok_replies = s_post_new (api_base, replies, "/v1/saved-replies",
+                                  "/v1/saved-replies?limit=200", &fresh_replies, stop);
+  snprintf (note, cap, "knowledge base: %zu of %zu articles and %zu of %zu saved replies loaded"
+            " from %s%s", ok, total, ok_replies, json_array_size (replies), path,
+            total - fresh ? " (the others were there already)" : "");
   json_decref (seed);
   return (long) ok;
 }

@@ -1,9 +1,11 @@
 /* atende inbox: the agents' page. Plain JavaScript, no framework, no build step.
  * It signs in (POST /v1/session: the cookie is HttpOnly; the CSRF token stays in
- * this page's memory and goes with every change as X-CSRF-Token), polls the list
+ * this tab's storage and goes with every change as X-CSRF-Token; a reload finds
+ * the session again with GET /v1/session), polls the list
  * with its ETag every few seconds (304: nothing moved), shows a ticket (the
  * conversation, notes, SLA clocks counting down, intent and priority with their
- * reasons, the desk) and acts on it (reply, note, assign to me, snooze, resolve).
+ * reasons, the desk, suggested articles and saved replies filled for the
+ * customer) and acts on it (reply, note, assign to me, snooze, resolve).
  * Every string from the server goes into the page with textContent, never as
  * HTML: a customer's "<script>" is text. */
 'use strict';
@@ -108,7 +110,34 @@
     $('email').focus();
   }
 
+  /* The CSRF token kept for a reload of this page (the session itself is the
+   * HttpOnly cookie, which this script never sees); null forgets it. */
+  const CSRF_KEY = 'atende.csrf';
+  function remember(token) {
+    try {
+      if (token) localStorage.setItem(CSRF_KEY, token);
+      else localStorage.removeItem(CSRF_KEY);
+    } catch (e) { /* private mode: a reload asks to sign in again */ }
+  }
+
+  /* After a reload: the session the cookie still holds, if the kept token
+   * belongs with it; else the sign-in form. */
+  async function resume() {
+    let token = null;
+    try { token = localStorage.getItem(CSRF_KEY); } catch (e) { token = null; }
+    if (!token) return showSignin();
+    const r = await api('GET', '/v1/session');
+    if (r.status !== 200 || !r.json || r.json.kind !== 'session') {
+      remember(null);
+      return showSignin();
+    }
+    state.csrf = token;
+    state.me = r.json;
+    startDesk();
+  }
+
   function signedOut() {
+    remember(null);
     state.csrf = null;
     state.me = null;
     clearInterval(state.pollTimer);
@@ -127,6 +156,7 @@
       }
       state.csrf = r.json.csrf_token;
       state.me = r.json;
+      remember(state.csrf);
       $('password').value = '';
       startDesk();
     } catch (e) {
@@ -369,7 +399,10 @@
     const notes = tk.notes || [];
     $('notes').replaceChildren(...(notes.length ? notes.map(noteItem) : [el('li', 'muted', t('ticket.no_notes'))]));
     renderCustomer(tk.customer);
-    if (state.kbFor !== tk.id) loadKb(tk).catch(offline);
+    if (state.kbFor !== tk.id) {
+      loadKb(tk).catch(offline);
+      loadReplies(tk).catch(offline);
+    }
   }
 
   /* --- beside the ticket: the customer's orders and other tickets, articles */
@@ -425,6 +458,35 @@
     if (items.length) list.replaceChildren(...items.map(kbItem));
   }
 
+  /* Saved replies in the ticket's language, those for its intent first, each
+   * filled for this customer and their latest order by the api. */
+  async function loadReplies(tk) {
+    const locale = { pt: 'pt-BR', en: 'en', es: 'es' }[tk.language] || 'pt-BR';
+    const q = new URLSearchParams({ locale, ticket: String(tk.id), limit: '5' });
+    if (tk.intent) q.set('intent', tk.intent);
+    const list = $('saved-replies');
+    list.replaceChildren(el('li', 'muted', t('ticket.no_replies')));
+    const r = await api('GET', '/v1/saved-replies?' + q.toString());
+    if (r.status !== 200 || !r.json || state.kbFor !== tk.id) return;
+    const items = r.json.items || [];
+    if (items.length) list.replaceChildren(...items.map(replyItem));
+  }
+
+  function replyItem(reply) {
+    const li = el('li');
+    const text = reply.text || reply.body || '';
+    const use = el('button', null, t('ticket.use_reply'));
+    use.type = 'button';
+    use.addEventListener('click', () => {
+      const box = $('compose-text');
+      box.value = box.value ? box.value + '\n\n' + text : text;
+      state.composeKind = 'reply';
+      box.focus();
+    });
+    li.append(el('strong', null, reply.title), el('p', 'excerpt', text), use);
+    return li;
+  }
+
   function kbItem(a) {
     const li = el('li');
     const use = el('button', null, t('ticket.use_article'));
@@ -453,7 +515,7 @@
 
   /* --- actions */
 
-  async function act(path, body, done, okStatus) {
+  async function act(path, body, done, okStatus, doneVars) {
     if (!state.ticketId) return false;
     try {
       const r = await api('POST', '/v1/tickets/' + encodeURIComponent(state.ticketId) + path, body);
@@ -461,7 +523,7 @@
         toast(t('error.action', { detail: (r.json && (r.json.detail || r.json.title)) || r.status }));
         return false;
       }
-      toast(t(done));
+      toast(t(done, doneVars));
       state.etag = null;
       setTimeout(poll, 300);
       return true;
@@ -499,9 +561,20 @@
     return team ? act('/transfer', { team }, 'done.transfer', 202) : false;
   }
 
+  /* When a snooze chosen in the page ends, in this browser's time zone: in 1
+   * or 4 hours, tomorrow at 9:00, next Monday at 9:00. */
+  function snoozeUntil(choice, now) {
+    if (choice === '4h') return new Date(now.getTime() + 4 * 3600 * 1000);
+    if (choice !== 'tomorrow' && choice !== 'monday') return new Date(now.getTime() + 3600 * 1000);
+    const when = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1, 9, 0, 0);
+    while (choice === 'monday' && when.getDay() !== 1) when.setDate(when.getDate() + 1);
+    return when;
+  }
+
   function snooze() {
-    const until = new Date(Date.now() + 3600 * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
-    return act('/snooze', { until }, 'done.snooze', 200);
+    const when = snoozeUntil($('snooze-for').value, new Date());
+    const until = when.toISOString().replace(/\.\d+Z$/, 'Z');
+    return act('/snooze', { until }, 'done.snooze', 200, { until: when.toLocaleString(state.lang) });
   }
 
   /* --- keyboard */
@@ -585,7 +658,7 @@
     applyI18n();
     wire();
     state.tickTimer = setInterval(tickClocks, 1000);
-    showSignin();
+    resume().catch(showSignin);
   }
 
   start();

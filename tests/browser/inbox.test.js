@@ -239,6 +239,12 @@ async function ticketView(page) {
   await page.click('#kb li button');
   await page.waitFor('the article in the reply box', 'document.getElementById("compose-text").value.includes("Confira o rastreio")');
   await page.eval('document.getElementById("compose-text").value = "", true');
+  await page.waitFor('a saved reply filled for the customer', text('#saved-replies') +
+    '.includes("Olá, Bia! O pedido PED-4471 está a caminho. Rastreio: https://track.example/BR123")');
+  await page.click('#saved-replies li button');
+  await page.waitFor('the saved reply in the reply box',
+    'document.getElementById("compose-text").value.startsWith("Olá, Bia! O pedido PED-4471")');
+  await page.eval('document.getElementById("compose-text").value = "", true');
   const clock = '#clocks .clock-left[data-due]';
   if (await page.eval('!!document.querySelector(' + JSON.stringify(clock) + ')')) {
     const first = await page.eval(text(clock));
@@ -256,6 +262,18 @@ async function noteAndReply(page) {
   await page.waitFor('the reply acknowledged', text('#toast') + ' === "Resposta enviada ao cliente."');
   await page.waitFor('the reply in the conversation', text('#messages') + '.includes("Seu pedido sai hoje")');
   await page.shot('replied');
+}
+
+/* A reload keeps the person signed in (the cookie, and the CSRF token this tab
+ * kept): the desk comes back without the form, and the ticket opens again. */
+async function reloadSignedIn(page, ticket) {
+  await page.cmd('Page.reload', {});
+  await page.waitFor('the desk again after a reload', 'document.readyState === "complete" && ' +
+    visible('#list') + ' && !' + visible('#signin-form'));
+  const item = '#list li[data-id="' + ticket + '"]';
+  await page.waitFor('ticket ' + ticket + ' after the reload', '!!document.querySelector(' + JSON.stringify(item) + ')');
+  await page.click(item);
+  await page.waitFor('the ticket open again', text('#messages') + '.includes("Seu pedido sai hoje")');
 }
 
 async function resolveByKeyboard(page, ticket) {
@@ -300,6 +318,11 @@ async function helpLanguagePhone(page) {
   await page.waitFor('the conversation', 'document.querySelectorAll("#messages li").length >= 1');
   await page.waitFor('the ticket laid out for a phone', 'document.documentElement.scrollWidth <= 390');
   await page.shot('phone');
+  await page.eval('(() => { document.getElementById("snooze-for").value = "tomorrow"; return true; })()');
+  await page.click('#do-snooze');
+  await page.waitFor('the snooze acknowledged', text('#toast') + '.startsWith("Ticket snoozed until")');
+  await page.waitFor('snoozed until tomorrow at 9:00', '(() => { const d = new Date(); d.setDate(d.getDate() + 1);' +
+    ' d.setHours(9, 0, 0, 0); return ' + text('#ticket-meta') + '.includes(d.toLocaleString("en")); })()');
 }
 
 /* The lead's dashboard in a second tab of the same browser (the session's
@@ -349,11 +372,12 @@ async function main() {
     await queueAndXss(page, ticket);
     await ticketView(page);
     await noteAndReply(page);
+    await reloadSignedIn(page, ticket);
     await resolveByKeyboard(page, ticket);
     await helpLanguagePhone(page);
     if (page.errors.length) throw new Error('the page logged errors:\n  ' + page.errors.join('\n  '));
     await dashboard(browser, shots, url);
-    console.log('ok: signed in, queue, ticket, <script> as text, note, reply, resolve, KPI, shortcuts, en, phone, dashboard');
+    console.log('ok: signed in, queue, ticket, <script> as text, saved reply, note, reply, reload, resolve, KPI, shortcuts, en, phone, snooze, dashboard');
   } catch (e) {
     if (page) {
       await page.shot('failure').catch(() => {});

@@ -208,7 +208,8 @@ s_check_lists (long long xss, long long other)
 }
 
 /* Beside the ticket, after it reached Ana (so neither answers it by
- * itself): an order of the customer, late, and an article that matches. */
+ * itself): an order of the customer, late, an article that matches and a
+ * saved reply. */
 static void
 s_beside (long long xss)
 {
@@ -227,6 +228,10 @@ s_beside (long long xss)
                        " pedido não chegou\",\"body\":\"Confira o rastreio do seu pedido: o"
                        " prazo conta a partir do envio.\",\"tags\":[\"entrega\"],"
                        "\"status\":\"published\"}", NULL, true, 201));
+  json_decref (s_want ("POST", "/v1/saved-replies", "{\"locale\":\"pt-BR\",\"title\":"
+                       "\"Pedido a caminho\",\"intent\":\"order_status\",\"body\":\"Olá,"
+                       " {first_name}! O pedido {order_id} está a caminho.[ Rastreio:"
+                       " {tracking_url}]\"}", NULL, true, 201));
 }
 
 /* Notes (CSRF, never on the customer's channel) and snooze. */

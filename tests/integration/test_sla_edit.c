@@ -173,26 +173,6 @@ s_calendar_put (void)
                  " AND target = 'sla_calendar:%lld'", s_office) == 2, "two updates audited");
 }
 
-/* Signs in: "Cookie: ..." and "X-CSRF-Token: ..." into who[0], who[1]. */
-static void
-s_sign_in (const char *email, const char *role, char who[2][256])
-{
-  char body[512];
-  snprintf (body, sizeof body, "{\"email\":\"%s\",\"name\":\"Pessoa\",\"role\":\"%s\","
-            "\"password\":\"" S_PASSWORD "\"}", email, role);
-  json_decref (s_call ("POST", "/v1/users", body, 201));
-  snprintf (body, sizeof body, "{\"email\":\"%s\",\"password\":\"" S_PASSWORD "\"}", email);
-  const char *none[] = {NULL};
-  s_answer_t a = s_http ("POST", "/v1/session", body, none);
-  const char *set = a.headers ? strcasestr (a.headers, "Set-Cookie: atende_session=") : NULL;
-  const char *csrf = json_string_value (json_object_get (a.doc, "csrf_token"));
-  IT_CHECK (a.status == 200 && set && csrf, "%s signs in: %ld", email, a.status);
-  set += strlen ("Set-Cookie: ");
-  snprintf (who[0], 256, "Cookie: %.*s", (int) strcspn (set, ";\r\n"), set);
-  snprintf (who[1], 256, "X-CSRF-Token: %s", csrf);
-  s_free (&a);
-}
-
 /* method path as headers: want. */
 static void
 s_as (const char *const *headers, const char *method, const char *path, const char *body,
@@ -228,8 +208,8 @@ s_who_may (void)
     s_as (key, "PUT", "/v1/sla/policies/1", "{}", 403);
   }
   char agent[2][256], lead[2][256];
-  s_sign_in ("beto@loja.com.br", "agent", agent);
-  s_sign_in ("lia@loja.com.br", "lead", lead);
+  it_sign_in (s_st.api, "beto@loja.com.br", "agent", S_PASSWORD, agent);
+  it_sign_in (s_st.api, "lia@loja.com.br", "lead", S_PASSWORD, lead);
   const char *as_agent[] = {agent[0], agent[1], NULL};
   s_as (as_agent, "PUT", s_office_path, body, 403);
   s_as (as_agent, "DELETE", s_office_path, NULL, 403);

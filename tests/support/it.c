@@ -455,6 +455,30 @@ it_api_call (const char *api, const char *method, const char *path, const char *
   return doc ? doc : json_object ();
 }
 
+void
+it_sign_in (const char *api, const char *email, const char *role, const char *password,
+            char who[2][256])
+{
+  char body[768], url[1024], *resp = NULL, *headers = NULL;
+  snprintf (body, sizeof body, "{\"email\":\"%s\",\"name\":\"Pessoa\",\"role\":\"%s\","
+            "\"password\":\"%s\"}", email, role, password);
+  json_decref (it_api_call (api, "POST", "/v1/users", body, 201));
+  snprintf (body, sizeof body, "{\"email\":\"%s\",\"password\":\"%s\"}", email, password);
+  snprintf (url, sizeof url, "%s/v1/session", api);
+  const char *none[] = {NULL};
+  long st = it_http_ex ("POST", url, "application/json", body, none, false, &resp, &headers);
+  json_t *doc = json_loads (resp ? resp : "", 0, NULL);
+  const char *set = headers ? strcasestr (headers, "Set-Cookie: atende_session=") : NULL;
+  const char *csrf = json_string_value (json_object_get (doc, "csrf_token"));
+  IT_CHECK (st == 200 && set && csrf, "%s signs in: %ld", email, st);
+  set += strlen ("Set-Cookie: ");
+  snprintf (who[0], 256, "Cookie: %.*s", (int) strcspn (set, ";\r\n"), set);
+  snprintf (who[1], 256, "X-CSRF-Token: %s", csrf);
+  json_decref (doc);
+  free (resp);
+  free (headers);
+}
+
 int
 it_free_port (void)
 {

@@ -94,6 +94,11 @@ json_t *it_api_call (const char *api, const char *method, const char *path, cons
  * database it migrated ("" before), and "Authorization: Bearer <it>" for
  * tests that build their own requests. */
 const char *it_api_key (void);
+/* Makes a person (POST /v1/users with the test key: email, role, password)
+ * and signs them in: "Cookie: atende_session=..." into who[0] and
+ * "X-CSRF-Token: ..." into who[1], request headers for it_http_ex. */
+void it_sign_in (const char *api, const char *email, const char *role, const char *password,
+                 char who[2][256]);
 const char *it_auth_header (void);
 /* Fails the test with a message (exit 1). */
 #define IT_CHECK(cond, ...) do { if (!(cond)) { it_fail (__FILE__, __LINE__, #cond, __VA_ARGS__); } } while (0)
