@@ -224,6 +224,7 @@
     row1.append(el('span', 'id', '#' + item.id), el('span', 'who', item.customer || item.subject || ''));
     row1.append(el('span', 'badge', item.channel), el('span', 'badge ' + (item.priority || ''), word('priority', item.priority)));
     if (item.intent) row1.append(el('span', 'badge', word('intent', item.intent)));
+    if (item.escalated) row1.append(el('span', 'badge high escalated', t('badge.escalated')));
     row1.append(dueNode(item.due_at));
     const row2 = el('div', 'excerpt', item.excerpt || '');
     const row3 = el('div', 'muted', [item.team, item.assignee, word('status', item.status)].filter(Boolean).join(' · '));
@@ -348,6 +349,11 @@
       metaRow(dl, t('ticket.assignee'), tk.desk.assignee ? tk.desk.assignee.name : t('ticket.nobody'));
     }
     if (tk.snoozed_until) metaRow(dl, t('ticket.snoozed'), clockTime(tk.snoozed_until));
+    const esc = tk.escalations || [];
+    if (esc.length) {
+      const last = esc[esc.length - 1];
+      metaRow(dl, t('ticket.escalated'), [last.rule, clockTime(last.created_at)].filter(Boolean).join(' · '));
+    }
   }
 
   function renderClocks(clocks) {
@@ -502,15 +508,27 @@
     return li;
   }
 
+  /* Where a ticket can go: a team (its queue) or one agent (assigned to them,
+   * if online and with room: else the api says why). */
   async function loadTeams() {
-    const r = await api('GET', '/v1/teams');
-    if (r.status !== 200 || !r.json) return;
-    const select = $('transfer-team');
-    select.replaceChildren(...(r.json.items || []).map((team) => {
-      const o = el('option', null, team.name);
-      o.value = team.name;
+    const [teams, agents] = await Promise.all([api('GET', '/v1/teams'), api('GET', '/v1/agents')]);
+    if (teams.status !== 200 || !teams.json) return;
+    const group = (label, options) => {
+      const g = el('optgroup');
+      g.label = label;
+      g.append(...options);
+      return g;
+    };
+    const option = (value, label) => {
+      const o = el('option', null, label);
+      o.value = value;
       return o;
-    }));
+    };
+    const people = agents.status === 200 && agents.json ? agents.json.items || [] : [];
+    $('transfer-team').replaceChildren(
+      group(t('transfer.teams'), (teams.json.items || []).map((team) => option('team:' + team.name, team.name))),
+      group(t('transfer.agents'), people.map((a) => option('agent:' + a.user_id,
+        a.name + (a.presence ? ' (' + word('presence', a.presence) + ')' : '')))));
   }
 
   /* --- actions */
@@ -557,8 +575,13 @@
   }
 
   function transfer() {
-    const team = $('transfer-team').value;
-    return team ? act('/transfer', { team }, 'done.transfer', 202) : false;
+    const select = $('transfer-team');
+    const value = select.value || '';
+    if (value.startsWith('agent:')) {
+      const name = select.options[select.selectedIndex].textContent.replace(/ \(.*\)$/, '');
+      return act('/assign', { agent_id: Number(value.slice(6)) }, 'done.assign_to', 202, { name });
+    }
+    return value ? act('/transfer', { team: value.slice(5) }, 'done.transfer', 202) : false;
   }
 
   /* When a snooze chosen in the page ends, in this browser's time zone: in 1

@@ -38,7 +38,8 @@ typedef struct {
  * channel, status, intent, priority, subject, language, customer_id,
  * customer, created_at, desk_state, team, assignee, due_at (the soonest
  * running SLA clock), excerpt (the last message's first characters),
- * messages, notes} into *items_out (owned). */
+ * messages, notes, escalated (a rule escalated it to the team's leads)}
+ * into *items_out (owned). */
 int at_store_inbox_list (at_store_t *store, const at_inbox_filter_t *filter, json_t **items_out);
 
 /* A note on ticket_id by author (user_id 0: a key); its id into *id_out.
@@ -48,6 +49,7 @@ int at_store_inbox_note_add (at_store_t *store, int64_t ticket_id, int64_t user_
 
 /* What the inbox adds to a ticket's view: {notes: [{id, author, body,
  * created_at}] oldest first, snoozed_until: RFC 3339 UTC or null, subject,
+ * escalations: [{rule, event, created_at}] oldest first,
  * customer: {id, name, tickets: their other tickets, orders: [{id, status,
  * expected_delivery, missed_delivery, delay_days, tracking_url,
  * status_at}]}} (the newest ten of each). */

@@ -46,7 +46,8 @@ static const at_sql_t SQL_LIST = {"inbox_list",
   "   'excerpt', (SELECT left (m.body, 160) FROM ticket_message m WHERE m.ticket_id = p.id"
   "     ORDER BY m.id DESC LIMIT 1),"
   "   'messages', (SELECT count (*) FROM ticket_message m WHERE m.ticket_id = p.id),"
-  "   'notes', (SELECT count (*) FROM ticket_note n WHERE n.ticket_id = p.id))"
+  "   'notes', (SELECT count (*) FROM ticket_note n WHERE n.ticket_id = p.id),"
+  "   'escalated', EXISTS (SELECT 1 FROM escalation e WHERE e.ticket_id = p.id))"
   "   ORDER BY CASE WHEN $1::text = 'breaching' THEN 0"
   "     WHEN p.priority = 'high' THEN 0 ELSE 1 END, p.due NULLS LAST, p.id), '[]') AS items"
   "   FROM picked p JOIN customer cu ON cu.id = p.customer_id"
@@ -81,6 +82,9 @@ static const at_sql_t SQL_TICKET_JSON = {"inbox_ticket_json",
   "   'created_at', " S_TS ("n.created_at") ") ORDER BY n.id)"
   "   FROM ticket_note n WHERE n.ticket_id = t.id), '[]'),"
   " 'snoozed_until', CASE WHEN t.snoozed_until > now () THEN " S_TS ("t.snoozed_until") " END,"
+  " 'escalations', coalesce ((SELECT json_agg (json_build_object ('rule', e.rule_name,"
+  "   'event', e.event, 'created_at', " S_TS ("e.created_at") ") ORDER BY e.id)"
+  "   FROM escalation e WHERE e.ticket_id = t.id), '[]'),"
   " 'subject', t.subject, 'customer', " S_CUSTOMER_JSON ")::text"
   " FROM ticket t JOIN customer c ON c.id = t.customer_id WHERE t.id = $1", 1};
 

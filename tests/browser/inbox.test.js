@@ -235,6 +235,8 @@ async function ticketView(page) {
     ' && !!document.querySelector(\'#orders a[href="https://track.example/BR123"]\')');
   await page.waitFor('the customer\'s name as text beside the ticket', text('#customer-name') + '.includes("Bia <b>Souza</b>")');
   await page.waitFor('the channel of each message', text('#messages .msg-head') + '.includes("chat")');
+  await page.waitFor('a team and an agent to transfer to', text('#transfer-team optgroup:first-child') +
+    ' === "support" && ' + text('#transfer-team optgroup:last-child') + '.includes("Ana Lima (online)")');
   await page.waitFor('a suggested article', text('#kb') + '.includes("Meu pedido não chegou")');
   await page.click('#kb li button');
   await page.waitFor('the article in the reply box', 'document.getElementById("compose-text").value.includes("Confira o rastreio")');
@@ -308,7 +310,8 @@ async function helpLanguagePhone(page) {
   await page.waitFor('back to the list', '!' + visible('#ticket') + ' && ' + visible('#list'));
   await page.key('2', 'Digit2', 50);
   await page.waitFor('the team view by its key', '!!document.querySelector(\'#views button[data-view="team"][aria-pressed="true"]\')');
-  await page.waitFor('the team\'s other ticket', 'document.querySelectorAll("#list li").length >= 1');
+  await page.waitFor('the team\'s other ticket, marked escalated', 'document.querySelectorAll("#list li").length >= 1' +
+    ' && ' + text('#list') + '.includes("escalated")');
   await page.waitFor('the list laid out for a phone', 'document.documentElement.scrollWidth <= 390');
   await page.shot('phone-list');
   await page.key('j', 'KeyJ', 74);
@@ -316,6 +319,8 @@ async function helpLanguagePhone(page) {
   await page.key('Enter', 'Enter', 13);
   await page.waitFor('Enter opens it, alone on a phone', visible('#messages') + ' && !' + visible('#list'));
   await page.waitFor('the conversation', 'document.querySelectorAll("#messages li").length >= 1');
+  await page.waitFor('the escalation by its rule', text('#ticket-meta') + '.includes("Escalated")' +
+    ' && ' + text('#ticket-meta') + '.includes("exchange watch")');
   await page.waitFor('the ticket laid out for a phone', 'document.documentElement.scrollWidth <= 390');
   await page.shot('phone');
   await page.eval('(() => { document.getElementById("snooze-for").value = "tomorrow"; return true; })()');

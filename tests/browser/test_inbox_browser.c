@@ -102,12 +102,17 @@ s_ticket (const char *handle, const char *name, const char *text)
 }
 
 /* The desk: a default team, the lead Ana in it (leads take tickets and
- * read KPIs), online. Her user id. */
+ * read KPIs), online, and a rule that escalates a ticket about an exchange
+ * (the other ticket). Her user id. */
 static long long
 s_setup (void)
 {
   json_decref (s_want ("POST", "/v1/teams", "{\"name\":\"support\",\"default\":true}", NULL,
                        true, 201));
+  json_decref (s_want ("POST", "/v1/rules", "{\"name\":\"exchange watch\",\"event\":"
+                       "\"message_in\",\"conditions\":[{\"field\":\"text\",\"op\":"
+                       "\"contains\",\"value\":\"trocar\"}],\"actions\":[{\"type\":"
+                       "\"escalate\"}]}", NULL, true, 201));
   json_t *u = s_want ("POST", "/v1/users", "{\"email\":\"" S_EMAIL "\",\"name\":\"Ana Lima\","
                       "\"role\":\"lead\",\"password\":\"" S_PASSWORD "\"}", NULL, true, 201);
   long long ana = json_integer_value (json_object_get (u, "id"));
