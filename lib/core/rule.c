@@ -5,6 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unicase.h>
+#include <unictype.h>
+#include <uninorm.h>
+#include <unistr.h>
 
 #include "at_rule.h"
 
@@ -305,7 +309,7 @@ at_rule_check (const json_t *rule, char pointer[AT_RULE_POINTER_MAX],
 
 /* ASCII case-insensitive: whether hay contains needle. */
 static bool
-s_contains (const char *hay, const char *needle)
+s_contains_ascii (const char *hay, const char *needle)
 {
   size_t n = strlen (needle);
   for (const char *h = hay; *h; h++) {
@@ -316,6 +320,50 @@ s_contains (const char *hay, const char *needle)
       return true;
   }
   return n == 0;
+}
+
+/* text case-folded (NFKD) with its combining marks dropped, so "RECLAMAÇÃO",
+ * "Reclamação" and "reclamacao" are one text (malloc'd, NUL-terminated;
+ * bytes that are not UTF-8 are passed over); NULL when libunistring fails. */
+static char *
+s_fold (const char *text)
+{
+  size_t flen = 0, at = 0, out = 0;
+  uint8_t *f = u8_casefold ((const uint8_t *) text, strlen (text), NULL, UNINORM_NFKD, NULL,
+                            &flen);
+  if (!f)
+    return NULL;
+  char *folded = at_malloc (flen + 1);
+  while (at < flen) {
+    ucs4_t uc;
+    int n = u8_mbtouc (&uc, f + at, flen - at);
+    if (n <= 0)
+      break;
+    if (!uc_is_general_category (uc, UC_CATEGORY_M)) {
+      memcpy (folded + out, f + at, (size_t) n);
+      out += (size_t) n;
+    }
+    at += (size_t) n;
+  }
+  folded[out] = '\0';
+  free (f);
+  return folded;
+}
+
+/* Whether hay contains needle, case and accents folded (s_fold); ASCII
+ * case-insensitive when folding fails. */
+static bool
+s_contains (const char *hay, const char *needle)
+{
+  char *h = s_fold (hay), *n = h ? s_fold (needle) : NULL;
+  if (h && n) {
+    bool found = strstr (h, n) != NULL;
+    free (h);
+    free (n);
+    return found;
+  }
+  free (h);
+  return s_contains_ascii (hay, needle);
 }
 
 static bool

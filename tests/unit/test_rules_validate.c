@@ -160,6 +160,17 @@ test_matches (void **state)
   assert_non_null (strstr (why, "/conditions/1 failed"));
   assert_non_null (strstr (why, "\"email\""));
   json_decref (c);
+  c = s_json ("[{\"field\":\"text\",\"op\":\"contains\",\"value\":\"RECLAMAÇÃO\"}]");
+  at_strlcpy (f.text, "vou abrir uma reclamacao no Reclame Aqui", sizeof f.text);
+  assert_true (at_rule_matches (c, &f, why));      /* case and accents folded */
+  at_strlcpy (f.text, "Quero fazer uma Reclamação", sizeof f.text);
+  assert_true (at_rule_matches (c, &f, why));
+  at_strlcpy (f.text, "reclamei ontem", sizeof f.text);
+  assert_false (at_rule_matches (c, &f, why));
+  at_strlcpy (f.text, "\xff\xfe reclamação", sizeof f.text);     /* bad bytes passed over */
+  assert_true (at_rule_matches (c, &f, why));
+  json_decref (c);
+  f = s_facts ();
   c = s_json ("[{\"field\":\"tag\",\"op\":\"not\",\"value\":\"vip\"}]");
   assert_false (at_rule_matches (c, &f, why));
   json_decref (c);
