@@ -10,6 +10,7 @@
 #include "at_buf.h"
 #include "at_json.h"
 #include "at_store_kpi.h"
+#include "at_calendar.h"
 #include "at_time.h"
 
 #define S_HOUR_US (3600LL * 1000000)
@@ -149,7 +150,12 @@ api_kpis_by_get (api_request_t *req)
     api_reply_problem (req, &p);
     return;
   }
-  at_kpi_query_t q = {.by = known[k]};
+  at_kpi_query_t q = {.by = known[k], .tz = api_query (req, "tz")};
+  if (q.tz && (strlen (q.tz) > 64 || !at_calendar_tz_known (q.tz))) {
+    api_problem (&p, 400, "tz", "tz must be an IANA time zone (America/Sao_Paulo, UTC)");
+    api_reply_problem (req, &p);
+    return;
+  }
   if (s_range (req, k == 1, &q.since_us, &q.until_us, &p) != AT_OK) {
     api_reply_problem (req, &p);
     return;
@@ -171,9 +177,9 @@ api_kpis_by_get (api_request_t *req)
   for (size_t i = 0; i < n; i++)
     json_array_append_new (groups, s_group (&rows[i], q.by));
   free (rows);
-  api_reply_json (req, 200, json_pack ("{s:s, s:s, s:s, s:s, s:o}", "by", q.by, "grain",
-                                       q.grain, "since", since, "until", until, "groups",
-                                       groups));
+  api_reply_json (req, 200, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:o}", "by", q.by, "grain",
+                                       q.grain, "tz", q.tz ? q.tz : "UTC", "since", since,
+                                       "until", until, "groups", groups));
 }
 
 /* One CSV field (RFC 4180): quoted when it holds a comma, a quote, a line

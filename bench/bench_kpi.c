@@ -4,9 +4,10 @@
  * triggers (at_store_kpi_bench.h), then measures:
  *   - the first refresh of the rollups over that history (every hour dirty),
  *     in calls of at most 168 hours as the api makes them;
- *   - reads with nothing left to refresh, over whole UTC days as the
- *     dashboard asks: by day, channel, intent, agent and all (--reads each,
- *     the median and the slowest);
+ *   - reads with nothing left to refresh, over whole days of UTC and of São
+ *     Paulo (as a dashboard there asks: by=day in its dates, the range's
+ *     edges from the hourly rollups): by day, channel, intent, agent and all
+ *     (--reads each, the median and the slowest);
  *   - after --fresh new tickets in the current hour: the refresh a dashboard's
  *     next read does, and that read.
  * Prints figures, never asserts a time.
@@ -50,19 +51,21 @@ s_refresh_all (at_store_t *store, long *calls, long *hours)
   return AT_OK;
 }
 
-/* --reads reads by `by` over the last `days` whole UTC days, as the
- * dashboard asks (until the end of today): median and slowest ms. */
+/* --reads reads by `by` over the last `days` whole days until the end of
+ * today: UTC's (tz NULL), or São Paulo's (UTC-3, no summer time since 2019)
+ * as a dashboard there asks. The median and slowest ms. */
 static int
-s_reads (at_store_t *store, const char *by, int days, long reads, at_kpi_group_t *rows)
+s_reads (at_store_t *store, const char *by, int days, long reads, const char *tz,
+         at_kpi_group_t *rows)
 {
   double *ms = at_calloc ((size_t) reads, sizeof *ms);
   size_t n = 0;
   const char *q_grain = "?";
   const int64_t day_us = (int64_t) 86400 * 1000000;
-  int64_t until = (at_now_us () / day_us + 1) * day_us;
+  int64_t until = (at_now_us () / day_us + 1) * day_us + (tz ? 3 * 3600 * (int64_t) 1000000 : 0);
   for (long i = 0; i < reads; i++) {
     at_kpi_query_t q = {.by = by, .since_us = until - (int64_t) days * day_us,
-                        .until_us = until};
+                        .until_us = until, .tz = tz};
     double t0 = s_now_ms ();
     if (at_store_kpi_groups (store, &q, rows, AT_KPI_GROUPS_MAX, &n) != AT_OK) {
       free (ms);
@@ -72,8 +75,8 @@ s_reads (at_store_t *store, const char *by, int days, long reads, at_kpi_group_t
     q_grain = q.grain ? q.grain : "?";
   }
   qsort (ms, (size_t) reads, sizeof *ms, s_cmp_double);
-  printf ("read by=%-8s over %d days (%s): %4zu groups, median %8.1f ms, slowest %8.1f ms\n", by, days,
-          q_grain, n, ms[reads / 2], ms[reads - 1]);
+  printf ("read by=%-8s over %d days of %s (%s): %4zu groups, median %8.1f ms, slowest %8.1f"
+          " ms\n", by, days, tz ? tz : "UTC", q_grain, n, ms[reads / 2], ms[reads - 1]);
   free (ms);
   return AT_OK;
 }
@@ -95,14 +98,16 @@ s_run (at_store_t *store, long tickets, int days, long reads, long fresh)
     printf ("first refresh: %ld hours in %ld calls, %.1f s (%.1f ms an hour)\n", hours, calls,
             (s_now_ms () - t0) / 1000, hours ? (s_now_ms () - t0) / (double) hours : 0.0);
   for (size_t i = 0; rc == AT_OK && i < AT_ARRAY_LEN (bys); i++)
-    rc = s_reads (store, bys[i], days, reads, rows);
+    rc = s_reads (store, bys[i], days, reads, NULL, rows);
+  for (size_t i = 0; rc == AT_OK && i < AT_ARRAY_LEN (bys); i++)
+    rc = s_reads (store, bys[i], days, reads, "America/Sao_Paulo", rows);
   if (rc == AT_OK && fresh > 0 && (rc = at_store_kpi_bench_seed (store, fresh, 0)) == AT_OK) {
     t0 = s_now_ms ();
     rc = s_refresh_all (store, &calls, &hours);
     printf ("after %ld new tickets this hour: refresh %ld hours in %.1f ms\n", fresh, hours,
             s_now_ms () - t0);
     if (rc == AT_OK)
-      rc = s_reads (store, "day", days, reads, rows);
+      rc = s_reads (store, "day", days, reads, NULL, rows);
   }
   free (rows);
   return rc;

@@ -68,13 +68,18 @@ async function getJson (path) {
   return r.json();
 }
 
+/* The last N days in this browser's time zone, up to the end of today: the
+ * days of by=day are its dates (tz), not UTC's. */
 function rangeQuery () {
   const days = Number($('range').value);
   const until = new Date();
-  until.setUTCHours(0, 0, 0, 0);
-  until.setUTCDate(until.getUTCDate() + 1);
-  const since = new Date(until.getTime() - days * 86400000);
-  return 'since=' + since.toISOString().slice(0, 19) + 'Z&until=' + until.toISOString().slice(0, 19) + 'Z';
+  until.setHours(24, 0, 0, 0);
+  const since = new Date(until);
+  since.setDate(since.getDate() - days);
+  const iso = (d) => d.toISOString().slice(0, 19) + 'Z';
+  let tz = 'UTC';
+  try { tz = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC'; } catch (e) { tz = 'UTC'; }
+  return 'since=' + iso(since) + '&until=' + iso(until) + '&tz=' + encodeURIComponent(tz);
 }
 
 const pct = (v) => (v === null || v === undefined ? null : Math.round(v * 1000) / 10);

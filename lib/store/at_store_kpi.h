@@ -35,12 +35,17 @@ typedef struct {
 } at_kpi_group_t;
 
 /* The question: by one of day, hour, channel, intent, team, agent; a range
- * [since_us, until_us) in unix microseconds. The store widens it to whole
- * buckets (since down, until up: to the day when both are whole days and by
- * is not hour, else to the hour) and says which in grain and the range. */
+ * [since_us, until_us) in unix microseconds; tz the IANA zone whose dates
+ * by=day groups by (NULL or "UTC": UTC; checked by the caller). The store
+ * widens the range to whole buckets (since down, until up: to the UTC day
+ * when both are whole UTC days, by is not hour and, in another zone than
+ * UTC, not day; else to the hour) and says which in grain and the range.
+ * Whole UTC days inside the range are read from the daily rollups, the rest
+ * from the hourly ones. */
 typedef struct {
   const char *by;
   int64_t since_us, until_us;
+  const char *tz;
   const char *grain;         /* out: "day" or "hour" */
 } at_kpi_query_t;
 

@@ -14,15 +14,18 @@
 
 static const at_sql_t SQL_REFRESH = {"kpi_refresh", "SELECT at_kpi_refresh ()", 0};
 
-/* A group's key: the bucket as text (by day, hour), "" (by all: the whole
- * range, one group) or the dimension's value. */
+/* A group's key: the bucket as text (by day: the date in the zone $7; by
+ * hour, UTC), "" (by all: the whole range, one group) or the dimension's
+ * value. */
 #define S_KEY(col) \
-  "CASE $1 WHEN 'all' THEN '' WHEN 'day' THEN to_char (" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD')" \
+  "CASE $1 WHEN 'all' THEN '' WHEN 'day' THEN to_char (" col " AT TIME ZONE $7, 'YYYY-MM-DD')" \
   " WHEN 'hour' THEN to_char (" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24\":00:00Z\"')" \
   " END"
 
-/* $1 by, $2 grain, $3 since us, $4 until us, $5 limit. The rollups' sums, then
- * NPS answers (by time or channel) and orders (by time) over the same range. */
+/* $1 by, $2 since us, $3 until us, $4 limit, [$5, $6) the whole days read
+ * from the daily rollups (the rest of the range from the hourly ones), $7
+ * the time zone of by=day's dates. The rollups' sums, then NPS answers (by
+ * time or channel) and orders (by time) over the same range. */
 static const at_sql_t SQL_GROUPS = {"kpi_groups",
   "WITH r AS (SELECT coalesce (" S_KEY ("bucket") ", value) AS k, sum (tickets) AS tickets,"
   "   sum (fr_n) AS fr_n, at_kpi_hist_sum (fr_hist) AS fr_hist, sum (res_n) AS res_n,"
@@ -31,29 +34,31 @@ static const at_sql_t SQL_GROUPS = {"kpi_groups",
   "   sum (handle_n) AS hn, sum (csat_n) AS cn, sum (csat_good) AS cg,"
   "   sum (sla_fr_met) AS a1, sum (sla_fr_breached) AS b1, sum (sla_nr_met) AS a2,"
   "   sum (sla_nr_breached) AS b2, sum (sla_res_met) AS a3, sum (sla_res_breached) AS b3"
-  "  FROM kpi_rollup WHERE grain = $2"
-  "   AND dim = CASE WHEN $1 IN ('day', 'hour', 'all') THEN 'all' ELSE $1 END"
-  "   AND bucket >= " S_TS (3) " AND bucket < " S_TS (4) " GROUP BY 1),"
+  "  FROM kpi_rollup WHERE dim = CASE WHEN $1 IN ('day', 'hour', 'all') THEN 'all' ELSE $1 END"
+  "   AND ((grain = 'day' AND bucket >= " S_TS (5) " AND bucket < " S_TS (6) ")"
+  "    OR (grain = 'hour' AND bucket >= " S_TS (2) " AND bucket < " S_TS (3)
+  "     AND NOT (bucket >= " S_TS (5) " AND bucket < " S_TS (6) ")))"
+  "   GROUP BY 1),"
   " n AS (SELECT coalesce (" S_KEY ("a.created_at") ", s.channel, '') AS k, count (*) AS nn,"
   "   count (*) FILTER (WHERE a.score >= 9) AS np, count (*) FILTER (WHERE a.score <= 6) AS nd"
   "  FROM survey_answer a JOIN survey s ON s.id = a.survey_id"
   "  WHERE s.kind = 'nps' AND $1 IN ('all', 'day', 'hour', 'channel')"
-  "   AND a.created_at >= " S_TS (3) " AND a.created_at < " S_TS (4) " GROUP BY 1),"
+  "   AND a.created_at >= " S_TS (2) " AND a.created_at < " S_TS (3) " GROUP BY 1),"
   " od AS (SELECT " S_KEY ("o.delivered_at") " AS k, count (*) AS od,"
   "   count (*) FILTER (WHERE EXISTS (SELECT 1 FROM order_event e WHERE e.order_id = o.id"
   "     AND e.status = 'returned' AND e.applied)) AS orr"
-  "  FROM orders o WHERE $1 IN ('all', 'day', 'hour') AND o.delivered_at >= " S_TS (3)
-  "   AND o.delivered_at < " S_TS (4) " GROUP BY 1),"
+  "  FROM orders o WHERE $1 IN ('all', 'day', 'hour') AND o.delivered_at >= " S_TS (2)
+  "   AND o.delivered_at < " S_TS (3) " GROUP BY 1),"
   " op AS (SELECT " S_KEY ("o.created_at") " AS k, count (*) AS op FROM orders o"
-  "  WHERE $1 IN ('all', 'day', 'hour') AND o.created_at >= " S_TS (3)
-  "   AND o.created_at < " S_TS (4) " GROUP BY 1)"
+  "  WHERE $1 IN ('all', 'day', 'hour') AND o.created_at >= " S_TS (2)
+  "   AND o.created_at < " S_TS (3) " GROUP BY 1)"
   " SELECT k, coalesce (CASE $1 WHEN 'team' THEN (SELECT name FROM team WHERE id::text = k)"
   "   WHEN 'agent' THEN (SELECT name FROM app_user WHERE id::text = k) END, ''),"
   "  tickets, fr_n, fr_hist, res_n, res_hist, pr, fcr, ro, rs, au, hs, hn, cn, cg,"
   "  a1, b1, a2, b2, a3, b3, nn, np, nd, op, od, orr"
   " FROM r FULL JOIN n USING (k) FULL JOIN od USING (k) FULL JOIN op USING (k)"
   " ORDER BY CASE WHEN $1 IN ('day', 'hour') THEN k END, tickets DESC NULLS LAST, k"
-  " LIMIT $5::int", 5};
+  " LIMIT $4::int", 7};
 
 const char *const at_kpi_fact_columns[AT_KPI_FACT_COLUMNS] = {
   "ticket_id", "created_at", "channel", "intent", "priority", "team", "agent",
@@ -181,21 +186,31 @@ at_store_kpi_groups (at_store_t *store, at_kpi_query_t *q, at_kpi_group_t *rows,
   *n_out = 0;
   if (!s_by_known (q->by) || q->until_us <= q->since_us)
     return AT_INVALID;
+  const char *tz = q->tz && q->tz[0] ? q->tz : "UTC";
+  bool utc = strcmp (tz, "UTC") == 0;
   bool days = strcmp (q->by, "hour") != 0 && q->since_us % S_DAY_US == 0
-              && q->until_us % S_DAY_US == 0;
+              && q->until_us % S_DAY_US == 0 && (utc || strcmp (q->by, "day") != 0);
   int64_t step = days ? S_DAY_US : S_HOUR_US;
   q->grain = days ? "day" : "hour";
   q->since_us = s_floor (q->since_us, step);
   q->until_us = s_ceil (q->until_us, step);
+  /* the whole UTC days inside come from the daily rollups, the edges from the
+   * hourly ones; by hour, and by day in another zone, every hour (a UTC day
+   * straddles two of its dates) */
+  int64_t d0 = s_ceil (q->since_us, S_DAY_US), d1 = s_floor (q->until_us, S_DAY_US);
+  if (d0 >= d1 || strcmp (q->by, "hour") == 0 || (!utc && strcmp (q->by, "day") == 0))
+    d0 = d1 = q->until_us;
   int rc = at_store_kpi_refresh (store, NULL);
   if (rc != AT_OK)
     return rc;
-  char since[24], until[24], limit[16];
+  char since[24], until[24], limit[16], day0[24], day1[24];
   snprintf (since, sizeof since, "%lld", (long long) q->since_us);
   snprintf (until, sizeof until, "%lld", (long long) q->until_us);
+  snprintf (day0, sizeof day0, "%lld", (long long) d0);
+  snprintf (day1, sizeof day1, "%lld", (long long) d1);
   snprintf (limit, sizeof limit, "%zu", cap);
   PGresult *res = NULL;
-  rc = at_store_q (store, &res, &SQL_GROUPS, q->by, q->grain, since, until, limit);
+  rc = at_store_q (store, &res, &SQL_GROUPS, q->by, since, until, limit, day0, day1, tz);
   if (rc != AT_OK)
     return rc;
   int n = PQntuples (res);

@@ -353,6 +353,60 @@ s_check_percentiles (const s_tickets_t *k)
 }
 
 static void
+s_bad (const char *query, const char *field)
+{
+  char path[256];
+  snprintf (path, sizeof path, "/v1/kpis?%s", query);
+  json_t *doc = s_call ("GET", path, NULL, 400);
+  const char *got = json_string_value (json_object_get (doc, "field"));
+  IT_CHECK (got && strcmp (got, field) == 0, "%s names %s, got %s", query, field,
+            got ? got : "(none)");
+  json_decref (doc);
+}
+
+/* by=day in a time zone: the dates are São Paulo's, every ticket counted once;
+ * a range that is not whole days (the daily rollups inside it, the hourly ones
+ * at its edges) counts what the whole days count. */
+static void
+s_check_zone (void)
+{
+  char *today = it_db_text (s_db, "SELECT to_char (now () AT TIME ZONE 'America/Sao_Paulo',"
+                                  " 'YYYY-MM-DD')");
+  char *yesterday = it_db_text (s_db, "SELECT to_char ((now () - interval '1 day') AT TIME ZONE"
+                                      " 'America/Sao_Paulo', 'YYYY-MM-DD')");
+  json_t *doc = s_kpis ("by=day&tz=America/Sao_Paulo"), *g;
+  size_t i;
+  json_array_foreach (json_object_get (doc, "groups"), i, g) {
+    const char *key = json_string_value (json_object_get (g, "key"));
+    IT_CHECK (key && (strcmp (key, today) == 0 || strcmp (key, yesterday) == 0),
+              "a São Paulo date: %s (today %s)", key ? key : "(none)", today);
+  }
+  IT_CHECK (s_sum (doc, "tickets", NULL) == 5
+            && strcmp (json_string_value (json_object_get (doc, "tz")), "America/Sao_Paulo") == 0
+            && strcmp (json_string_value (json_object_get (doc, "grain")), "hour") == 0,
+            "by day in São Paulo: 5 tickets");
+  json_decref (doc);
+  free (today);
+  free (yesterday);
+  char *since = it_db_text (s_db, "SELECT to_char (date_trunc ('hour', now () - interval"
+                                  " '40 days 5 hours', 'UTC') AT TIME ZONE 'UTC',"
+                                  " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')");
+  char *until = it_db_text (s_db, "SELECT to_char (date_trunc ('hour', now () + interval"
+                                  " '2 hours', 'UTC') AT TIME ZONE 'UTC',"
+                                  " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')");
+  char query[160];
+  snprintf (query, sizeof query, "by=channel&since=%s&until=%s", since, until);
+  doc = s_kpis (query);
+  IT_CHECK (s_group_val (doc, "whatsapp", "tickets", NULL) == 4
+            && s_group_val (doc, "email", "tickets", NULL) == 1, "by channel, hours at the edges");
+  json_decref (doc);
+  free (since);
+  free (until);
+  s_bad ("by=day&tz=Mars/Olympus_Mons", "tz");
+  s_bad ("by=day&tz=..%2Fetc", "tz");
+}
+
+static void
 s_check_dims (void)
 {
   json_t *doc = s_kpis ("by=channel");
@@ -384,18 +438,7 @@ s_check_dims (void)
   IT_CHECK (sum == 5 && strcmp (json_string_value (json_object_get (doc, "grain")), "hour") == 0,
             "by hour adds up to 5");
   json_decref (doc);
-}
-
-static void
-s_bad (const char *query, const char *field)
-{
-  char path[256];
-  snprintf (path, sizeof path, "/v1/kpis?%s", query);
-  json_t *doc = s_call ("GET", path, NULL, 400);
-  const char *got = json_string_value (json_object_get (doc, "field"));
-  IT_CHECK (got && strcmp (got, field) == 0, "%s names %s, got %s", query, field,
-            got ? got : "(none)");
-  json_decref (doc);
+  s_check_zone ();
 }
 
 static void
