@@ -50,8 +50,11 @@ int at_intent_parse (const char *name, at_intent_t *out);
 #define AT_INTENT_FEATURES_MAX 16384   /* features of one message, at most */
 #define AT_INTENT_BITS_MIN 10
 #define AT_INTENT_BITS_MAX 24
-#define AT_INTENT_FEATURIZER 2         /* version: a model records the one it was trained with;
-                                          2: a number is one "0" (1: one "0" per digit) */
+#define AT_INTENT_FEATURIZER 3         /* version: a model records the one it was trained with;
+                                          2: a number is one "0" (1: one "0" per digit);
+                                          3: and a feature for a "?" or "¿" and one for the
+                                          length (1-3, 4-7, 8-15, 16+ words) */
+#define AT_INTENT_FEATURIZER_MIN 2     /* the oldest one this build still computes */
 
 typedef struct {
   uint32_t slot;     /* < 2^bits */
@@ -70,6 +73,13 @@ void at_intent_text_destroy (at_intent_text_t **self_p);
 size_t at_intent_text_features (at_intent_text_t *self, const char *text, size_t len,
                                 at_lang_t lang, unsigned bits, at_intent_feature_t *out,
                                 size_t cap, at_lang_t *lang_used);
+
+/* The same with featurizer version featurizer (AT_INTENT_FEATURIZER_MIN to
+ * AT_INTENT_FEATURIZER: a model's, at_intent_model_featurizer); 0 features
+ * for another. at_intent_text_features is this with AT_INTENT_FEATURIZER. */
+size_t at_intent_text_featurize (at_intent_text_t *self, unsigned featurizer, const char *text,
+                                 size_t len, at_lang_t lang, unsigned bits,
+                                 at_intent_feature_t *out, size_t cap, at_lang_t *lang_used);
 
 /* The normalised words of text (case and accents folded, stems in lang),
  * space separated, into out (cap bytes). For tests and for explaining a
@@ -95,10 +105,12 @@ typedef struct {
 at_intent_model_t *at_intent_model_load (const char *path, char *why, size_t cap);
 void at_intent_model_destroy (at_intent_model_t **self_p);
 unsigned at_intent_model_bits (const at_intent_model_t *self);
+unsigned at_intent_model_featurizer (const at_intent_model_t *self);   /* its featurizer */
 const char *at_intent_model_version (const at_intent_model_t *self);
 const char *at_intent_model_data_sum (const at_intent_model_t *self);   /* hex SHA-256 */
 
-/* Classifies features (from at_intent_text_features with the model's bits).
+/* Classifies features (from at_intent_text_featurize with the model's
+ * featurizer and bits).
  * No features: `other`. */
 void at_intent_model_predict (const at_intent_model_t *self, const at_intent_feature_t *f,
                               size_t n, at_intent_result_t *out);
@@ -113,6 +125,7 @@ void at_intent_classify (const at_intent_model_t *self, at_intent_text_t *text_s
 
 typedef struct {
   unsigned bits;
+  unsigned featurizer;                 /* the one trained with; 0: AT_INTENT_FEATURIZER */
   const char *version;                 /* e.g. "2025-01-31.1" */
   const char *data_sum;                /* hex SHA-256 of the training data */
   const float *weights;                /* [slot * AT_INTENT_CLASSES + class] */

@@ -3,7 +3,8 @@
  * The file, little-endian, every field at a fixed place:
  *   magic        8 bytes "ATINTENT"
  *   format       u32, S_FORMAT
- *   featurizer   u32, AT_INTENT_FEATURIZER of the training run
+ *   featurizer   u32, the featurizer version of the training run (AT_INTENT_FEATURIZER_MIN
+ *                to AT_INTENT_FEATURIZER are read; predictions use that one)
  *   bits         u32, feature space 2^bits
  *   classes      u32, AT_INTENT_CLASSES, then their names, 24 bytes each (NUL padded)
  *   version      64 bytes, the model's version string (NUL padded)
@@ -29,6 +30,7 @@
 
 struct at_intent_model {
   unsigned bits;
+  unsigned featurizer;
   char version[AT_INTENT_VERSION_MAX];
   char data_sum[S_SUM_LEN + 1];
   float scale[AT_INTENT_CLASSES];
@@ -118,9 +120,11 @@ s_parse_header (const uint8_t *b, size_t len, at_intent_model_t *self, char *why
   if (s_u32 (b + 8) != S_FORMAT)
     return snprintf (why, cap, "format version %u, this build reads %u", s_u32 (b + 8),
                      S_FORMAT), AT_INVALID;
-  if (s_u32 (b + 12) != AT_INTENT_FEATURIZER)
-    return snprintf (why, cap, "featurizer version %u, this build has %u", s_u32 (b + 12),
-                     AT_INTENT_FEATURIZER), AT_INVALID;
+  self->featurizer = s_u32 (b + 12);
+  if (self->featurizer < AT_INTENT_FEATURIZER_MIN || self->featurizer > AT_INTENT_FEATURIZER)
+    return snprintf (why, cap, "featurizer version %u, this build has %u to %u",
+                     self->featurizer, AT_INTENT_FEATURIZER_MIN, AT_INTENT_FEATURIZER),
+           AT_INVALID;
   self->bits = s_u32 (b + 16);
   if (self->bits < AT_INTENT_BITS_MIN || self->bits > AT_INTENT_BITS_MAX
       || len != s_file_size (self->bits))
@@ -195,6 +199,12 @@ at_intent_model_bits (const at_intent_model_t *self)
   return self->bits;
 }
 
+unsigned
+at_intent_model_featurizer (const at_intent_model_t *self)
+{
+  return self->featurizer;
+}
+
 const char *
 at_intent_model_version (const at_intent_model_t *self)
 {
@@ -243,8 +253,8 @@ at_intent_classify (const at_intent_model_t *self, at_intent_text_t *text_state,
                     size_t len, at_lang_t lang, double min_confidence, at_intent_result_t *out)
 {
   at_intent_feature_t *f = at_malloc (AT_INTENT_FEATURES_MAX * sizeof *f);
-  size_t n = at_intent_text_features (text_state, text, len, lang, self->bits, f,
-                                      AT_INTENT_FEATURES_MAX, &out->lang);
+  size_t n = at_intent_text_featurize (text_state, self->featurizer, text, len, lang,
+                                       self->bits, f, AT_INTENT_FEATURES_MAX, &out->lang);
   at_intent_model_predict (self, f, n, out);
   free (f);
   if (out->confidence < min_confidence)
@@ -258,7 +268,7 @@ s_header_put (const at_intent_model_spec_t *spec, const float *scale, uint8_t *b
 {
   memcpy (b, S_MAGIC, 8);
   s_put_u32 (b + 8, S_FORMAT);
-  s_put_u32 (b + 12, AT_INTENT_FEATURIZER);
+  s_put_u32 (b + 12, spec->featurizer ? spec->featurizer : AT_INTENT_FEATURIZER);
   s_put_u32 (b + 16, spec->bits);
   s_put_u32 (b + 20, AT_INTENT_CLASSES);
   uint8_t *p = b + 24;
@@ -294,7 +304,9 @@ int
 at_intent_model_save (const at_intent_model_spec_t *spec, const char *path, char *why,
                       size_t cap)
 {
-  if (spec->bits < AT_INTENT_BITS_MIN || spec->bits > AT_INTENT_BITS_MAX || !spec->data_sum)
+  if (spec->bits < AT_INTENT_BITS_MIN || spec->bits > AT_INTENT_BITS_MAX || !spec->data_sum
+      || (spec->featurizer && (spec->featurizer < AT_INTENT_FEATURIZER_MIN
+                               || spec->featurizer > AT_INTENT_FEATURIZER)))
     return snprintf (why, cap, "bad model spec"), AT_ERROR;
   size_t slots = (size_t) 1 << spec->bits, len = s_file_size (spec->bits);
   uint8_t *b = at_calloc (1, len);

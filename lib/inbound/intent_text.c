@@ -1,5 +1,6 @@
 /* intent_text: the featurizer of the intent model (at_intent.h): folded,
- * stemmed words, their bigrams and character n-grams, hashed with a sign. */
+ * stemmed words, their bigrams and character n-grams, hashed with a sign;
+ * from featurizer 3, a question mark and a length band too. */
 #include "at_intent.h"
 
 #include <math.h>
@@ -242,14 +243,28 @@ s_finish (at_intent_feature_t *f, size_t n)
   return k;
 }
 
+/* Featurizer 3's marks of the whole message: a question mark ("?" or "¿";
+ * the tokenizer drops punctuation, and a question is much of what tells a
+ * product or payment question from a review) and the length in words, in
+ * bands of 1-3, 4-7, 8-15 and 16 or more. */
+static void
+s_add_marks (s_sink_t *s, const char *folded, size_t words)
+{
+  if (strchr (folded, '?') || strstr (folded, "\xC2\xBF"))
+    s_add (s, 'q', "?", 1);
+  char band = words <= 3 ? '1' : words <= 7 ? '2' : words <= 15 ? '3' : '4';
+  s_add (s, 'l', &band, 1);
+}
+
 size_t
-at_intent_text_features (at_intent_text_t *self, const char *text, size_t len, at_lang_t lang,
-                         unsigned bits, at_intent_feature_t *out, size_t cap,
-                         at_lang_t *lang_used)
+at_intent_text_featurize (at_intent_text_t *self, unsigned featurizer, const char *text,
+                          size_t len, at_lang_t lang, unsigned bits, at_intent_feature_t *out,
+                          size_t cap, at_lang_t *lang_used)
 {
   if (lang_used)
     *lang_used = lang;
-  if (!self || !out || bits < AT_INTENT_BITS_MIN || bits > AT_INTENT_BITS_MAX)
+  if (!self || !out || bits < AT_INTENT_BITS_MIN || bits > AT_INTENT_BITS_MAX
+      || featurizer < AT_INTENT_FEATURIZER_MIN || featurizer > AT_INTENT_FEATURIZER)
     return 0;
   len = text ? s_capped_len (text, len) : 0;
   if (!s_fold (self, text, len))
@@ -268,7 +283,18 @@ at_intent_text_features (at_intent_text_t *self, const char *text, size_t len, a
     }
     s_add_ngrams (&s, self->words[i]);
   }
+  if (featurizer >= 3 && n > 0)
+    s_add_marks (&s, self->folded, n);
   return s_finish (out, s.n);
+}
+
+size_t
+at_intent_text_features (at_intent_text_t *self, const char *text, size_t len, at_lang_t lang,
+                         unsigned bits, at_intent_feature_t *out, size_t cap,
+                         at_lang_t *lang_used)
+{
+  return at_intent_text_featurize (self, AT_INTENT_FEATURIZER, text, len, lang, bits, out, cap,
+                                   lang_used);
 }
 
 size_t

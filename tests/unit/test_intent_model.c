@@ -181,7 +181,19 @@ test_malformed_model_refused (void **state)
   at_intent_model_t *m = at_intent_model_load (path, why, sizeof why);
   assert_non_null (m);
   assert_string_equal (at_intent_model_version (m), "test-1");
+  assert_int_equal (at_intent_model_featurizer (m), AT_INTENT_FEATURIZER);
   at_intent_model_destroy (&m);
+  /* a model of the older featurizer still loads, and says which it is */
+  spec.featurizer = AT_INTENT_FEATURIZER_MIN;
+  assert_int_equal (at_intent_model_save (&spec, path, why, sizeof why), AT_OK);
+  m = at_intent_model_load (path, why, sizeof why);
+  assert_non_null (m);
+  assert_int_equal (at_intent_model_featurizer (m), AT_INTENT_FEATURIZER_MIN);
+  at_intent_model_destroy (&m);
+  spec.featurizer = AT_INTENT_FEATURIZER + 1;
+  assert_int_equal (at_intent_model_save (&spec, path, why, sizeof why), AT_ERROR);
+  spec.featurizer = 0;
+  assert_int_equal (at_intent_model_save (&spec, path, why, sizeof why), AT_OK);
   FILE *f = fopen (path, "rb");
   static unsigned char good[1 << 16];
   size_t len = fread (good, 1, sizeof good, f);
@@ -203,6 +215,9 @@ test_malformed_model_refused (void **state)
   memcpy (bad, good, len);
   bad[len - 100] ^= 0x40;                              /* one weight flipped */
   s_refused (s_file (bad, len), "checksum");
+  memcpy (bad, good, len);
+  bad[12] = AT_INTENT_FEATURIZER + 1;                  /* featurizer version */
+  s_refused (s_file (bad, len), "featurizer version");
   memcpy (bad, good, len);
   bad[24] = 'X';                                       /* first class name */
   s_refused (s_file (bad, len), "class 0");

@@ -191,6 +191,49 @@ test_bad_input (void **state)
   at_intent_text_destroy (&tx);   /* safe on NULL */
 }
 
+/* Featurizer 3 adds a mark for a question ("?" or "¿") and one for the
+ * length in words; featurizer 2 (a committed model's) is still computed as it
+ * was, and a version outside AT_INTENT_FEATURIZER_MIN..AT_INTENT_FEATURIZER
+ * gives no features. */
+static void
+test_featurizer_versions (void **state)
+{
+  at_intent_text_t *tx = at_intent_text_new ();
+  static const char *const q = "aceitam pix?", *const plain = "aceitam pix";
+  size_t n2q = at_intent_text_featurize (tx, 2, q, strlen (q), AT_LANG_PT, BITS, s_a,
+                                         AT_INTENT_FEATURES_MAX, NULL);
+  size_t n2 = at_intent_text_featurize (tx, 2, plain, strlen (plain), AT_LANG_PT, BITS, s_b,
+                                        AT_INTENT_FEATURES_MAX, NULL);
+  assert_true (n2 > 0);
+  assert_int_equal (n2q, n2);                      /* 2: punctuation is not a feature */
+  assert_memory_equal (s_a, s_b, n2 * sizeof s_a[0]);
+  size_t n3q = at_intent_text_featurize (tx, 3, q, strlen (q), AT_LANG_PT, BITS, s_a,
+                                         AT_INTENT_FEATURES_MAX, NULL);
+  size_t n3 = at_intent_text_featurize (tx, 3, plain, strlen (plain), AT_LANG_PT, BITS, s_b,
+                                        AT_INTENT_FEATURES_MAX, NULL);
+  assert_true (n3 == n2 + 1 || n3 == n2);          /* the length band (a slot may be shared) */
+  assert_true (n3q != n3 || memcmp (s_a, s_b, n3 * sizeof s_a[0]) != 0);   /* the "?" mark */
+  /* the Spanish opening mark counts as a question too */
+  static const char *const es = "¿aceptan tarjeta", *const es_plain = "aceptan tarjeta";
+  size_t ne = at_intent_text_featurize (tx, 3, es, strlen (es), AT_LANG_ES, BITS, s_a,
+                                        AT_INTENT_FEATURES_MAX, NULL);
+  size_t nep = at_intent_text_featurize (tx, 3, es_plain, strlen (es_plain), AT_LANG_ES, BITS,
+                                         s_b, AT_INTENT_FEATURES_MAX, NULL);
+  assert_true (ne > 0 && (ne != nep || memcmp (s_a, s_b, ne * sizeof s_a[0]) != 0));
+  /* at_intent_text_features is the newest featurizer */
+  assert_int_equal (s_features (tx, q, AT_LANG_PT, s_b), n3q);
+  /* a lone "?" is still nothing; unknown versions: nothing */
+  assert_int_equal (at_intent_text_featurize (tx, 3, " ? ", 3, AT_LANG_PT, BITS, s_a,
+                                              AT_INTENT_FEATURES_MAX, NULL), 0);
+  assert_int_equal (at_intent_text_featurize (tx, AT_INTENT_FEATURIZER_MIN - 1, q, strlen (q),
+                                              AT_LANG_PT, BITS, s_a, AT_INTENT_FEATURES_MAX,
+                                              NULL), 0);
+  assert_int_equal (at_intent_text_featurize (tx, AT_INTENT_FEATURIZER + 1, q, strlen (q),
+                                              AT_LANG_PT, BITS, s_a, AT_INTENT_FEATURES_MAX,
+                                              NULL), 0);
+  at_intent_text_destroy (&tx);
+}
+
 int
 main (void)
 {
@@ -201,6 +244,7 @@ main (void)
     cmocka_unit_test (test_bounded_work),
     cmocka_unit_test (test_number_length_ignored),
     cmocka_unit_test (test_bad_input),
+    cmocka_unit_test (test_featurizer_versions),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

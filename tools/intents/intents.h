@@ -42,14 +42,17 @@ typedef struct {
  * when optional is true (the shared data), an error otherwise. */
 int in_rows_load (in_rows_t *rows, const char *csv_list, bool optional_missing);
 void in_rows_clear (in_rows_t *rows);
-/* Features of every row for a 2^bits space: in the row's language, or, for
- * the parts in guess_parts (a mask of 1 << in_part_t), in the language
- * guessed from the text as route does when a message has none. */
-void in_rows_featurize (in_rows_t *rows, unsigned bits, unsigned guess_parts);
+/* Features of every row (featurizer version featurizer) for a 2^bits space:
+ * in the row's language, or, for the parts in guess_parts (a mask of
+ * 1 << in_part_t), in the language guessed from the text as route does when
+ * a message has none. */
+void in_rows_featurize (in_rows_t *rows, unsigned featurizer, unsigned bits,
+                        unsigned guess_parts);
 /* Also the features of every row in the guessed language, into fg. */
-void in_rows_featurize_guessed (in_rows_t *rows, unsigned bits);
+void in_rows_featurize_guessed (in_rows_t *rows, unsigned featurizer, unsigned bits);
 
 typedef struct {
+  unsigned featurizer;          /* AT_INTENT_FEATURIZER_MIN..AT_INTENT_FEATURIZER */
   unsigned bits;
   int epochs;
   double l2;

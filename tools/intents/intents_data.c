@@ -155,15 +155,15 @@ in_rows_clear (in_rows_t *rows)
 }
 
 void
-in_rows_featurize (in_rows_t *rows, unsigned bits, unsigned guess_parts)
+in_rows_featurize (in_rows_t *rows, unsigned featurizer, unsigned bits, unsigned guess_parts)
 {
   at_intent_text_t *tx = at_intent_text_new ();
   at_intent_feature_t *buf = at_malloc (AT_INTENT_FEATURES_MAX * sizeof *buf);
   for (size_t i = 0; i < rows->n; i++) {
     in_row_t *r = &rows->rows[i];
     at_lang_t lang = (guess_parts & (1u << r->part)) ? AT_LANG_OTHER : r->lang;
-    r->nf = at_intent_text_features (tx, r->text, strlen (r->text), lang, bits, buf,
-                                     AT_INTENT_FEATURES_MAX, &r->lang_read);
+    r->nf = at_intent_text_featurize (tx, featurizer, r->text, strlen (r->text), lang, bits,
+                                      buf, AT_INTENT_FEATURES_MAX, &r->lang_read);
     free (r->f);
     r->f = at_malloc ((r->nf ? r->nf : 1) * sizeof *r->f);
     memcpy (r->f, buf, r->nf * sizeof *r->f);
@@ -173,14 +173,14 @@ in_rows_featurize (in_rows_t *rows, unsigned bits, unsigned guess_parts)
 }
 
 void
-in_rows_featurize_guessed (in_rows_t *rows, unsigned bits)
+in_rows_featurize_guessed (in_rows_t *rows, unsigned featurizer, unsigned bits)
 {
-  in_rows_featurize (rows, bits, (1u << IN_TRAIN) | (1u << IN_VALID) | (1u << IN_TEST));
+  in_rows_featurize (rows, featurizer, bits, (1u << IN_TRAIN) | (1u << IN_VALID) | (1u << IN_TEST));
   for (size_t i = 0; i < rows->n; i++) {
     in_row_t *r = &rows->rows[i];
     free (r->fg);
     r->fg = r->f, r->nfg = r->nf;
     r->f = NULL, r->nf = 0;
   }
-  in_rows_featurize (rows, bits, 0);
+  in_rows_featurize (rows, featurizer, bits, 0);
 }

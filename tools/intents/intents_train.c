@@ -10,6 +10,7 @@
 #include <string.h>
 
 struct in_model {
+  unsigned featurizer;          /* the rows' featurizer, recorded in the file */
   unsigned bits;
   float *w;                     /* [slot * classes + class], times wscale */
   double wscale;
@@ -190,6 +191,7 @@ static in_model_t *
 s_train_scaled (const in_rows_t *rows, const bool *pick, const in_params_t *p)
 {
   in_model_t *m = at_calloc (1, sizeof *m);
+  m->featurizer = p->featurizer;
   m->bits = p->bits;
   m->w = at_calloc (((size_t) 1 << p->bits) * AT_INTENT_CLASSES, sizeof *m->w);
   m->wscale = 1.0;
@@ -257,7 +259,7 @@ in_model_predict (const in_model_t *m, const in_row_t *r, at_intent_result_t *ou
 int
 in_model_save (const in_model_t *m, const char *path, const char *version, const char *data_sum)
 {
-  at_intent_model_spec_t spec = {.bits = m->bits, .version = version, .data_sum = data_sum,
+  at_intent_model_spec_t spec = {.bits = m->bits, .featurizer = m->featurizer, .version = version, .data_sum = data_sum,
                                  .weights = m->w, .bias = m->bias};
   char why[256];
   if (at_intent_model_save (&spec, path, why, sizeof why) != AT_OK) {
