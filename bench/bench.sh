@@ -10,6 +10,8 @@
 #   BENCH_LATENCY_SECONDS    confirm-latency run               (default 10)
 #   BENCH_PGBENCH_SECONDS    each pgbench run                  (default 20)
 #   BENCH_STAGE              tiny (one effect row, the design's measure) or ingest (default tiny)
+#   BENCH_ASSIGN_TICKETS     bench_assign's waiting tickets    (default 100000)
+#   BENCH_KPI_TICKETS        bench_kpi's 90-day history        (default 200000)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "${1:-$ROOT/build}" && pwd)   # absolute: the runs happen from inside it
@@ -19,18 +21,10 @@ for b in "$ATENDE" "$BUILD/bench/bench_dispatch" "$BUILD/bench/bench_bus"; do
 done
 command -v pgbench >/dev/null || { echo "bench.sh: pgbench not found (postgresql-client)" >&2; exit 1; }
 
-PGDIR=$(mktemp -d /tmp/atende-bench-pg.XXXXXX)
-chmod 755 "$PGDIR"
+source "$ROOT/bench/bench_pg.sh"
 OUT=$(mktemp /tmp/atende-bench-out.XXXXXX)
-cleanup() {
-  bash "$ROOT/tests/pg.sh" stop "$PGDIR" >/dev/null 2>&1 || true
-  rm -f "$OUT"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-ATENDE_PG_FSYNC=on bash "$ROOT/tests/pg.sh" start "$PGDIR"
-DB="host=$PGDIR port=5432 user=postgres dbname=postgres"
-ATENDE_DATABASE_URL=$DB "$ATENDE" migrate >/dev/null
+BENCH_TMP+=("$OUT")
+bench_pg_start bench
 cd "$BUILD"   # the benchmarks' process logs land here
 
 run() {
@@ -45,6 +39,11 @@ run "$BUILD/bench/bench_bus" --db "$DB" --atende "$ATENDE" --messages "${BENCH_M
   --stage "${BENCH_STAGE:-tiny}"
 [[ -x "$BUILD/bench/bench_assign" ]] && run "$BUILD/bench/bench_assign" --db "$DB" --agents 1000 \
   --tickets "${BENCH_ASSIGN_TICKETS:-100000}"
+if [[ -x "$BUILD/bench/bench_kpi" ]]; then   # its own database: a history of its own
+  psql -X -q -h "$PGDIR" -U postgres -d postgres -c "CREATE DATABASE kpi" >/dev/null
+  run "$BUILD/bench/bench_kpi" --db "host=$PGDIR port=5432 user=postgres dbname=kpi" \
+    --tickets "${BENCH_KPI_TICKETS:-200000}" --days 90 --reads 5
+fi
 
 PGB=(pgbench -h "$PGDIR" -p 5432 -U postgres)
 T=${BENCH_PGBENCH_SECONDS:-20}

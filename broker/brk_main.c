@@ -402,7 +402,7 @@ s_loop (brk_t *self)
     }
     if (!self->draining && (now >= next_sweep || brk_sweep_due (self))) {
       brk_sweep (self);
-      next_sweep = now + cfg->broker_sweep_ms;
+      next_sweep = at_mono_ms () + cfg->broker_sweep_ms;   /* from its end: not back to back */
     }
     if (!self->draining)
       brk_dispatch (self);

@@ -207,6 +207,19 @@ s_catch_up (brk_t *self, int s)
   }
 }
 
+/* Runs: what the stage holds (each key's run starts with its rows held,
+ * queued or in flight) and about twice the room, over the keys the last
+ * sweep found (heads only until then), so that a sweep reads a bounded
+ * number of rows and reaches past what it holds (runs of the room alone,
+ * no longer than the rows held of their keys, loaded nothing). */
+static size_t
+s_run_length (const brk_stage_t *stage, size_t room, size_t queued)
+{
+  size_t reach = room * 2 + queued + stage->in_flight;
+  size_t run = stage->sweep_keys > 0 ? reach / (size_t) stage->sweep_keys : 1;
+  return run < 1 ? 1 : run > S_SWEEP_RUN_MAX ? S_SWEEP_RUN_MAX : run;
+}
+
 void
 brk_sweep (brk_t *self)
 {
@@ -214,18 +227,18 @@ brk_sweep (brk_t *self)
     brk_stage_t *stage = &self->stages[s];
     size_t queued = brk_queue_size (stage->queue);
     size_t cap = (size_t) self->cfg->broker_queue_cap;
-    if (queued >= cap)
+    /* Rows known to wait (the last sweep left some behind) are read once
+     * there is room for half a queue of them: a sweep reads about as much
+     * to load a few rows as to load thousands. */
+    if (queued >= cap || (stage->sweep_more && !stage->unblocked && queued >= cap / 2))
       continue;
     stage->unblocked = false;
     stage->swept_ms = at_mono_ms ();
-    /* Heads: the oldest are those the broker holds, look past them. Runs:
-     * about twice the room over the keys the last sweep found (heads only
-     * until then), so a sweep reads a bounded number of rows. */
+    /* Heads: the oldest are those the broker holds, look past them. */
     size_t room = cap - queued, heads = room + stage->in_flight;   /* in flight: the oldest */
     if (heads > 10000000)
       heads = 10000000;
-    size_t run = stage->sweep_keys > 0 ? room * 2 / (size_t) stage->sweep_keys : 1;
-    run = run < 1 ? 1 : run > S_SWEEP_RUN_MAX ? S_SWEEP_RUN_MAX : run;
+    size_t run = s_run_length (stage, room, queued);
     s_sweep_t sw = {.self = self};
     int rc = at_store_bus_ready_ids (self->store, stage->name, (int) self->cfg->broker_index,
                                      (int) heads, (int) run, s_sweep_row, &sw);
@@ -274,15 +287,16 @@ brk_sweep_due (const brk_t *self)
   int64_t now = at_mono_ms ();
   for (int s = 0; s < BRK_STAGES; s++) {
     const brk_stage_t *st = &self->stages[s];
-    /* rows were left behind: again once the queue is half empty, spending
-     * at most a fifth of the loop's time on sweeps */
-    int64_t pause = st->sweep_took_ms * 4 > S_MORE_SWEEP_MS ? st->sweep_took_ms * 4
-                                                            : S_MORE_SWEEP_MS;
+    /* rows were left behind: again once the queue is half empty; a key's
+     * followers wait in PostgreSQL: soon. Either way at most a fifth of the
+     * loop's time goes to sweeps. */
+    int64_t pause = st->sweep_took_ms * 4;
     if (st->sweep_more && brk_queue_size (st->queue) < (size_t) self->cfg->broker_queue_cap / 2
-        && now - st->swept_ms >= pause)
+        && now - st->swept_ms >= (pause > S_MORE_SWEEP_MS ? pause : S_MORE_SWEEP_MS))
       return true;
-    if (st->unblocked && now - st->swept_ms >= S_UNBLOCKED_SWEEP_MS)
-      return true;   /* a key's followers wait in PostgreSQL */
+    if (st->unblocked && now - st->swept_ms >= (pause > S_UNBLOCKED_SWEEP_MS ? pause
+                                                                         : S_UNBLOCKED_SWEEP_MS))
+      return true;
   }
   return false;
 }

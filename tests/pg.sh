@@ -8,6 +8,7 @@
 # fsync: off by default, because the test cluster is thrown away after the
 # run and there is nothing to keep durable (faster tests on slow disks); the
 # demo and the benchmarks set ATENDE_PG_FSYNC=on so their figures are honest.
+# ATENDE_PG_OPTIONS: further server options ("-c name=value ..."), appended.
 set -euo pipefail
 
 cmd=${1:-}
@@ -59,7 +60,7 @@ case "$cmd" in
       exit 0
     fi
     as_owner "$pgbin/pg_ctl" -D "$dir/data" -w -t 60 -l "$dir/log" \
-      -o "-k $dir -c listen_addresses='' -p 5432 -c fsync=${ATENDE_PG_FSYNC:-off} -c max_connections=300 -c autovacuum_naptime=10s" start >/dev/null || {
+      -o "-k $dir -c listen_addresses='' -p 5432 -c fsync=${ATENDE_PG_FSYNC:-off} -c max_connections=300 -c autovacuum_naptime=10s ${ATENDE_PG_OPTIONS:-}" start >/dev/null || {
       cat "$dir/log" >&2
       exit 1
     }
