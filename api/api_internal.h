@@ -85,6 +85,7 @@ struct api_request {
   const char *reply_type;           /* Content-Type of the answer */
   int retry_after_s;                /* > 0: Retry-After header */
   char location[128];               /* "" or a Location header */
+  char link[384];                   /* "" or a Link header (RFC 8288) */
   char set_cookie[192];             /* "" or a Set-Cookie header */
   char etag[48];                    /* "" or an ETag header (quoted) */
   const char *cache_control;        /* NULL or a Cache-Control header (static) */

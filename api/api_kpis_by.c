@@ -207,17 +207,55 @@ s_csv_field (at_buf_t *b, const char *v, bool text)
     at_buf_putc (b, '"');
 }
 
+typedef struct {
+  at_buf_t b;
+  long rows;
+  char last[24];             /* the last row's ticket id: the next page's cursor */
+} s_csv_t;
+
 static int
 s_csv_row (void *arg, const char *const *fields)
 {
-  at_buf_t *b = arg;
+  s_csv_t *csv = arg;
   for (int c = 0; c < AT_KPI_FACT_COLUMNS; c++) {
     if (c)
-      at_buf_putc (b, ',');
-    s_csv_field (b, fields[c], true);
+      at_buf_putc (&csv->b, ',');
+    s_csv_field (&csv->b, fields[c], true);
   }
-  at_buf_puts (b, "\r\n");
-  return b->overflow ? AT_ERROR : AT_OK;
+  at_buf_puts (&csv->b, "\r\n");
+  csv->rows++;
+  at_strlcpy (csv->last, fields[0] ? fields[0] : "", sizeof csv->last);
+  return csv->b.overflow ? AT_ERROR : AT_OK;
+}
+
+/* The page's size and cursor: limit 1..AT_KPI_FACTS_MAX (that by default),
+ * after a ticket id (0: from the start). */
+static int
+s_page (const api_request_t *req, long *limit, long *after, api_problem_t *p)
+{
+  const char *l = api_query (req, "limit"), *a = api_query (req, "after");
+  *limit = AT_KPI_FACTS_MAX;
+  *after = 0;
+  if (l && at_parse_long (l, 1, AT_KPI_FACTS_MAX, limit) != AT_OK)
+    return api_problem (p, 400, "limit", "limit must be an integer from 1 to %d",
+                        AT_KPI_FACTS_MAX);
+  if (a && at_parse_long (a, 1, INT64_MAX, after) != AT_OK)
+    return api_problem (p, 400, "after", "after must be a ticket id (the Link header's)");
+  return AT_OK;
+}
+
+/* A full page may have a next one: Link rel="next" with the same range. */
+static void
+s_next_link (api_request_t *req, int64_t since, int64_t until, long limit, const s_csv_t *csv)
+{
+  char from[32], to[32];
+  if (csv->rows < limit || !csv->last[0])
+    return;
+  s_rfc3339 (since, from);
+  s_rfc3339 (until, to);
+  snprintf (req->link, sizeof req->link,
+            "</v1/kpis/facts.csv?since=%s&until=%s&limit=%ld&after=%s>; rel=\"next\"", from, to,
+            limit, csv->last);
 }
 
 void
@@ -225,22 +263,25 @@ api_kpis_facts_csv_get (api_request_t *req)
 {
   api_problem_t p;
   int64_t since = 0, until = 0;
-  if (s_range (req, false, &since, &until, &p) != AT_OK) {
+  long limit = 0, after = 0;
+  if (s_range (req, false, &since, &until, &p) != AT_OK
+      || s_page (req, &limit, &after, &p) != AT_OK) {
     api_reply_problem (req, &p);
     return;
   }
   at_store_t *store = api_store (req);
   if (!store)
     return;
-  at_buf_t b;
-  at_buf_init (&b, S_CSV_CAP);
-  if (s_csv_row (&b, at_kpi_fact_columns) != AT_OK
-      || at_store_kpi_facts (store, since, until, s_csv_row, &b) != AT_OK) {
-    at_buf_free (&b);
+  s_csv_t csv = {.rows = -1};           /* the header is not a row */
+  at_buf_init (&csv.b, S_CSV_CAP);
+  if (s_csv_row (&csv, at_kpi_fact_columns) != AT_OK
+      || at_store_kpi_facts (store, since, until, after, (int) limit, s_csv_row, &csv) != AT_OK) {
+    at_buf_free (&csv.b);
     api_reply_store_failed (req);
     return;
   }
-  api_reply_text (req, 200, "text/csv; charset=utf-8", at_buf_take (&b));
+  s_next_link (req, since, until, limit, &csv);
+  api_reply_text (req, 200, "text/csv; charset=utf-8", at_buf_take (&csv.b));
 }
 
 /* /metrics: every scrape also brings the rollups up to date, so the list of

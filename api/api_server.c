@@ -215,6 +215,8 @@ s_answer (s_request_t *r, struct MHD_Connection *conn)
     MHD_add_response_header (resp, MHD_HTTP_HEADER_ALLOW, req->allow);
   if (req->location[0])
     MHD_add_response_header (resp, MHD_HTTP_HEADER_LOCATION, req->location);
+  if (req->link[0])
+    MHD_add_response_header (resp, "Link", req->link);
   if (req->set_cookie[0])
     MHD_add_response_header (resp, MHD_HTTP_HEADER_SET_COOKIE, req->set_cookie);
   if (req->etag[0])

@@ -59,13 +59,15 @@ int at_store_kpi_groups (at_store_t *store, at_kpi_query_t *q, at_kpi_group_t *r
 int at_store_kpi_refresh (at_store_t *store, long *hours_out);
 
 /* The export: the header's column names, then each fact created in
- * [since_us, until_us), oldest first, at most AT_KPI_FACTS_MAX. row gets
- * the row's fields (NULL: none) and stops the walk with a nonzero answer,
- * which is returned. */
+ * [since_us, until_us), oldest first (by creation, then ticket id), after
+ * the fact of ticket after_id when it is > 0 (the last of the page before:
+ * a cursor), at most limit (1..AT_KPI_FACTS_MAX; else that). row gets the
+ * row's fields (NULL: none; fields[0] is the ticket id) and stops the walk
+ * with a nonzero answer, which is returned. */
 #define AT_KPI_FACT_COLUMNS 23
 extern const char *const at_kpi_fact_columns[AT_KPI_FACT_COLUMNS];
 typedef int (*at_kpi_fact_fn) (void *arg, const char *const *fields);
-int at_store_kpi_facts (at_store_t *store, int64_t since_us, int64_t until_us, at_kpi_fact_fn row,
-                        void *arg);
+int at_store_kpi_facts (at_store_t *store, int64_t since_us, int64_t until_us, int64_t after_id,
+                        int limit, at_kpi_fact_fn row, void *arg);
 
 #endif

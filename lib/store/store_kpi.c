@@ -79,7 +79,9 @@ static const at_sql_t SQL_FACTS = {"kpi_facts",
   " FROM ticket_fact f LEFT JOIN team t ON t.id = f.team_id"
   " LEFT JOIN app_user u ON u.id = f.agent_id"
   " WHERE f.created_at >= " S_TS (1) " AND f.created_at < " S_TS (2)
-  " ORDER BY f.created_at, f.ticket_id LIMIT $3::int", 3};
+  "  AND ($4::bigint = 0 OR (f.created_at, f.ticket_id) > (SELECT a.created_at, a.ticket_id"
+  "   FROM ticket_fact a WHERE a.ticket_id = $4::bigint))"
+  " ORDER BY f.created_at, f.ticket_id LIMIT $3::int", 4};
 
 int
 at_store_kpi_refresh (at_store_t *store, long *hours_out)
@@ -221,15 +223,16 @@ at_store_kpi_groups (at_store_t *store, at_kpi_query_t *q, at_kpi_group_t *rows,
 }
 
 int
-at_store_kpi_facts (at_store_t *store, int64_t since_us, int64_t until_us, at_kpi_fact_fn row,
-                    void *arg)
+at_store_kpi_facts (at_store_t *store, int64_t since_us, int64_t until_us, int64_t after_id,
+                    int limit, at_kpi_fact_fn row, void *arg)
 {
-  char since[24], until[24], limit[16];
+  char since[24], until[24], lim[16], after[24];
   snprintf (since, sizeof since, "%lld", (long long) since_us);
   snprintf (until, sizeof until, "%lld", (long long) until_us);
-  snprintf (limit, sizeof limit, "%d", AT_KPI_FACTS_MAX);
+  snprintf (lim, sizeof lim, "%d", limit < 1 || limit > AT_KPI_FACTS_MAX ? AT_KPI_FACTS_MAX : limit);
+  snprintf (after, sizeof after, "%lld", (long long) (after_id > 0 ? after_id : 0));
   PGresult *res = NULL;
-  int rc = at_store_q (store, &res, &SQL_FACTS, since, until, limit);
+  int rc = at_store_q (store, &res, &SQL_FACTS, since, until, lim, after);
   if (rc != AT_OK)
     return rc;
   const char *fields[AT_KPI_FACT_COLUMNS];

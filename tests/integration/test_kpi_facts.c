@@ -461,6 +461,40 @@ s_check_doors (void)
   json_decref (doc);
 }
 
+/* Pages of 2 facts: each full page names the next in Link rel="next"; the
+ * pages hold the 5 facts once each, in order, and the last has no link. */
+static void
+s_check_csv_pages (void)
+{
+  char url[512], ids[256] = "";
+  const char *auth[] = {it_auth_header (), NULL};
+  snprintf (url, sizeof url, "%s/v1/kpis/facts.csv?limit=2", s_st.api);
+  int pages = 0, facts = 0;
+  while (url[0] && pages < 10) {
+    char *resp = NULL, *headers = NULL;
+    long st = it_http_ex ("GET", url, NULL, NULL, auth, false, &resp, &headers);
+    IT_CHECK (st == 200 && resp, "page %d: %ld", pages, st);
+    for (const char *line = strchr (resp, '\n'); line && line[1]; line = strchr (line + 1, '\n')) {
+      size_t used = strlen (ids);
+      snprintf (ids + used, sizeof ids - used, "%.*s,", (int) strcspn (line + 1, ","), line + 1);
+      facts++;
+    }
+    const char *link = headers ? strcasestr (headers, "\nlink: <") : NULL;
+    url[0] = '\0';
+    if (link)
+      snprintf (url, sizeof url, "%s%.*s", s_st.api, (int) strcspn (link + 8, ">"), link + 8);
+    pages++;
+    free (resp);
+    free (headers);
+  }
+  char *want = it_db_text (s_db, "SELECT string_agg (ticket_id::text || ',', ''"
+                                 " ORDER BY created_at, ticket_id) FROM ticket_fact");
+  IT_CHECK (facts == 5 && pages == 3 && want && strcmp (ids, want) == 0,
+            "3 pages of 2, 2 and 1 facts, each once in order: %d pages, %d facts, %s (want %s)",
+            pages, facts, ids, want ? want : "");
+  free (want);
+}
+
 static void
 s_check_csv (void)
 {
@@ -477,10 +511,16 @@ s_check_csv (void)
   IT_CHECK (strncmp (resp, "ticket_id,created_at,channel,", 29) == 0, "header: %.200s", resp);
   IT_CHECK (strstr (resp, ",\"'=Ana \"\"A\"\", Lima\","), "the name quoted, its quotes"
             " doubled, no formula: %s", resp);
+  IT_CHECK (!strcasestr (headers, "\nlink:"), "one page: no next link");
   free (resp);
   free (headers);
+  s_check_csv_pages ();
   snprintf (url, sizeof url, "%s/v1/kpis/facts.csv?since=nope", s_st.api);
   IT_CHECK (it_http ("GET", url, NULL, NULL, NULL) == 400, "bad since");
+  snprintf (url, sizeof url, "%s/v1/kpis/facts.csv?limit=0", s_st.api);
+  IT_CHECK (it_http ("GET", url, NULL, NULL, NULL) == 400, "bad limit");
+  snprintf (url, sizeof url, "%s/v1/kpis/facts.csv?after=x", s_st.api);
+  IT_CHECK (it_http ("GET", url, NULL, NULL, NULL) == 400, "bad after");
 }
 
 int
