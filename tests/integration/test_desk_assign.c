@@ -412,7 +412,10 @@ s_flow_reopen (void)
           " ticket_message m USING (ticket_id) WHERE m.email_message_id = 'reopen-1@mail.example'");
   long long t = s_q ("SELECT ticket_id FROM ticket_message"
                      " WHERE email_message_id = 'reopen-1@mail.example'");
-  long long dora = s_agent ("dora@shop.example", "[\"pt-BR\"]", "[]", "[\"support\"]", 40);
+  /* dora is in vip, not in the ticket's team: support's rounds never give her the
+   * ticket by themselves (it waits long enough to be widened to any language, and a
+   * ticket already hers makes the transfer a no-op), so the transfer is what does */
+  long long dora = s_agent ("dora@shop.example", "[\"pt-BR\"]", "[]", "[\"vip\"]", 40);
   s_presence (dora, "online");
   snprintf (path, sizeof path, "/v1/tickets/%lld/transfer", t);
   snprintf (body, sizeof body, "{\"agent_id\":%lld}", dora);
