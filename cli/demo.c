@@ -120,7 +120,8 @@ s_api_key (demo_t *d)
   at_auth_key_t key;
   char path[96];
   at_scopes_t scopes = AT_SCOPE_MESSAGES_WRITE | AT_SCOPE_ORDERS_WRITE | AT_SCOPE_TICKETS_READ
-                       | AT_SCOPE_TICKETS_WRITE | AT_SCOPE_KPIS_READ | AT_SCOPE_KB_WRITE;
+                       | AT_SCOPE_TICKETS_WRITE | AT_SCOPE_KPIS_READ | AT_SCOPE_KB_WRITE
+                       | AT_SCOPE_TEMPLATES_WRITE;
   if (at_store_key_create (d->store, "demo", scopes, 1, "cli", &key) != AT_OK) {
     fprintf (stderr, "demo: cannot create an API key (is the database migrated?)\n");
     return AT_ERROR;
