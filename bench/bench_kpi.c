@@ -29,13 +29,6 @@ s_now_ms (void)
   return (double) at_mono_us () / 1000.0;
 }
 
-static int
-s_cmp_double (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
-
 /* Refreshes until nothing is dirty; the calls made and the hours recomputed. */
 static int
 s_refresh_all (at_store_t *store, long *calls, long *hours)
@@ -58,7 +51,7 @@ static int
 s_reads (at_store_t *store, const char *by, int days, long reads, const char *tz,
          at_kpi_group_t *rows)
 {
-  double *ms = at_calloc ((size_t) reads, sizeof *ms);
+  int64_t *us = at_calloc ((size_t) reads, sizeof *us);
   size_t n = 0;
   const char *q_grain = "?";
   const int64_t day_us = (int64_t) 86400 * 1000000;
@@ -66,18 +59,20 @@ s_reads (at_store_t *store, const char *by, int days, long reads, const char *tz
   for (long i = 0; i < reads; i++) {
     at_kpi_query_t q = {.by = by, .since_us = until - (int64_t) days * day_us,
                         .until_us = until, .tz = tz};
-    double t0 = s_now_ms ();
+    int64_t t0 = at_mono_us ();
     if (at_store_kpi_groups (store, &q, rows, AT_KPI_GROUPS_MAX, &n) != AT_OK) {
-      free (ms);
+      free (us);
       return AT_ERROR;
     }
-    ms[i] = s_now_ms () - t0;
+    us[i] = at_mono_us () - t0;
     q_grain = q.grain ? q.grain : "?";
   }
-  qsort (ms, (size_t) reads, sizeof *ms, s_cmp_double);
+  qsort (us, (size_t) reads, sizeof *us, bench_cmp_i64);
   printf ("read by=%-8s over %d days of %s (%s): %4zu groups, median %8.1f ms, slowest %8.1f"
-          " ms\n", by, days, tz ? tz : "UTC", q_grain, n, ms[reads / 2], ms[reads - 1]);
-  free (ms);
+          " ms\n", by, days, tz ? tz : "UTC", q_grain, n,
+          (double) bench_percentile (us, (size_t) reads, 50) / 1000.0,
+          (double) us[reads - 1] / 1000.0);
+  free (us);
   return AT_OK;
 }
 

@@ -38,6 +38,11 @@ int at_store_exec (at_store_t *self, const at_sql_t *sql, const char *const *val
 int at_store_q (at_store_t *self, PGresult **res_out, const at_sql_t *sql, ...);
 /* As at_store_q, for statements whose result is not needed. */
 int at_store_do (at_store_t *self, const at_sql_t *sql, ...);
+/* Runs sql with values (text; NULL is SQL NULL) and reads the first column
+ * of its first row as an id into *id_out (may be NULL): an INSERT or UPDATE
+ * ... RETURNING id. AT_NOTFOUND when there is no row; else as at_store_exec. */
+int at_store_id (at_store_t *self, const at_sql_t *sql, const char *const *values,
+                 int64_t *id_out);
 
 /* Transactions and savepoints (plain commands, no parameters). */
 int at_store_begin (at_store_t *self);

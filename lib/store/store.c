@@ -202,6 +202,20 @@ at_store_do (at_store_t *self, const at_sql_t *sql, ...)
   return rc;
 }
 
+int
+at_store_id (at_store_t *self, const at_sql_t *sql, const char *const *values, int64_t *id_out)
+{
+  PGresult *res = NULL;
+  int rc = at_store_exec (self, sql, values, NULL, NULL, &res);
+  if (rc != AT_OK)
+    return rc;
+  rc = PQntuples (res) > 0 ? AT_OK : AT_NOTFOUND;
+  if (id_out)
+    *id_out = rc == AT_OK ? strtoll (PQgetvalue (res, 0, 0), NULL, 10) : 0;
+  PQclear (res);
+  return rc;
+}
+
 static int
 s_command (at_store_t *self, const char *text)
 {

@@ -117,14 +117,8 @@ at_store_inbox_note_add (at_store_t *store, int64_t ticket_id, int64_t user_id,
   char tid[24], uid[24];
   snprintf (tid, sizeof tid, "%" PRId64, ticket_id);
   snprintf (uid, sizeof uid, "%" PRId64, user_id);
-  PGresult *res = NULL;
-  int rc = at_store_q (store, &res, &SQL_NOTE_ADD, tid, uid, author, text);
-  if (rc != AT_OK)
-    return rc;
-  rc = PQntuples (res) == 1 ? AT_OK : AT_NOTFOUND;
-  *id_out = rc == AT_OK ? strtoll (PQgetvalue (res, 0, 0), NULL, 10) : 0;
-  PQclear (res);
-  return rc;
+  const char *values[] = {tid, uid, author, text};
+  return at_store_id (store, &SQL_NOTE_ADD, values, id_out);
 }
 
 int

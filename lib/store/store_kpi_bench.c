@@ -12,10 +12,9 @@ static const at_sql_t SQL_SEED_TICKETS = {"kpi_bench_tickets",
   " SELECT c.id, (ARRAY['whatsapp', 'email', 'chat', 'sms', 'instagram'])[1 + c.id % 5], 'open',"
   "  (ARRAY['order_status', 'return_refund', 'cancel', 'payment', 'product_question',"
   "   'complaint', 'other'])[1 + (c.id / 5) % 7],"
-  "  CASE WHEN c.id % 11 = 0 THEN 'high' ELSE 'normal' END, 'pt',"
-  "  now () - make_interval (secs => (c.id * 7919) % greatest ($2::int * 86400, 1)),"
-  "  now () - make_interval (secs => (c.id * 7919) % greatest ($2::int * 86400, 1))"
-  " FROM c", 2};
+  "  CASE WHEN c.id % 11 = 0 THEN 'high' ELSE 'normal' END, 'pt', w.at, w.at"
+  " FROM c, LATERAL (SELECT now () - make_interval (secs => (c.id * 7919)"
+  "  % greatest ($2::int * 86400, 1)) AS at) w", 2};
 
 static const at_sql_t SQL_SEED_ANSWERS = {"kpi_bench_answers",
   "UPDATE ticket SET first_response_at = least (now (), created_at"

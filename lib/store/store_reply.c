@@ -51,21 +51,6 @@ at_store_reply_get (at_store_t *store, int64_t id, json_t **out)
   return at_store_json (store, &SQL_GET, values, out);
 }
 
-/* The id a RETURNING id statement gave, or AT_NOTFOUND when no row. */
-static int
-s_returned_id (at_store_t *store, const at_sql_t *sql, const char *const *values, int64_t *id_out)
-{
-  PGresult *res = NULL;
-  int rc = at_store_exec (store, sql, values, NULL, NULL, &res);
-  if (rc != AT_OK)
-    return rc;
-  rc = PQntuples (res) == 1 ? AT_OK : AT_NOTFOUND;
-  if (id_out)
-    *id_out = rc == AT_OK ? strtoll (PQgetvalue (res, 0, 0), NULL, 10) : 0;
-  PQclear (res);
-  return rc;
-}
-
 int
 at_store_reply_save (at_store_t *store, int64_t id, const at_reply_t *r, int64_t *id_out)
 {
@@ -73,10 +58,10 @@ at_store_reply_save (at_store_t *store, int64_t id, const at_reply_t *r, int64_t
   snprintf (rid, sizeof rid, "%" PRId64, id);
   if (id == 0) {
     const char *values[] = {r->title, r->locale, r->intent, r->body};
-    return s_returned_id (store, &SQL_CREATE, values, id_out);
+    return at_store_id (store, &SQL_CREATE, values, id_out);
   }
   const char *values[] = {rid, r->title, r->locale, r->intent, r->body};
-  return s_returned_id (store, &SQL_UPDATE, values, id_out);
+  return at_store_id (store, &SQL_UPDATE, values, id_out);
 }
 
 int
@@ -85,5 +70,5 @@ at_store_reply_delete (at_store_t *store, int64_t id)
   char rid[24];
   snprintf (rid, sizeof rid, "%" PRId64, id);
   const char *values[] = {rid};
-  return s_returned_id (store, &SQL_DELETE, values, NULL);
+  return at_store_id (store, &SQL_DELETE, values, NULL);
 }
