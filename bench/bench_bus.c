@@ -26,7 +26,9 @@
  *
  *   bench_bus --db CONNINFO --atende PATH [--messages N] [--publishers P]
  *             [--batch B] [--workers W] [--latency-seconds S] [--backlog N]
- *             [--stage tiny|ingest] */
+ *             [--stage tiny|ingest] [--effects flush|each]
+ * --effects: the tiny stage's effect rows, a batch's in one INSERT by the
+ * stage's flush (default), or one INSERT per message in handle. */
 #define _GNU_SOURCE
 #include <libpq-fe.h>
 #include <pthread.h>
@@ -85,13 +87,58 @@ s_inbound (void)
 #define S_TINY_BATCH 512             /* read no more once a batch has this many */
 #define S_TINY_CREDIT 1024           /* held at most: a batch never exceeds it */
 
+static bool s_is_tiny;               /* --stage tiny */
+static bool s_tiny_each;             /* --effects each: one INSERT per message */
+static atomic_long s_tiny_done;      /* messages the tiny consumers committed as done */
+
+/* The effects of the messages handled since the last flush. */
+typedef struct {
+  const char *ids[S_TINY_CREDIT];
+  size_t n;
+} s_tiny_buf_t;
+
+static int
+s_tiny_setup (wrk_ctx_t *ctx, void **state)
+{
+  (void) ctx;
+  *state = at_calloc (1, sizeof (s_tiny_buf_t));
+  return AT_OK;
+}
+
+static void
+s_tiny_teardown (void **state)
+{
+  free (*state);
+  *state = NULL;
+}
+
 static int
 s_tiny_handle (wrk_ctx_t *ctx, wrk_msg_t *m)
 {
+  s_tiny_buf_t *buf = wrk_ctx_stage_state (ctx);
+  if (!s_tiny_each && buf->n < S_TINY_CREDIT) {
+    buf->ids[buf->n++] = m->msg->id;   /* the item outlives the flush */
+    return AT_OK;
+  }
   return at_store_bench_effect_add (wrk_ctx_store (ctx), m->msg->id) == AT_OK ? AT_OK : AT_AGAIN;
 }
 
-static const wrk_stage_t s_tiny_stage = {.name = AT_STAGE_INGEST, .handle = s_tiny_handle};
+/* The buffered effect rows in one INSERT, in the batch's transaction. */
+static int
+s_tiny_flush (wrk_ctx_t *ctx, bool write)
+{
+  s_tiny_buf_t *buf = wrk_ctx_stage_state (ctx);
+  int rc = AT_OK;
+  if (write && buf->n > 0)
+    rc = at_store_bench_effect_add_many (wrk_ctx_store (ctx), buf->ids, buf->n) == AT_OK
+           ? AT_OK : AT_AGAIN;
+  buf->n = 0;
+  return rc;
+}
+
+static const wrk_stage_t s_tiny_stage = {.name = AT_STAGE_INGEST, .setup = s_tiny_setup,
+                                         .teardown = s_tiny_teardown, .handle = s_tiny_handle,
+                                         .flush = s_tiny_flush};
 
 typedef struct {
   const char *db;
@@ -156,7 +203,8 @@ s_tiny_main (void *arg)
                                   at_bus_curve_of (cfg, &curve));
   wrk_ctx_t ctx = {.cfg = cfg, .stage = &s_tiny_stage, .rng = 11};
   ctx.store = at_store_new (t->db, "bench-tiny");
-  if (!sock || !ctx.store || bench_send_ready (sock, AT_STAGE_INGEST, S_TINY_CREDIT) != AT_OK) {
+  if (!sock || !ctx.store || s_tiny_stage.setup (&ctx, &ctx.stage_state) != AT_OK
+      || bench_send_ready (sock, AT_STAGE_INGEST, S_TINY_CREDIT) != AT_OK) {
     fprintf (stderr, "bench_bus: tiny consumer cannot start\n");
     exit (1);
   }
@@ -175,10 +223,15 @@ s_tiny_main (void *arg)
       continue;
     if (wrk_batch_run (&ctx, items, n) != AT_OK && !at_store_ok (ctx.store))
       at_store_reconnect (ctx.store);
+    long done = 0;
+    for (size_t i = 0; i < n; i++)
+      done += items[i].outcome == WRK_OUT_DONE;
+    atomic_fetch_add (&s_tiny_done, done);
     s_tiny_settle (sock, items, n);
     for (size_t i = 0; i < n; i++)
       wrk_item_clear (&items[i]);
   }
+  s_tiny_stage.teardown (&ctx.stage_state);
   at_store_destroy (&ctx.store);
   at_bus_socket_close (&sock);
   at_config_destroy (&cfg);
@@ -278,6 +331,27 @@ s_commits (void)
   return s_must (at_store_bench_commits (s_store), "commit statistics");
 }
 
+/* The tiny consumers count what they commit: no query competes with the
+ * run until they have done `messages` since done0. */
+static void
+s_wait_tiny_done (long done0, long messages)
+{
+  int64_t progress = at_mono_ms ();
+  long last = -1, now;
+  while ((now = atomic_load (&s_tiny_done) - done0) < messages) {
+    if (now != last) {
+      last = now;
+      progress = at_mono_ms ();
+    }
+    if (at_mono_ms () - progress > 60000) {
+      fprintf (stderr, "bench_bus: %ld of %ld done, none for 60 s\n", now, messages);
+      exit (1);
+    }
+    usleep (1000);
+  }
+}
+
+/* Until stage ingest is empty (for the tiny stage, at once: a check). */
 static void
 s_wait_ingest_empty (void)
 {
@@ -305,6 +379,7 @@ s_throughput (const char *label, long messages, int publishers, long batch)
   long long commits0 = s_commits ();
   s_pub_t pubs[64];
   pthread_t t[64];
+  long done0 = atomic_load (&s_tiny_done);
   int64_t start = at_mono_us ();
   for (int i = 0; i < publishers; i++) {
     pubs[i] = (s_pub_t) {.messages = messages / publishers + (i < messages % publishers),
@@ -314,8 +389,10 @@ s_throughput (const char *label, long messages, int publishers, long batch)
   for (int i = 0; i < publishers; i++)
     pthread_join (t[i], NULL);
   int64_t confirmed = at_mono_us ();
-  s_wait_ingest_empty ();
+  if (s_is_tiny)
+    s_wait_tiny_done (done0, messages);
   int64_t done = at_mono_us ();
+  s_wait_ingest_empty ();   /* the tiny stage's: a check that nothing is left */
   long long commits = s_commits () - commits0;
   double csum = s_metric ("atende_bus_commit_messages_sum") - csum0;
   double ccnt = s_metric ("atende_bus_commit_messages_count") - ccnt0;
@@ -400,16 +477,21 @@ s_spawn (const char *atende, const char *what, const char *stage, char **env, co
 }
 
 static bool
-s_args_ok (const char *prog, const char *db, const char *atende, const char *stage)
+s_args_ok (const char *prog, const char *db, const char *atende, const char *stage,
+           const char *effects)
 {
   if (strcmp (stage, "tiny") != 0 && strcmp (stage, "ingest") != 0) {
     fprintf (stderr, "%s: --stage is tiny or ingest\n", prog);
     return false;
   }
+  if (strcmp (effects, "flush") != 0 && strcmp (effects, "each") != 0) {
+    fprintf (stderr, "%s: --effects is flush or each\n", prog);
+    return false;
+  }
   if (!db || !atende) {
     fprintf (stderr, "usage: %s --db CONNINFO --atende PATH [--messages N] [--publishers P]"
                      " [--batch B] [--workers W] [--latency-seconds S] [--backlog N]"
-                     " [--stage tiny|ingest]\n", prog);
+                     " [--stage tiny|ingest] [--effects flush|each]\n", prog);
     return false;
   }
   return true;
@@ -448,7 +530,8 @@ main (int argc, char **argv)
   long lat_s = bench_flag_long (argc, argv, "--latency-seconds", 10, 0, 3600);
   long backlog = bench_flag_long (argc, argv, "--backlog", 0, 0, 100000000);
   const char *stage = bench_flag_str (argc, argv, "--stage", "tiny");
-  if (!s_args_ok (argv[0], db, atende, stage))
+  const char *effects = bench_flag_str (argc, argv, "--effects", "flush");
+  if (!s_args_ok (argv[0], db, atende, stage, effects))
     return 2;
   bench_print_cmdline (argc, argv);
   s_store = at_store_new (db, "bench");
@@ -471,7 +554,8 @@ main (int argc, char **argv)
   pid_t broker = s_spawn (atende, "broker", NULL, env, "bench_bus_broker.log");
   pid_t w[S_WORKERS_MAX];
   static s_tiny_t tiny[S_WORKERS_MAX];
-  bool is_tiny = strcmp (stage, "tiny") == 0;
+  bool is_tiny = s_is_tiny = strcmp (stage, "tiny") == 0;
+  s_tiny_each = strcmp (effects, "each") == 0;
   if (is_tiny)
     s_must (at_store_bench_effect_table (s_store), "bench_effect table");
   for (long i = 0; i < workers; i++) {
@@ -482,9 +566,12 @@ main (int argc, char **argv)
     else
       w[i] = s_spawn (atende, "worker", "ingest", env, "bench_bus_workers.log");
   }
-  printf ("stage: %s (%s), %ld consumers\n", stage, is_tiny
-          ? "one effect row per message, worker batch code in this process's threads"
-          : "the real ingest stage in `atende worker ingest` processes", workers);
+  printf ("stage: %s (%s), %ld consumers\n", stage, !is_tiny
+          ? "the real ingest stage in `atende worker ingest` processes"
+          : s_tiny_each ? "one effect row per message, one INSERT each, worker batch code in"
+                          " this process's threads"
+                        : "one effect row per message, a batch's in one INSERT (the stage's"
+                          " flush), worker batch code in this process's threads", workers);
   s_measure (messages, publishers, batch, lat_s, backlog);
   for (long i = 0; i < workers; i++) {
     if (is_tiny) {

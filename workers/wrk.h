@@ -3,11 +3,14 @@
  * The loop receives batches from the broker, and for each batch:
  *   1. calls stage->prepare (optional) outside any transaction: the place
  *      for effects outside PostgreSQL (notify's HTTP calls);
- *   2. BEGIN; for each message: SAVEPOINT; stage->handle; on AT_OK marks the
- *      message done (DELETE ... WHERE id AND attempt: AT_STALE if fenced) and
- *      inserts what handle produced; on failure ROLLBACK TO SAVEPOINT and
- *      schedules a retry (AT_AGAIN, AT_ERROR) or dead-letters (AT_INVALID)
- *      with m->reason; COMMIT;
+ *   2. BEGIN; locks the rows at their attempts; first without savepoints:
+ *      stage->handle for each, stage->flush, what they produced inserted,
+ *      their rows deleted, COMMIT; if any message fails, all that is rolled
+ *      back and the batch runs careful: for each message SAVEPOINT;
+ *      stage->handle; stage->flush; on AT_OK inserts what handle produced;
+ *      on failure ROLLBACK TO SAVEPOINT and schedules a retry (AT_AGAIN,
+ *      AT_ERROR) or dead-letters (AT_INVALID) with m->reason; the done rows
+ *      deleted; COMMIT (workers/wrk_batch.c);
  *   3. tells the broker (Settle) what was done, released and produced. */
 #ifndef WRK_H
 #define WRK_H
@@ -34,6 +37,11 @@ typedef struct {
   int (*prepare) (wrk_ctx_t *ctx, wrk_msg_t **msgs, size_t n);  /* optional */
   int (*handle) (wrk_ctx_t *ctx, wrk_msg_t *m);       /* inside the transaction */
   void (*release) (wrk_msg_t *m);                     /* optional: free m->state */
+  /* optional: writes in the transaction what handle buffered (several
+   * messages' rows in one statement), and empties the buffer; with write
+   * false it only empties it. Called after each handle under savepoints,
+   * once after all of them in the fast round. */
+  int (*flush) (wrk_ctx_t *ctx, bool write);
 } wrk_stage_t;
 
 const at_config_t *wrk_ctx_config (wrk_ctx_t *ctx);

@@ -48,6 +48,8 @@ struct wrk_ctx {
   uint64_t rng;              /* xorshift64 state for retry jitter */
   uint64_t n_done, n_retried, n_dead, n_stale, n_aborted, n_batches;
   uint64_t n_conflicts;      /* messages set aside after losing a lock conflict */
+  uint64_t n_fallbacks;      /* fast rounds rolled back (wrk_batch.c) */
+  int careful;               /* batches left that skip the fast round */
   long max_attempts;         /* this stage's (ATENDE_STAGE_MAX_ATTEMPTS or max_attempts) */
   const atomic_bool *stop;   /* set on SIGTERM (may be NULL) */
   const atomic_uint *reloads;  /* SIGHUPs received (may be NULL) */
@@ -86,8 +88,8 @@ void wrk_metrics_ready (wrk_metrics_t *self, size_t stage, bool ready);
 
 /* ---- wrk_batch.c ---- */
 
-/* Runs items[0..n) as one batch: stage->prepare, then one transaction with a
- * savepoint per message. AT_OK when it committed (each item's outcome set);
+/* Runs items[0..n) as one batch: stage->prepare, then one transaction (a
+ * fast one without savepoints first, then with a savepoint per message). AT_OK when it committed (each item's outcome set);
  * AT_AGAIN when it did not: nothing of it happened, every outcome is
  * WRK_OUT_NONE and the caller releases them. */
 int wrk_batch_run (wrk_ctx_t *ctx, wrk_item_t *items, size_t n);

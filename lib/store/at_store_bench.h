@@ -4,12 +4,15 @@
 #ifndef AT_STORE_BENCH_H
 #define AT_STORE_BENCH_H
 
+#include <stddef.h>
 #include "at_store.h"
 
 /* Creates (if needed) bench_effect, the tiny stage's effect rows. */
 int at_store_bench_effect_table (at_store_t *store);
 /* One effect row for a bus message id. */
 int at_store_bench_effect_add (at_store_t *store, const char *msg_id);
+/* One effect row for each of n ids, in one statement. */
+int at_store_bench_effect_add_many (at_store_t *store, const char *const *msg_ids, size_t n);
 /* Inserts n waiting survey rows (trace_id 'backlog') in one statement. */
 int at_store_bench_backlog_add (at_store_t *store, long n);
 int at_store_bench_backlog_clear (at_store_t *store);

@@ -1,5 +1,6 @@
 /* The benchmarks' SQL, as named statements (see at_store_bench.h). */
 #include "at_store_bench.h"
+#include "at_store_array.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,8 @@ static const at_sql_t SQL_EFFECT_TABLE = {"bench_effect_table",
   " at timestamptz NOT NULL DEFAULT now())", 0};
 static const at_sql_t SQL_EFFECT_ADD = {"bench_effect_add",
   "INSERT INTO bench_effect (msg_id) VALUES ($1::uuid)", 1};
+static const at_sql_t SQL_EFFECT_ADD_MANY = {"bench_effect_add_many",
+  "INSERT INTO bench_effect (msg_id) SELECT unnest ($1::text[]::uuid[])", 1};
 static const at_sql_t SQL_BACKLOG_ADD = {"bench_backlog_add",
   "INSERT INTO bus_message (id, stage, key, type, attempt, created_at, not_before,"
   " trace_id, payload) SELECT gen_random_uuid (), 'survey', 'ticket:' || g,"
@@ -48,6 +51,15 @@ int
 at_store_bench_effect_add (at_store_t *store, const char *msg_id)
 {
   return at_store_do (store, &SQL_EFFECT_ADD, msg_id);
+}
+
+int
+at_store_bench_effect_add_many (at_store_t *store, const char *const *msg_ids, size_t n)
+{
+  PGresult *res = NULL;
+  int rc = at_store_exec_ids (store, &SQL_EFFECT_ADD_MANY, msg_ids, n, &res);
+  PQclear (res);
+  return rc;
 }
 
 int

@@ -7,7 +7,8 @@
  *   'k' kills its own database connection               (whole batch undone)
  * Asserts the rows: done messages leave bus_message with their effects and
  * produced messages, failures leave nothing of theirs behind, fenced
- * deliveries change nothing. */
+ * deliveries change nothing. Then the fast round (no savepoints, the
+ * stage's flush once) and its fallback, with a stage that buffers. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,51 @@ s_handle (wrk_ctx_t *ctx, wrk_msg_t *m)
 }
 
 static const wrk_stage_t s_stage = {.name = "ingest", .handle = s_handle};
+
+/* A stage that buffers its effects and writes them in its flush:
+ * 'o' done (and produces a message), 'a' retried. */
+static struct {
+  char ids[8][AT_ID_LEN];
+  size_t n;
+  int writes;          /* flushes that wrote */
+  size_t rows;         /* rows they wrote */
+} s_buf;
+
+static int
+s_buf_handle (wrk_ctx_t *ctx, wrk_msg_t *m)
+{
+  IT_CHECK (s_buf.n < 8, "buffer");
+  at_strlcpy (s_buf.ids[s_buf.n++], m->msg->id, AT_ID_LEN);
+  char key[80];
+  snprintf (key, sizeof key, "ticket:%s", m->msg->id);
+  at_msg_t *out = at_msg_new (AT_STAGE_ROUTE, AT_TYPE_TICKET_MESSAGE, key, NULL, "x", 1);
+  IT_CHECK (wrk_ctx_produce (ctx, &out) == AT_OK, "produce");
+  if (m->msg->payload[0] == 'o')
+    return AT_OK;
+  snprintf (m->reason, sizeof m->reason, "provider unavailable");
+  return AT_AGAIN;
+}
+
+static int
+s_buf_flush (wrk_ctx_t *ctx, bool write)
+{
+  int rc = AT_OK;
+  if (write && s_buf.n > 0) {
+    char sql[1024];
+    int len = snprintf (sql, sizeof sql, "INSERT INTO wrk_effect (msg_id) SELECT unnest ('{");
+    for (size_t i = 0; i < s_buf.n; i++)
+      len += snprintf (sql + len, sizeof sql - (size_t) len, "%s%s", i ? "," : "", s_buf.ids[i]);
+    snprintf (sql + len, sizeof sql - (size_t) len, "}'::uuid[])");
+    rc = s_exec (wrk_ctx_store (ctx), sql);
+    s_buf.writes++;
+    s_buf.rows += s_buf.n;
+  }
+  s_buf.n = 0;
+  return rc;
+}
+
+static const wrk_stage_t s_buf_stage = {.name = "ingest", .handle = s_buf_handle,
+                                        .flush = s_buf_flush};
 
 static at_msg_t *
 s_msg (at_store_t *store, char what, uint32_t attempt_in_db)
@@ -162,6 +208,7 @@ s_check_rollback (wrk_ctx_t *ctx, PGconn *conn)
                        s_msg (ctx->store, 'o', 1)};
   uint32_t ones[3] = {1, 1, 1};
   wrk_item_t items2[3];
+  long long effects0 = it_db_scalar (conn, "SELECT count(*) FROM wrk_effect");
   IT_CHECK (s_run (ctx, items2, more, ones, 3) == AT_AGAIN, "batch rolled back");
   for (size_t i = 0; i < 3; i++) {
     IT_CHECK (items2[i].outcome == WRK_OUT_NONE && items2[i].n_produced == 0, "released");
@@ -169,18 +216,91 @@ s_check_rollback (wrk_ctx_t *ctx, PGconn *conn)
                        more[i]->id) == 1, "message %zu untouched", i);
     wrk_item_clear (&items2[i]);
   }
-  IT_CHECK (it_db_scalar (conn, "SELECT count(*) FROM wrk_effect") == 1, "no new effect");
+  IT_CHECK (it_db_scalar (conn, "SELECT count(*) FROM wrk_effect") == effects0, "no new effect");
   IT_CHECK (!at_store_ok (ctx->store) && at_store_reconnect (ctx->store) == AT_OK, "reconnect");
 
   /* Redelivered without the killer, they go through. */
   at_msg_t *again[2] = {more[0], more[2]};
   IT_CHECK (s_run (ctx, items2, again, ones, 2) == AT_OK, "redelivery commits");
   IT_CHECK (items2[0].outcome == WRK_OUT_DONE && items2[1].outcome == WRK_OUT_DONE, "done");
-  IT_CHECK (it_db_scalar (conn, "SELECT count(*) FROM wrk_effect") == 3, "effects once each");
+  IT_CHECK (it_db_scalar (conn, "SELECT count(*) FROM wrk_effect") == effects0 + 2,
+            "effects once each");
   for (size_t i = 0; i < 2; i++)
     wrk_item_clear (&items2[i]);
   for (size_t i = 0; i < 3; i++)
     at_msg_destroy (&more[i]);
+}
+
+/* Runs `what` (one message each, at attempt 1 unless at2 marks one at 2)
+ * with the buffering stage; the flushes that wrote and their rows. */
+static void
+s_buf_batch (wrk_ctx_t *ctx, PGconn *conn, const char *what, int at2, wrk_outcome_t *out,
+             int *writes, size_t *rows)
+{
+  size_t n = strlen (what);
+  at_msg_t *msgs[8];
+  uint32_t attempts[8] = {0};
+  wrk_item_t items[8];
+  long long effects0 = it_db_scalar (conn, "SELECT count(*) FROM wrk_effect");
+  for (size_t i = 0; i < n; i++) {
+    attempts[i] = (int) i == at2 ? 2 : 1;
+    msgs[i] = s_msg (ctx->store, what[i], attempts[i]);
+  }
+  s_buf.writes = 0;
+  s_buf.rows = 0;
+  IT_CHECK (s_run (ctx, items, msgs, attempts, n) == AT_OK, "batch %s commits", what);
+  long long done = 0;
+  for (size_t i = 0; i < n; i++) {
+    out[i] = items[i].outcome;
+    done += what[i] == 'o';
+    long long effect = s_count (conn, "SELECT count(*) FROM wrk_effect WHERE msg_id = '%s'",
+                                msgs[i]->id);
+    long long produced = s_count (conn, "SELECT count(*) FROM bus_message WHERE key = "
+                                  "'ticket:%s'", msgs[i]->id);
+    IT_CHECK (effect == (what[i] == 'o') && produced == (what[i] == 'o'),
+              "batch %s message %zu: effect %lld, produced %lld", what, i, effect, produced);
+    wrk_item_clear (&items[i]);
+    at_msg_destroy (&msgs[i]);
+  }
+  IT_CHECK (it_db_scalar (conn, "SELECT count(*) FROM wrk_effect") == effects0 + done,
+            "batch %s: one effect per done message", what);
+  *writes = s_buf.writes;
+  *rows = s_buf.rows;
+}
+
+/* The fast round: a batch that all goes through is one transaction without
+ * savepoints and one flush; one failure rolls it back and the batch runs
+ * careful (a savepoint and a flush per message), and so do the next ones
+ * and any batch holding a redelivery. */
+static void
+s_check_fast (wrk_ctx_t *ctx, PGconn *conn)
+{
+  ctx->stage = &s_buf_stage;
+  ctx->careful = 0;
+  uint64_t fallbacks = ctx->n_fallbacks;
+  wrk_outcome_t out[8];
+  int writes;
+  size_t rows;
+  s_buf_batch (ctx, conn, "oooo", -1, out, &writes, &rows);
+  IT_CHECK (out[0] == WRK_OUT_DONE && out[3] == WRK_OUT_DONE, "fast: done");
+  IT_CHECK (writes == 1 && rows == 4 && ctx->n_fallbacks == fallbacks,
+            "fast: one flush of 4 rows (%d, %zu), no fallback", writes, rows);
+
+  s_buf_batch (ctx, conn, "oao", -1, out, &writes, &rows);
+  IT_CHECK (out[0] == WRK_OUT_DONE && out[1] == WRK_OUT_RETRY && out[2] == WRK_OUT_DONE,
+            "fallback: each message's own outcome");
+  IT_CHECK (ctx->n_fallbacks == fallbacks + 1 && ctx->careful > 0, "fallback counted");
+  IT_CHECK (writes == 2 && rows == 2, "careful: a flush per done message (%d, %zu)", writes, rows);
+
+  int careful = ctx->careful;
+  s_buf_batch (ctx, conn, "oo", -1, out, &writes, &rows);
+  IT_CHECK (writes == 2 && ctx->careful == careful - 1, "the next batch starts careful");
+
+  ctx->careful = 0;
+  s_buf_batch (ctx, conn, "ooo", 1, out, &writes, &rows);
+  IT_CHECK (writes == 3 && ctx->n_fallbacks == fallbacks + 1 && out[1] == WRK_OUT_DONE,
+            "a redelivery starts careful");
+  ctx->stage = &s_stage;
 }
 
 int
@@ -201,7 +321,11 @@ main (void)
   IT_CHECK (ctx.store != NULL, "store");
 
   s_check_outcomes (&ctx, conn);
+  IT_CHECK (ctx.n_fallbacks == 0, "a batch holding a redelivery starts careful");
   s_check_rollback (&ctx, conn);
+  ctx.careful = 0;
+  s_check_rollback (&ctx, conn);   /* the same in the fast round */
+  s_check_fast (&ctx, conn);
 
   at_store_destroy (&ctx.store);
   at_config_destroy (&cfg);
