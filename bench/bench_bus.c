@@ -17,8 +17,10 @@
  *               atende_bus_commit_messages histogram) and overall (bus
  *               transitions, publish + done, per PostgreSQL transaction of
  *               the database, pg_stat_database.xact_commit).
- *   latency     at half the measured rate, 8 threads publish one message
- *               per Publish for --latency-seconds: confirm p50/p99.
+ *   latency     at half the measured rate, threads publish one message
+ *               per Publish for --latency-seconds, each waiting for its
+ *               confirm (enough of them to offer the rate with 5 ms per
+ *               confirm, 8 to 128): confirm p50/p99, and the rate achieved.
  *   backlog     with --backlog N: the throughput run again with N messages
  *               already waiting in the bus table (stage survey, due, no
  *               consumer; inserted with generate_series), and the ratio to
@@ -26,7 +28,10 @@
  *
  *   bench_bus --db CONNINFO --atende PATH [--messages N] [--publishers P]
  *             [--batch B] [--workers W] [--latency-seconds S] [--backlog N]
- *             [--stage tiny|ingest] [--effects flush|each]
+ *             [--stage tiny|ingest] [--effects flush|each] [--brokers N]
+ * --brokers: N brokers, broker i owning the keys of shard i (the bus's
+ * scale-out); tiny consumer i takes from broker i % N (give it at least N),
+ * the ingest workers from all of them.
  * --effects: the tiny stage's effect rows, a batch's in one INSERT by the
  * stage's flush (default), or one INSERT per message in handle. */
 #define _GNU_SOURCE
@@ -44,11 +49,16 @@
 #include "at_proc.h"
 
 #define S_CUSTOMERS 1000
-#define S_LAT_THREADS 8
+#define S_LAT_THREADS_MIN 8
+#define S_LAT_THREADS_MAX 128
 #define S_WORKERS_MAX 16
 
+#define S_BROKERS_MAX 8
+
 static at_store_t *s_store;
-static int s_metrics_port;
+static int s_brokers;
+static int s_metrics_ports[S_BROKERS_MAX];
+static char s_endpoints[S_BROKERS_MAX][32];
 static atomic_long s_seq;
 
 /* The benchmark cannot go on without its database: any store error ends it. */
@@ -142,6 +152,7 @@ static const wrk_stage_t s_tiny_stage = {.name = AT_STAGE_INGEST, .setup = s_tin
 
 typedef struct {
   const char *db;
+  int broker;          /* the one it takes from: consumer i of broker i % --brokers */
   atomic_bool stop;
   pthread_t thread;
 } s_tiny_t;
@@ -199,8 +210,7 @@ s_tiny_main (void *arg)
   s_tiny_t *t = arg;
   at_config_t *cfg = at_config_from_env ();
   at_bus_curve_t curve;
-  void *sock = at_bus_dealer_new (cfg->broker_endpoints.items[0].value,
-                                  at_bus_curve_of (cfg, &curve));
+  void *sock = at_bus_dealer_new (s_endpoints[t->broker], at_bus_curve_of (cfg, &curve));
   wrk_ctx_t ctx = {.cfg = cfg, .stage = &s_tiny_stage, .rng = 11};
   ctx.store = at_store_new (t->db, "bench-tiny");
   if (!sock || !ctx.store || s_tiny_stage.setup (&ctx, &ctx.stage_state) != AT_OK
@@ -303,24 +313,26 @@ s_publisher (void *arg)
   return NULL;
 }
 
-/* Sum of a metric's samples (or of name_sum / name_count) on the broker. */
+/* Sum of a metric's samples (or of name_sum / name_count) on the brokers. */
 static double
 s_metric (const char *name)
 {
-  char cmd[256];
-  snprintf (cmd, sizeof cmd, "curl -s http://127.0.0.1:%d/metrics", s_metrics_port);
-  FILE *f = popen (cmd, "r");
-  if (!f)
-    return -1;
-  char line[1024];
   double sum = -1;
   size_t len = strlen (name);
-  while (fgets (line, sizeof line, f))
-    if (strncmp (line, name, len) == 0 && (line[len] == ' ' || line[len] == '{')) {
-      char *sp = strrchr (line, ' ');
-      sum = (sum < 0 ? 0 : sum) + (sp ? strtod (sp + 1, NULL) : 0);
-    }
-  pclose (f);
+  for (int b = 0; b < s_brokers; b++) {
+    char cmd[256];
+    snprintf (cmd, sizeof cmd, "curl -s http://127.0.0.1:%d/metrics", s_metrics_ports[b]);
+    FILE *f = popen (cmd, "r");
+    if (!f)
+      return -1;
+    char line[1024];
+    while (fgets (line, sizeof line, f))
+      if (strncmp (line, name, len) == 0 && (line[len] == ' ' || line[len] == '{')) {
+        char *sp = strrchr (line, ' ');
+        sum = (sum < 0 ? 0 : sum) + (sp ? strtod (sp + 1, NULL) : 0);
+      }
+    pclose (f);
+  }
   return sum;
 }
 
@@ -415,23 +427,28 @@ s_throughput (const char *label, long messages, int publishers, long batch)
 static void
 s_latency (double rate, long seconds)
 {
-  s_pub_t pubs[S_LAT_THREADS];
-  pthread_t t[S_LAT_THREADS];
+  /* enough publishers, each waiting for its confirm, to offer the rate
+   * with up to 5 ms per confirm (8 could not: they reached a fifth of it) */
+  int threads = (int) (rate * 0.005) + 1;
+  threads = threads < S_LAT_THREADS_MIN ? S_LAT_THREADS_MIN
+          : threads > S_LAT_THREADS_MAX ? S_LAT_THREADS_MAX : threads;
+  s_pub_t pubs[S_LAT_THREADS_MAX];
+  pthread_t t[S_LAT_THREADS_MAX];
   int64_t until = at_mono_us () + seconds * 1000000;
-  for (int i = 0; i < S_LAT_THREADS; i++) {
-    size_t cap = (size_t) (rate / S_LAT_THREADS * (double) seconds) + 16;
-    pubs[i] = (s_pub_t) {.rate = rate / S_LAT_THREADS, .until_us = until, .cap_lat = cap,
+  for (int i = 0; i < threads; i++) {
+    size_t cap = (size_t) (rate / threads * (double) seconds) + 16;
+    pubs[i] = (s_pub_t) {.rate = rate / threads, .until_us = until, .cap_lat = cap,
                          .lat = malloc (cap * sizeof (int64_t))};
     pthread_create (&t[i], NULL, s_publisher, &pubs[i]);
   }
   size_t n = 0;
-  for (int i = 0; i < S_LAT_THREADS; i++) {
+  for (int i = 0; i < threads; i++) {
     pthread_join (t[i], NULL);
     n += pubs[i].n_lat;
   }
   int64_t *all = malloc ((n ? n : 1) * sizeof *all);
   size_t k = 0;
-  for (int i = 0; i < S_LAT_THREADS; i++) {
+  for (int i = 0; i < threads; i++) {
     memcpy (all + k, pubs[i].lat, pubs[i].n_lat * sizeof *all);
     k += pubs[i].n_lat;
     free (pubs[i].lat);
@@ -441,7 +458,7 @@ s_latency (double rate, long seconds)
   double p99 = (double) bench_percentile (all, n, 99) / 1000.0;
   printf ("latency at %.0f msg/s (half the measured rate), %d threads, %zu publishes of one"
           " message: confirm p50 %.2f ms, p99 %.2f ms, achieved %.0f msg/s\n", rate,
-          S_LAT_THREADS, n, p50, p99, (double) n / (double) seconds);
+          threads, n, p50, p99, (double) n / (double) seconds);
   printf ("RESULT confirm_p50_ms=%.2f confirm_p99_ms=%.2f\n", p50, p99);
   fflush (stdout);
   free (all);
@@ -476,6 +493,70 @@ s_spawn (const char *atende, const char *what, const char *stage, char **env, co
   return pid;
 }
 
+static char *
+s_env (const char *name, const char *value)
+{
+  size_t len = strlen (name) + strlen (value) + 2;
+  char *e = at_malloc (len);
+  snprintf (e, len, "%s=%s", name, value);
+  return e;
+}
+
+/* The processes' environment: 5 shared entries, then each broker's own 3
+ * (for the workers: their metrics port, then the end). */
+enum { S_ENV_BIND = 5, S_ENV_INDEX, S_ENV_METRICS, S_ENV_N };
+
+static void
+s_env_free (char **env)
+{
+  for (int i = 0; i < S_ENV_N; i++)
+    free (env[i]);
+  free (env);
+}
+
+/* Starts `brokers` brokers, broker i owning the keys of shard i; sets the
+ * publishers' ATENDE_BROKER_ENDPOINTS. Returns the workers' environment. */
+static char **
+s_brokers_start (const char *atende, const char *db, long brokers, pid_t *pids)
+{
+  char eps[S_BROKERS_MAX * 32] = "", count[8], port[16];
+  size_t len = 0;
+  for (long i = 0; i < brokers; i++) {
+    snprintf (s_endpoints[i], sizeof s_endpoints[i], "tcp://127.0.0.1:%d", at_proc_free_port ());
+    s_metrics_ports[i] = at_proc_free_port ();
+    len += (size_t) snprintf (eps + len, sizeof eps - len, "%s%s", i ? "," : "", s_endpoints[i]);
+  }
+  s_brokers = (int) brokers;
+  snprintf (count, sizeof count, "%ld", brokers);
+  char **env = at_calloc (S_ENV_N + 1, sizeof *env);
+  env[0] = s_env ("ATENDE_DATABASE_URL", db);
+  env[1] = s_env ("ATENDE_BROKER_ENDPOINTS", eps);
+  env[2] = s_env ("ATENDE_BROKER_COUNT", count);
+  /* BENCH_LOG_LEVEL=debug shows the brokers' sweeps and commits */
+  env[3] = s_env ("ATENDE_LOG_LEVEL", getenv ("BENCH_LOG_LEVEL") ? getenv ("BENCH_LOG_LEVEL")
+                                                                : "warn");
+  env[4] = s_env ("ATENDE_BUS_BACKLOG_MAX", "1000000000");
+  for (long i = 0; i < brokers; i++) {
+    char index[8];
+    snprintf (index, sizeof index, "%ld", i);
+    snprintf (port, sizeof port, "%d", s_metrics_ports[i]);
+    env[S_ENV_BIND] = s_env ("ATENDE_BROKER_BIND", s_endpoints[i]);
+    env[S_ENV_INDEX] = s_env ("ATENDE_BROKER_INDEX", index);
+    env[S_ENV_METRICS] = s_env ("ATENDE_BROKER_METRICS_PORT", port);
+    pids[i] = s_spawn (atende, "broker", NULL, env, "bench_bus_broker.log");
+    for (int e = S_ENV_BIND; e < S_ENV_N; e++) {
+      free (env[e]);
+      env[e] = NULL;
+    }
+  }
+  env[S_ENV_BIND] = s_env ("ATENDE_WORKER_METRICS_PORT", "0");
+  env[S_ENV_INDEX] = env[S_ENV_METRICS] = NULL;   /* the workers' list ends here */
+  setenv ("ATENDE_BROKER_ENDPOINTS", eps, 1);
+  setenv ("ATENDE_BROKER_COUNT", count, 1);
+  setenv ("ATENDE_PUBLISH_TIMEOUT_MS", "10000", 1);
+  return env;
+}
+
 static bool
 s_args_ok (const char *prog, const char *db, const char *atende, const char *stage,
            const char *effects)
@@ -491,7 +572,7 @@ s_args_ok (const char *prog, const char *db, const char *atende, const char *sta
   if (!db || !atende) {
     fprintf (stderr, "usage: %s --db CONNINFO --atende PATH [--messages N] [--publishers P]"
                      " [--batch B] [--workers W] [--latency-seconds S] [--backlog N]"
-                     " [--stage tiny|ingest] [--effects flush|each]\n", prog);
+                     " [--stage tiny|ingest] [--effects flush|each] [--brokers N]\n", prog);
     return false;
   }
   return true;
@@ -529,6 +610,7 @@ main (int argc, char **argv)
   long workers = bench_flag_long (argc, argv, "--workers", 2, 1, S_WORKERS_MAX);
   long lat_s = bench_flag_long (argc, argv, "--latency-seconds", 10, 0, 3600);
   long backlog = bench_flag_long (argc, argv, "--backlog", 0, 0, 100000000);
+  long brokers = bench_flag_long (argc, argv, "--brokers", 1, 1, S_BROKERS_MAX);
   const char *stage = bench_flag_str (argc, argv, "--stage", "tiny");
   const char *effects = bench_flag_str (argc, argv, "--effects", "flush");
   if (!s_args_ok (argv[0], db, atende, stage, effects))
@@ -537,21 +619,8 @@ main (int argc, char **argv)
   s_store = at_store_new (db, "bench");
   if (s_store == NULL)
     return 1;
-  char endpoint[64], e_db[1100], e_bind[96], e_eps[96], e_metrics[64];
-  snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", at_proc_free_port ());
-  s_metrics_port = at_proc_free_port ();
-  snprintf (e_db, sizeof e_db, "ATENDE_DATABASE_URL=%s", db);
-  snprintf (e_bind, sizeof e_bind, "ATENDE_BROKER_BIND=%s", endpoint);
-  snprintf (e_eps, sizeof e_eps, "ATENDE_BROKER_ENDPOINTS=%s", endpoint);
-  snprintf (e_metrics, sizeof e_metrics, "ATENDE_BROKER_METRICS_PORT=%d", s_metrics_port);
-  char e_log[64];   /* BENCH_LOG_LEVEL=debug shows the broker's sweeps and commits */
-  snprintf (e_log, sizeof e_log, "ATENDE_LOG_LEVEL=%s",
-            getenv ("BENCH_LOG_LEVEL") ? getenv ("BENCH_LOG_LEVEL") : "warn");
-  char *env[] = {e_db, e_bind, e_eps, e_metrics, e_log,
-                 "ATENDE_BUS_BACKLOG_MAX=1000000000", "ATENDE_WORKER_METRICS_PORT=0", NULL};
-  setenv ("ATENDE_BROKER_ENDPOINTS", endpoint, 1);
-  setenv ("ATENDE_PUBLISH_TIMEOUT_MS", "10000", 1);
-  pid_t broker = s_spawn (atende, "broker", NULL, env, "bench_bus_broker.log");
+  pid_t broker[S_BROKERS_MAX];
+  char **env = s_brokers_start (atende, db, brokers, broker);
   pid_t w[S_WORKERS_MAX];
   static s_tiny_t tiny[S_WORKERS_MAX];
   bool is_tiny = s_is_tiny = strcmp (stage, "tiny") == 0;
@@ -561,11 +630,13 @@ main (int argc, char **argv)
   for (long i = 0; i < workers; i++) {
     if (is_tiny) {
       tiny[i].db = db;
+      tiny[i].broker = (int) (i % brokers);
       pthread_create (&tiny[i].thread, NULL, s_tiny_main, &tiny[i]);
     }
     else
       w[i] = s_spawn (atende, "worker", "ingest", env, "bench_bus_workers.log");
   }
+  printf ("brokers: %ld (each the owner of a share of the keys)\n", brokers);
   printf ("stage: %s (%s), %ld consumers\n", stage, !is_tiny
           ? "the real ingest stage in `atende worker ingest` processes"
           : s_tiny_each ? "one effect row per message, one INSERT each, worker batch code in"
@@ -581,7 +652,9 @@ main (int argc, char **argv)
     else
       at_proc_stop (w[i], SIGTERM, 20000);
   }
-  at_proc_stop (broker, SIGTERM, 10000);
+  for (long i = 0; i < brokers; i++)
+    at_proc_stop (broker[i], SIGTERM, 10000);
+  s_env_free (env);
   at_store_destroy (&s_store);
   return 0;
 }

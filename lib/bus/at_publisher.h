@@ -12,9 +12,11 @@ at_publisher_t *at_publisher_new (const at_config_t *cfg);
 void at_publisher_destroy (at_publisher_t **self_p);
 
 /* Publishes n messages, each to the broker that owns its key (a batch that
- * spans brokers is split, one Publish per broker; on a failure some parts
- * may be committed: retrying the whole batch is harmless), and waits (up to cfg->publish_timeout_ms) until the
- * broker confirms they are committed in PostgreSQL. Messages stay owned by
+ * spans brokers is split, one Publish per broker, all sent before the
+ * answers are awaited; on a failure some parts may be committed: retrying
+ * the whole batch is harmless), and waits (up to cfg->publish_timeout_ms
+ * for each broker) until the brokers confirm they are committed in
+ * PostgreSQL. Messages stay owned by
  * the caller. Returns
  *   AT_OK       all committed
  *   AT_BUSY     a stage is full, PostgreSQL is down or the broker is

@@ -153,25 +153,75 @@ s_wait (at_publisher_t *self, void *socket, uint64_t correlation, size_t n, int 
   }
 }
 
-/* Publishes the messages of one shard to its broker and waits. */
+/* Sends one shard's Publish to its broker (opening the socket on first
+ * use); *correlation_out is what its answer will carry. */
 static int
 s_send_shard (at_publisher_t *self, uint32_t shard, at_msg_t *const *msgs, size_t n,
-              int *retry_after_ms)
+              uint64_t *correlation_out)
 {
   if (self->sockets[shard] == NULL)
     self->sockets[shard] = at_bus_dealer_new (self->endpoints[shard], &self->curve);
   if (self->sockets[shard] == NULL)
     return AT_AGAIN;
-  uint64_t correlation = self->next_correlation++;
-  int rc = s_send_publish (self->sockets[shard], msgs, n, correlation);
-  if (rc == AT_OK)
-    rc = s_wait (self, self->sockets[shard], correlation, n, retry_after_ms);
+  *correlation_out = self->next_correlation++;
+  return s_send_publish (self->sockets[shard], msgs, n, *correlation_out);
+}
+
+/* Waits for one shard's answer. */
+static int
+s_wait_shard (at_publisher_t *self, uint32_t shard, at_msg_t *const *msgs, size_t n,
+              uint64_t correlation, int *retry_after_ms)
+{
+  int rc = s_wait (self, self->sockets[shard], correlation, n, retry_after_ms);
   if (rc == AT_AGAIN) {
     /* A late Confirm must not be read as the answer to a later publish. */
     at_warn ("bus", "msg=\"no confirm from broker\" endpoint=\"%s\" messages=%zu first_id=%s",
              self->endpoints[shard], n, msgs[0]->id);
     at_bus_socket_close (&self->sockets[shard]);
   }
+  return rc;
+}
+
+/* The batch's result from its parts': the first failure in shard order,
+ * and the longest wait a broker asked for. */
+static int
+s_worst (int rc, int part_rc, int part_retry, int *retry_after_ms)
+{
+  if (part_rc == AT_BUSY && retry_after_ms && part_retry > *retry_after_ms)
+    *retry_after_ms = part_retry;
+  return rc != AT_OK ? rc : part_rc;
+}
+
+/* One Publish per broker that owns keys of the batch, all sent before any
+ * answer is awaited, so the brokers commit them at the same time. */
+static int
+s_send_shards (at_publisher_t *self, at_msg_t *const *msgs, size_t n, int *retry_after_ms)
+{
+  at_msg_t **part = at_calloc (n, sizeof *part);
+  size_t first[S_MAX_ENDPOINTS + 1] = {0}, count[S_MAX_ENDPOINTS] = {0};
+  uint64_t correlation[S_MAX_ENDPOINTS] = {0};
+  int sent[S_MAX_ENDPOINTS] = {0};
+  for (size_t i = 0; i < n; i++)
+    count[at_bus_shard (msgs[i]->key, self->n)]++;
+  for (uint32_t s = 0; s < self->n; s++)
+    first[s + 1] = first[s] + count[s];
+  for (size_t i = 0, at[S_MAX_ENDPOINTS] = {0}; i < n; i++) {
+    uint32_t s = at_bus_shard (msgs[i]->key, self->n);
+    part[first[s] + at[s]++] = msgs[i];
+  }
+  int rc = AT_OK;
+  for (uint32_t s = 0; s < self->n; s++)
+    if (count[s] > 0) {
+      sent[s] = s_send_shard (self, s, part + first[s], count[s], &correlation[s]);
+      rc = s_worst (rc, sent[s], 0, retry_after_ms);
+    }
+  for (uint32_t s = 0; s < self->n; s++)
+    if (count[s] > 0 && sent[s] == AT_OK) {
+      int retry = 0;
+      int part_rc = s_wait_shard (self, s, part + first[s], count[s], correlation[s], &retry);
+      rc = s_worst (rc, part_rc, retry, retry_after_ms);
+    }
+  free (part);
   return rc;
 }
 
@@ -190,20 +240,9 @@ at_publisher_send (at_publisher_t *self, at_msg_t *const *msgs, size_t n, int *r
       return AT_INVALID;
     }
   }
-  if (self->n == 1)
-    return s_send_shard (self, 0, msgs, n, retry_after_ms);
-  /* Each message goes to the broker that owns its key; a batch that spans
-   * shards is one Publish per broker, in shard order. */
-  at_msg_t **part = at_calloc (n, sizeof *part);
-  int rc = AT_OK;
-  for (uint32_t shard = 0; shard < self->n && rc == AT_OK; shard++) {
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-      if (at_bus_shard (msgs[i]->key, self->n) == shard)
-        part[k++] = msgs[i];
-    if (k > 0)
-      rc = s_send_shard (self, shard, part, k, retry_after_ms);
-  }
-  free (part);
-  return rc;
+  if (self->n > 1)
+    return s_send_shards (self, msgs, n, retry_after_ms);
+  uint64_t correlation = 0;
+  int rc = s_send_shard (self, 0, msgs, n, &correlation);
+  return rc == AT_OK ? s_wait_shard (self, 0, msgs, n, correlation, retry_after_ms) : rc;
 }
