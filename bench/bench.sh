@@ -58,6 +58,7 @@ val() { grep -hoE "(^| )$1=[-0-9.]+" "$OUT" | tail -1 | sed -E 's/.*=//'; }
 dispatch=$(val dispatch_msg_s); raw=$(val raw_zmq_msg_s); ratio=$(val ratio)
 assign=$(val assign_fill_s); bus=$(val bus_msg_s); per_commit=$(grep -E "^RESULT bus_msg_s=" "$OUT" | tail -1 | grep -oE "msgs_per_publish_commit=[-0-9.]+" | sed 's/.*=//')
 p50=$(val confirm_p50_ms); p99=$(val confirm_p99_ms)
+offered=$(val confirm_offered_msg_s); achieved=$(val confirm_achieved_msg_s)
 backlog=$(val backlog); backlog_ratio=$(val backlog_ratio)
 bus_per_tps=$(awk -v a="${bus:-0}" -v b="${simple:-0}" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "n/a" }')
 
@@ -71,6 +72,7 @@ printf "| %-52s | %-22s | %-18s |\n" "durable bus publish -> done, ${BENCH_STAGE
 printf "| %-52s | %-22s | %-18s |\n" "messages per publish commit" "${per_commit:-n/a}" ">= 100"
 printf "| %-52s | %-22s | %-18s |\n" "desk assignments, 1000 agents, 100k waiting (/s)" "${assign:-n/a}" ""
 printf "| %-52s | %-22s | %-18s |\n" "publish confirm at half load p50 / p99 (ms)" "${p50:-n/a} / ${p99:-n/a}" "<= 1 / <= 5"
+printf "| %-52s | %-22s | %-18s |\n" "  one-message publishes offered / achieved (msg/s)" "${offered:-n/a} / ${achieved:-n/a}" ""
 printf "| %-52s | %-22s | %-18s |\n" "throughput with ${backlog:-?} waiting / empty table" "${backlog_ratio:-n/a}" ">= 0.8 (at 10M)"
 printf "| %-52s | %-22s | %-18s |\n" "pgbench TPC-B -c 4 -j 2 (tps)" "${tpcb:-n/a}" "the limit"
 printf "| %-52s | %-22s | %-18s |\n" "pgbench -N simple-update -c 4 -j 2 (tps)" "${simple:-n/a}" "the limit"

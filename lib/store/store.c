@@ -151,6 +151,12 @@ s_prepare (at_store_t *self, const at_sql_t *sql)
 }
 
 int
+at_store_prepare (at_store_t *self, const at_sql_t *sql)
+{
+  return s_prepare (self, sql);
+}
+
+int
 at_store_exec (at_store_t *self, const at_sql_t *sql, const char *const *values,
                const int *lengths, const int *formats, PGresult **res_out)
 {

@@ -299,13 +299,18 @@ at_store_bus_publish_send (at_store_t *store, at_msg_t *const *msgs, size_t n, i
     return n == 0 ? AT_INVALID : AT_AGAIN;
   if (PQisnonblocking (conn) == 0 && PQsetnonblocking (conn, 1) != 0)
     return AT_AGAIN;
+  /* Prepared once per connection (PQprepare blocks even on a nonblocking
+   * connection, and nothing is in flight here): parsing and planning cost
+   * about as much as inserting a small group. */
+  if (at_store_prepare (store, &SQL_BUS_INSERT) != AT_OK)
+    return at_store_ok (store) ? AT_INVALID : AT_AGAIN;
   s_insert_params_t p;
   int rc = s_insert_params (&p, msgs, n, shard_count);
   /* One statement outside BEGIN is its own transaction: its result arrives
-   * after COMMIT. Unnamed (not prepared): one parse per group is nothing. */
+   * after COMMIT. */
   if (rc == AT_OK
-      && !PQsendQueryParams (conn, SQL_BUS_INSERT.text, S_INSERT_COLS, NULL, p.values,
-                             p.lengths, p.formats, 0)) {
+      && !PQsendQueryPrepared (conn, SQL_BUS_INSERT.name, S_INSERT_COLS, p.values, p.lengths,
+                               p.formats, 0)) {
     at_warn ("store", "msg=\"publish not sent\" error=\"%.200s\"", PQerrorMessage (conn));
     rc = AT_AGAIN;
   }
