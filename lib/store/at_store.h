@@ -9,6 +9,13 @@
 
 typedef struct at_store at_store_t;
 
+/* A name starting with AT_SQL_CUSTOM ("!bus_done") marks a statement that is
+ * planned for its values at every call, never prepared: for the bus table,
+ * whose size swings from empty to millions faster than autoanalyze follows,
+ * so that a generic plan made while it looked empty (a sequential scan) is
+ * never reused on a full one. */
+#define AT_SQL_CUSTOM "!"
+
 typedef struct {
   const char *name;   /* unique across the program, e.g. "ticket_open" */
   const char *text;   /* SQL with $1..$n */

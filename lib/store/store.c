@@ -161,10 +161,15 @@ at_store_exec (at_store_t *self, const at_sql_t *sql, const char *const *values,
                const int *lengths, const int *formats, PGresult **res_out)
 {
   *res_out = NULL;
-  int rc = s_prepare (self, sql);
+  bool custom = sql->name[0] == AT_SQL_CUSTOM[0];
+  int rc = custom ? AT_OK : s_prepare (self, sql);
   if (rc != AT_OK)
     return rc;
-  PGresult *res = PQexecPrepared (self->conn, sql->name, sql->nparams, values, lengths, formats, 0);
+  PGresult *res = custom
+                    ? PQexecParams (self->conn, sql->text, sql->nparams, NULL, values, lengths,
+                                    formats, 0)
+                    : PQexecPrepared (self->conn, sql->name, sql->nparams, values, lengths,
+                                      formats, 0);
   ExecStatusType st = PQresultStatus (res);
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
     *res_out = res;

@@ -37,8 +37,9 @@ static const at_sql_t SQL_RETENTION_LOCK = {"retention_lock",
   "SELECT pg_advisory_xact_lock (" S_LOCK ")", 0};
 
 /* Pending runs but $4 (NULL: none left out), through the index
- * bus_message_key_order (stage, key, seq): cheap with any backlog. */
-static const at_sql_t SQL_RETENTION_PENDING = {"retention_pending",
+ * bus_message_key_order (stage, key, seq): cheap with any backlog (custom:
+ * see AT_SQL_CUSTOM). */
+static const at_sql_t SQL_RETENTION_PENDING = {AT_SQL_CUSTOM "retention_pending",
   "SELECT count (*) FROM bus_message WHERE stage = $1 AND key = $2 AND type = $3"
   " AND ($4::uuid IS NULL OR id <> $4::uuid)", 4};
 
