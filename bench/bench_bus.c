@@ -530,7 +530,7 @@ s_env_free (char **env)
 static char **
 s_brokers_start (const char *atende, const char *db, long brokers, pid_t *pids)
 {
-  char eps[S_BROKERS_MAX * 32] = "", count[8], port[16];
+  char eps[S_BROKERS_MAX * 32] = "", count[24], port[16];
   size_t len = 0;
   for (long i = 0; i < brokers; i++) {
     snprintf (s_endpoints[i], sizeof s_endpoints[i], "tcp://127.0.0.1:%d", at_proc_free_port ());
@@ -548,7 +548,7 @@ s_brokers_start (const char *atende, const char *db, long brokers, pid_t *pids)
                                                                 : "warn");
   env[4] = s_env ("ATENDE_BUS_BACKLOG_MAX", "1000000000");
   for (long i = 0; i < brokers; i++) {
-    char index[8];
+    char index[24];
     snprintf (index, sizeof index, "%ld", i);
     snprintf (port, sizeof port, "%d", s_metrics_ports[i]);
     env[S_ENV_BIND] = s_env ("ATENDE_BROKER_BIND", s_endpoints[i]);
