@@ -41,13 +41,13 @@
 #include <pthread.h>
 #include <sys/wait.h>
 #include "bench_util.h"
+#include "bench_bus_tiny.h"
 #include "at_publisher.h"
 #include "at_config.h"
 #include "domain.pb-c.h"
 #include "at_msg_pb.h"
 #include "at_store.h"
 #include "at_store_bench.h"
-#include "wrk_int.h"
 #include "at_proc.h"
 
 #define S_CUSTOMERS 1000
@@ -92,164 +92,8 @@ s_inbound (void)
   return at_msg_new (AT_STAGE_INGEST, AT_TYPE_INBOUND_MESSAGE, key, NULL, buf, len);
 }
 
-/* --- the tiny stage: one effect row per message, run by the worker's own
- * batch code (wrk_batch_run: one transaction, the effect, the fenced
- * DELETE of the bus row), in consumer threads speaking the protocol. */
-
-#define S_TINY_BATCH 512             /* read no more once a batch has this many */
-#define S_TINY_CREDIT 1024           /* held at most: a batch never exceeds it */
-
 static bool s_is_tiny;               /* --stage tiny */
 static long s_lat_rate;              /* --latency-rate: 0, half the measured rate */
-static bool s_tiny_each;             /* --effects each: one INSERT per message */
-static atomic_long s_tiny_done;      /* messages the tiny consumers committed as done */
-
-/* The effects of the messages handled since the last flush. */
-typedef struct {
-  const char *ids[S_TINY_CREDIT];
-  size_t n;
-} s_tiny_buf_t;
-
-static int
-s_tiny_setup (wrk_ctx_t *ctx, void **state)
-{
-  (void) ctx;
-  *state = at_calloc (1, sizeof (s_tiny_buf_t));
-  return AT_OK;
-}
-
-static void
-s_tiny_teardown (void **state)
-{
-  free (*state);
-  *state = NULL;
-}
-
-static int
-s_tiny_handle (wrk_ctx_t *ctx, wrk_msg_t *m)
-{
-  s_tiny_buf_t *buf = wrk_ctx_stage_state (ctx);
-  if (!s_tiny_each && buf->n < S_TINY_CREDIT) {
-    buf->ids[buf->n++] = m->msg->id;   /* the item outlives the flush */
-    return AT_OK;
-  }
-  return at_store_bench_effect_add (wrk_ctx_store (ctx), m->msg->id) == AT_OK ? AT_OK : AT_AGAIN;
-}
-
-/* The buffered effect rows in one INSERT, in the batch's transaction. */
-static int
-s_tiny_flush (wrk_ctx_t *ctx, bool write)
-{
-  s_tiny_buf_t *buf = wrk_ctx_stage_state (ctx);
-  int rc = AT_OK;
-  if (write && buf->n > 0)
-    rc = at_store_bench_effect_add_many (wrk_ctx_store (ctx), buf->ids, buf->n) == AT_OK
-           ? AT_OK : AT_AGAIN;
-  buf->n = 0;
-  return rc;
-}
-
-static const wrk_stage_t s_tiny_stage = {.name = AT_STAGE_INGEST, .setup = s_tiny_setup,
-                                         .teardown = s_tiny_teardown, .handle = s_tiny_handle,
-                                         .flush = s_tiny_flush};
-
-typedef struct {
-  const char *db;
-  int broker;          /* the one it takes from: consumer i of broker i % --brokers */
-  atomic_bool stop;
-  pthread_t thread;
-} s_tiny_t;
-
-static void
-s_tiny_settle (void *sock, wrk_item_t *items, size_t n)
-{
-  char *done[S_TINY_CREDIT], *released[S_TINY_CREDIT];
-  size_t nd = 0, nr = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (items[i].outcome == WRK_OUT_DONE)
-      done[nd++] = items[i].m.msg->id;
-    else
-      released[nr++] = items[i].m.msg->id;
-  }
-  Atende__Bus__Command cmd = ATENDE__BUS__COMMAND__INIT;
-  Atende__Bus__Settle settle = ATENDE__BUS__SETTLE__INIT;
-  settle.n_done = nd;
-  settle.done = done;
-  settle.n_released = nr;
-  settle.released = released;
-  cmd.body_case = ATENDE__BUS__COMMAND__BODY_SETTLE;
-  cmd.settle = &settle;
-  at_bus_cmd_send (sock, &cmd, 0);
-}
-
-/* Takes what is waiting into items: whole Delivers, until S_TINY_BATCH
- * (everything delivered is held until settled, and the credit bounds it). */
-static size_t
-s_tiny_take (void *sock, wrk_item_t *items)
-{
-  size_t n = 0;
-  Atende__Bus__Command *cmd = NULL;
-  char reason[128];
-  while (n < S_TINY_BATCH
-         && at_bus_cmd_recv (sock, &cmd, ZMQ_DONTWAIT, reason, sizeof reason) == AT_OK) {
-    if (cmd->body_case == ATENDE__BUS__COMMAND__BODY_DELIVER)
-      for (size_t i = 0; i < cmd->deliver->n_envelopes && n < S_TINY_CREDIT; i++) {
-        memset (&items[n], 0, sizeof items[n]);
-        if (at_msg_from_pb (cmd->deliver->envelopes[i], &items[n].m.msg, reason,
-                            sizeof reason) == AT_OK)
-          n++;
-      }
-    else if (cmd->body_case == ATENDE__BUS__COMMAND__BODY_RECONNECT)
-      bench_send_ready (sock, AT_STAGE_INGEST, S_TINY_CREDIT);
-    atende__bus__command__free_unpacked (cmd, NULL);
-    cmd = NULL;
-  }
-  return n;
-}
-
-static void *
-s_tiny_main (void *arg)
-{
-  s_tiny_t *t = arg;
-  at_config_t *cfg = at_config_from_env ();
-  at_bus_curve_t curve;
-  void *sock = at_bus_dealer_new (s_endpoints[t->broker], at_bus_curve_of (cfg, &curve));
-  wrk_ctx_t ctx = {.cfg = cfg, .stage = &s_tiny_stage, .rng = 11};
-  ctx.store = at_store_new (t->db, "bench-tiny");
-  if (!sock || !ctx.store || s_tiny_stage.setup (&ctx, &ctx.stage_state) != AT_OK
-      || bench_send_ready (sock, AT_STAGE_INGEST, S_TINY_CREDIT) != AT_OK) {
-    fprintf (stderr, "bench_bus: tiny consumer cannot start\n");
-    exit (1);
-  }
-  static __thread wrk_item_t items[S_TINY_CREDIT];
-  int64_t beat = 0;
-  while (!atomic_load (&t->stop)) {
-    if (at_mono_ms () >= beat) {
-      bench_send_heartbeat (sock);
-      beat = at_mono_ms () + 300;
-    }
-    zmq_pollitem_t pi = {sock, 0, ZMQ_POLLIN, 0};
-    if (zmq_poll (&pi, 1, 50) <= 0)
-      continue;
-    size_t n = s_tiny_take (sock, items);
-    if (n == 0)
-      continue;
-    if (wrk_batch_run (&ctx, items, n) != AT_OK && !at_store_ok (ctx.store))
-      at_store_reconnect (ctx.store);
-    long done = 0;
-    for (size_t i = 0; i < n; i++)
-      done += items[i].outcome == WRK_OUT_DONE;
-    atomic_fetch_add (&s_tiny_done, done);
-    s_tiny_settle (sock, items, n);
-    for (size_t i = 0; i < n; i++)
-      wrk_item_clear (&items[i]);
-  }
-  s_tiny_stage.teardown (&ctx.stage_state);
-  at_store_destroy (&ctx.store);
-  at_bus_socket_close (&sock);
-  at_config_destroy (&cfg);
-  return NULL;
-}
 
 /* Publishes msgs until confirmed (retrying after Busy or a timeout);
  * the latency of the confirmed attempt in *lat_us. */
@@ -353,7 +197,7 @@ s_wait_tiny_done (long done0, long messages)
 {
   int64_t progress = at_mono_ms ();
   long last = -1, now;
-  while ((now = atomic_load (&s_tiny_done) - done0) < messages) {
+  while ((now = bench_tiny_done () - done0) < messages) {
     if (now != last) {
       last = now;
       progress = at_mono_ms ();
@@ -394,7 +238,7 @@ s_throughput (const char *label, long messages, int publishers, long batch)
   long long commits0 = s_commits ();
   s_pub_t pubs[64];
   pthread_t t[64];
-  long done0 = atomic_load (&s_tiny_done);
+  long done0 = bench_tiny_done ();
   int64_t start = at_mono_us ();
   for (int i = 0; i < publishers; i++) {
     pubs[i] = (s_pub_t) {.messages = messages / publishers + (i < messages % publishers),
@@ -635,16 +479,17 @@ main (int argc, char **argv)
   pid_t broker[S_BROKERS_MAX];
   char **env = s_brokers_start (atende, db, brokers, broker);
   pid_t w[S_WORKERS_MAX];
-  static s_tiny_t tiny[S_WORKERS_MAX];
+  static bench_tiny_t tiny[S_WORKERS_MAX];
   bool is_tiny = s_is_tiny = strcmp (stage, "tiny") == 0;
-  s_tiny_each = strcmp (effects, "each") == 0;
+  bool each = strcmp (effects, "each") == 0;
   if (is_tiny)
     s_must (at_store_bench_effect_table (s_store), "bench_effect table");
   for (long i = 0; i < workers; i++) {
     if (is_tiny) {
       tiny[i].db = db;
-      tiny[i].broker = (int) (i % brokers);
-      pthread_create (&tiny[i].thread, NULL, s_tiny_main, &tiny[i]);
+      tiny[i].endpoint = s_endpoints[i % brokers];   /* consumer i of broker i % N */
+      tiny[i].each = each;
+      bench_tiny_start (&tiny[i]);
     }
     else
       w[i] = s_spawn (atende, "worker", "ingest", env, "bench_bus_workers.log");
@@ -652,15 +497,14 @@ main (int argc, char **argv)
   printf ("brokers: %ld (each the owner of a share of the keys)\n", brokers);
   printf ("stage: %s (%s), %ld consumers\n", stage, !is_tiny
           ? "the real ingest stage in `atende worker ingest` processes"
-          : s_tiny_each ? "one effect row per message, one INSERT each, worker batch code in"
+          : each ? "one effect row per message, one INSERT each, worker batch code in"
                           " this process's threads"
                         : "one effect row per message, a batch's in one INSERT (the stage's"
                           " flush), worker batch code in this process's threads", workers);
   s_measure (messages, publishers, batch, lat_s, backlog);
   for (long i = 0; i < workers; i++) {
     if (is_tiny) {
-      atomic_store (&tiny[i].stop, true);
-      pthread_join (tiny[i].thread, NULL);
+      bench_tiny_stop (&tiny[i]);
     }
     else
       at_proc_stop (w[i], SIGTERM, 20000);
