@@ -8,7 +8,8 @@
 # (e.g. a clone of an older commit built with
 #  cmake --build build --target atende bench_bus). ROUNDS default 2.
 # Sizes: COMPARE_MESSAGES (bench_bus, default 100000), COMPARE_CUSTOMERS
-# (demo, default 3000).
+# (demo, default 3000); COMPARE_STAGE=ingest runs bench_bus on the real
+# ingest stage (default tiny).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 old=$(cd "${1:?usage: compare.sh OLD_BUILD NEW_BUILD [ROUNDS]}" && pwd)
@@ -40,7 +41,8 @@ for ((r = 1; r <= rounds; r++)); do
     build=${!side}
     fresh_db "$build" "cmp_$side"
     out=$(cd "$build" && "$build/bench/bench_bus" --db "$(conn "cmp_$side")" --atende "$build/atende" \
-          --messages "${COMPARE_MESSAGES:-100000}" --latency-seconds 5 --backlog 0 2>&1)
+          --messages "${COMPARE_MESSAGES:-100000}" --latency-seconds 5 --backlog 0 \
+          --stage "${COMPARE_STAGE:-tiny}" 2>&1)
     brate=$(grep -oE "^RESULT bus_msg_s=[0-9.]+" <<<"$out" | tail -1 | sed 's/.*=//')
     lat=$(grep -E "^RESULT confirm_p50_ms=" <<<"$out" | tail -1)
     bus[$side]+="${brate:-?} "

@@ -25,13 +25,13 @@ static const at_sql_t SQL_BUS_INSERT = {"bus_insert",
   "  AS u (id, stage, key, type, attempt, created_us, not_before_us, trace_id, payload, shard)"
   " ON CONFLICT (id) DO NOTHING", 10};
 
-static const at_sql_t SQL_BUS_DONE = {AT_SQL_CUSTOM "bus_done",
-  "DELETE FROM bus_message WHERE id = $1::uuid AND attempt = $2::int4", 2};
-
 /* The workers' statements on bus_message are custom (AT_SQL_CUSTOM): a
  * generic plan of the done DELETE made while the table looked empty
  * scanned 91,441 rows for each of a batch's 600 ids (10.8 s) once the
  * table held a spill. */
+
+static const at_sql_t SQL_BUS_DONE = {AT_SQL_CUSTOM "bus_done",
+  "DELETE FROM bus_message WHERE id = $1::uuid AND attempt = $2::int4", 2};
 
 /* A worker's batch takes its rows at the attempts it was given, skipping
  * rows locked by anyone else (a lease expiry in progress): what it gets no
@@ -61,11 +61,6 @@ static const at_sql_t SQL_BUS_DEAD = {AT_SQL_CUSTOM "bus_dead",
   " ON CONFLICT (id) DO UPDATE SET attempt = EXCLUDED.attempt, dead_at = now (),"
   "  payload = EXCLUDED.payload, reason = EXCLUDED.reason, errors = EXCLUDED.errors,"
   "  replays = EXCLUDED.replays", 3};
-
-
-
-
-
 
 /* Lease expiry without waiting on a row lock: a row a worker's open
  * transaction holds is skipped. Answers (bumped, still there): (1, _) done;
