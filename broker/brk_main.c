@@ -362,7 +362,7 @@ s_poll (brk_t *self, int64_t wait)
     brk_publish_io (self);
   if (ready > 0 && zap >= 0 && items[zap].revents)
     self->rejected[BRK_REJECT_DENIED] += brk_zap_serve (self->zap);
-  if (self->stats_due && self->commit == NULL)
+  if (self->stats_due && self->n_commits == 0)
     s_stats (self);   /* between two groups: every committed row is confirmed */
   if (ready > 0 && items[0].revents)
     s_commands (self);
@@ -382,7 +382,7 @@ s_loop (brk_t *self)
       s_drain_start (self, &drain_deadline);
     if (self->draining && at_mono_ms () >= drain_deadline)
       break;   /* what workers still hold stays pending in PostgreSQL */
-    if (self->draining && self->commit == NULL && brk_in_flight (self) == 0)
+    if (self->draining && self->n_commits == 0 && brk_in_flight (self) == 0)
       break;
     now = at_mono_ms ();
     int64_t wait = s_min (s_min (next_stats, next_sweep), s_min (next_beat, next_snapshot)) - now;
@@ -393,7 +393,7 @@ s_loop (brk_t *self)
       self->stats_due = true;
       next_stats = now + S_STATS_MS;
     }
-    if (self->stats_due && self->commit == NULL)
+    if (self->stats_due && self->n_commits == 0)
       s_stats (self);
     if (now >= next_beat) {
       brk_heartbeat (self);

@@ -1,9 +1,11 @@
 /* The broker's publish path: asynchronous group commit. Publishes are read
- * into the gathering group while the previous group's INSERT (one statement,
- * its own transaction) is in flight on a dedicated non-blocking connection
- * whose socket the loop polls next to the ROUTER. When its COMMIT returns,
- * each publisher of the group is confirmed and only then are the messages
- * queued for delivery. Benchmark mode (broker_durable=0) confirms on receipt. */
+ * into the gathering group while earlier groups' INSERTs (one statement,
+ * its own transaction, each) are in flight on a dedicated non-blocking
+ * connection in pipeline mode whose socket the loop polls next to the
+ * ROUTER: up to publish_groups_in_flight groups, which the server runs and
+ * commits in the order they were sent. When a group's COMMIT returns, each
+ * publisher of the group is confirmed and only then are the messages queued
+ * for delivery. Benchmark mode (broker_durable=0) confirms on receipt. */
 #include "brk_server.h"
 #include "at_log.h"
 #include "at_msg_pb.h"
@@ -257,13 +259,16 @@ s_commit_lost (brk_t *self, brk_group_t *g)
                    S_STORE_RETRY_AFTER_MS, "");
 }
 
-/* The group's COMMIT returned (rc) or failed: answer its publishers. */
+/* The oldest group's COMMIT returned (rc) or failed: answer its publishers. */
 static void
 s_commit_done (brk_t *self, int rc, const char *why)
 {
-  brk_group_t *g = self->commit;
-  self->commit = NULL;
-  self->commit_flushing = false;
+  brk_group_t *g = self->commits[0];
+  for (int i = 1; i < self->n_commits; i++)
+    self->commits[i - 1] = self->commits[i];
+  self->commits[--self->n_commits] = NULL;
+  if (self->n_commits == 0)
+    self->commit_flushing = false;
   if (rc == AT_OK) {
     brk_histo_add (&self->commit_size, brk_commit_bounds, (double) g->len);
     for (size_t k = 0; k < g->pending_len; k++)
@@ -280,13 +285,37 @@ s_commit_done (brk_t *self, int rc, const char *why)
     s_commit_lost (self, g);
   }
   s_group_reset (g);
+  self->commit_rc = AT_NOTFOUND;   /* the next group's answer (why may be commit_why) */
+  self->commit_why[0] = '\0';
 }
 
+/* A group not in flight and not gathering, to gather into next. */
+static brk_group_t *
+s_group_free (brk_t *self)
+{
+  for (int i = 0; i <= BRK_COMMITS_MAX; i++) {
+    brk_group_t *g = &self->groups[i];
+    bool busy = g == self->gather;
+    for (int k = 0; k < self->n_commits; k++)
+      busy = busy || g == self->commits[k];
+    if (!busy)
+      return g;
+  }
+  abort ();   /* BRK_COMMITS_MAX + 1 groups: one is always free */
+}
+
+/* Sends the gathered group when fewer than publish_groups_in_flight are in
+ * flight. A depth count that is due waits for the groups in flight to
+ * return first (it must see no group half-confirmed), so none is added
+ * then. */
 void
 brk_publish_flush (brk_t *self)
 {
   brk_group_t *g = self->gather;
-  if (self->commit || g->pending_len == 0)
+  int most = (int) self->cfg->publish_groups_in_flight;
+  most = most < 1 ? 1 : most > BRK_COMMITS_MAX ? BRK_COMMITS_MAX : most;
+  if (g->pending_len == 0 || self->n_commits >= most
+      || (self->n_commits > 0 && self->stats_due))
     return;
   if (!brk_store_up (self)) {
     s_commit_lost (self, g);
@@ -305,21 +334,24 @@ brk_publish_flush (brk_t *self)
     s_group_reset (g);
     return;
   }
-  self->commit = g;
-  self->commit_rc = AT_NOTFOUND;
-  self->commit_why[0] = '\0';
-  self->gather = g == &self->groups[0] ? &self->groups[1] : &self->groups[0];
+  if (self->n_commits == 0) {
+    self->commit_rc = AT_NOTFOUND;
+    self->commit_why[0] = '\0';
+  }
+  self->commits[self->n_commits++] = g;
+  self->gather = s_group_free (self);
   rc = at_store_bus_publish_flush (self->commit_store);
   self->commit_flushing = rc == AT_AGAIN;
   if (rc == AT_ERROR)
-    s_commit_done (self, AT_AGAIN, at_store_last_error (self->commit_store));
+    while (self->n_commits > 0)
+      s_commit_done (self, AT_AGAIN, at_store_last_error (self->commit_store));
 }
 
 int
 brk_publish_fd (const brk_t *self, short *events)
 {
   *events = 0;
-  if (self->commit == NULL || self->commit_store == NULL)
+  if (self->n_commits == 0 || self->commit_store == NULL)
     return -1;
   *events = (short) (ZMQ_POLLIN | (self->commit_flushing ? ZMQ_POLLOUT : 0));
   return PQsocket (at_store_conn (self->commit_store));
@@ -328,25 +360,28 @@ brk_publish_fd (const brk_t *self, short *events)
 void
 brk_publish_io (brk_t *self)
 {
-  if (self->commit == NULL)
+  if (self->n_commits == 0)
     return;
   if (self->commit_flushing) {
     int rc = at_store_bus_publish_flush (self->commit_store);
     self->commit_flushing = rc == AT_AGAIN;
     if (rc == AT_ERROR) {
-      s_commit_done (self, AT_AGAIN, "flush failed");
+      while (self->n_commits > 0)
+        s_commit_done (self, AT_AGAIN, "flush failed");
       return;
     }
   }
-  if (at_store_bus_publish_poll (self->commit_store, &self->commit_rc, self->commit_why,
-                                 sizeof self->commit_why))
+  /* Every group whose answer is read: the next one's may have come with it. */
+  while (self->n_commits > 0
+         && at_store_bus_publish_poll (self->commit_store, &self->commit_rc, self->commit_why,
+                                       sizeof self->commit_why))
     s_commit_done (self, self->commit_rc, self->commit_why);
 }
 
 void
 brk_publish_destroy (brk_t *self)
 {
-  for (int i = 0; i < 2; i++) {
+  for (int i = 0; i <= BRK_COMMITS_MAX; i++) {
     s_group_reset (&self->groups[i]);
     free (self->groups[i].msgs);
     free (self->groups[i].pending);

@@ -86,6 +86,8 @@ typedef struct {
                                        * away): still in flight, expiry retried each tick */
 } brk_known_t;
 
+#define BRK_COMMITS_MAX 4              /* publish_groups_in_flight's most */
+
 /* One Publish waiting for the group commit. */
 typedef struct {
   brk_identity_t identity;
@@ -110,11 +112,12 @@ typedef struct {
   at_store_t *commit_store;           /* the asynchronous group-commit connection */
   bool durable;                       /* false: benchmark mode, no PostgreSQL at all */
   bool draining;                      /* SIGTERM: Busy to publishers, no deliveries */
-  brk_group_t groups[2];
+  brk_group_t groups[BRK_COMMITS_MAX + 1];
   brk_group_t *gather;                /* publishes being read */
-  brk_group_t *commit;                /* the group whose COMMIT is in flight, or NULL */
-  bool commit_flushing;               /* its statement is not fully written yet */
-  int commit_rc;                      /* its answer so far (AT_NOTFOUND: none yet) */
+  brk_group_t *commits[BRK_COMMITS_MAX];   /* the groups in flight, oldest first */
+  int n_commits;                      /* how many (publish_groups_in_flight at most) */
+  bool commit_flushing;               /* what was sent is not fully written yet */
+  int commit_rc;                      /* the oldest's answer so far (AT_NOTFOUND: none yet) */
   char commit_why[256];
   brk_histo_t confirm_latency;        /* seconds */
   brk_histo_t commit_size;            /* messages per commit */
@@ -166,13 +169,14 @@ Atende__Bus__Command *brk_wire_recv (brk_t *self, brk_identity_t *from, char *ro
 /* brk_publish.c */
 void brk_publish_add (brk_t *self, const brk_identity_t *from, const Atende__Bus__Publish *pub);
 /* True when the gathering group holds publish_batch_max messages: stop
- * reading until the commit in flight returns. */
+ * reading until a commit in flight returns. */
 bool brk_publish_full (const brk_t *self);
-/* Starts the commit of the gathered group when none is in flight. */
+/* Starts the commit of the gathered group when fewer than
+ * publish_groups_in_flight are in flight. */
 void brk_publish_flush (brk_t *self);
 /* The commit connection's socket and the events to poll it for (0: none). */
 int brk_publish_fd (const brk_t *self, short *events);
-/* The commit connection is ready: reads its answer, confirms the group. */
+/* The commit connection is ready: reads its answers, confirms the groups. */
 void brk_publish_io (brk_t *self);
 void brk_publish_destroy (brk_t *self);
 

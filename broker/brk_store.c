@@ -47,9 +47,9 @@ brk_store_up (brk_t *self)
    * (never under a statement in flight). */
   bool was_lost = self->store != NULL && !at_store_ok (self->store);
   bool up = s_connect (self, &self->store, "broker");
-  if (up && was_lost && self->commit == NULL && self->commit_store)
+  if (up && was_lost && self->n_commits == 0 && self->commit_store)
     up = at_store_reconnect (self->commit_store) == AT_OK;
-  up = up && (self->commit || s_connect (self, &self->commit_store, "broker-commit"));
+  up = up && (self->n_commits > 0 || s_connect (self, &self->commit_store, "broker-commit"));
   if (up) {
     self->store_backoff_ms = 0;
     return true;

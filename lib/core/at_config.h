@@ -56,6 +56,8 @@
     "how often the broker looks in PostgreSQL for messages it does not hold") \
   X(INT, publish_batch_max, "ATENDE_PUBLISH_BATCH_MAX", "2000", 1, 100000, \
     "most messages the broker commits in one grouped publish transaction") \
+  X(INT, publish_groups_in_flight, "ATENDE_PUBLISH_GROUPS_IN_FLIGHT", "2", 1, 4, \
+    "grouped publish transactions the broker has in flight at once (each commits after the one before)") \
   X(INT, heartbeat_ms, "ATENDE_HEARTBEAT_MS", "1000", 50, 60000, \
     "heartbeat interval; a peer silent for 3 intervals is gone") \
   X(INT, max_attempts, "ATENDE_MAX_ATTEMPTS", "8", 1, 1000, \

@@ -35,6 +35,8 @@ int at_store_reconnect (at_store_t *self);
 /* Prepares sql on this connection once (a reconnect forgets it); for a
  * caller that sends it itself (PQsendQueryPrepared), with nothing in flight. */
 int at_store_prepare (at_store_t *self, const at_sql_t *sql);
+/* True when sql is prepared on this connection (since its last reconnect). */
+bool at_store_prepared (at_store_t *self, const at_sql_t *sql);
 
 /* Runs a named statement. values[i] NULL is SQL NULL. lengths/formats may
  * be NULL (all text). On success returns AT_OK and *res_out (caller PQclear);

@@ -32,6 +32,16 @@ typedef void (*at_store_bus_id_fn) (const char *id, const char *key, bool stops,
  * or being fenced right now): its message must not be applied. */
 int at_store_bus_lock (at_store_t *store, const char *const *ids, const uint32_t *attempts,
                        size_t n, at_store_bus_id_fn fn, void *arg);
+/* The same for a batch that will be done as a whole or rolled back (the
+ * worker's fast round): deletes the rows of these ids at these attempts at
+ * once, which locks them as at_store_bus_lock does (until COMMIT nobody can
+ * fence them; a ROLLBACK puts them back), and calls fn with each id it
+ * deleted. One statement and one WAL record a row where the lock and the
+ * done DELETE took two of each. A row another transaction holds is waited
+ * for (up to the transaction's lock timeout: an error, and the worker rolls
+ * back and takes the careful way). */
+int at_store_bus_claim (at_store_t *store, const char *const *ids, const uint32_t *attempts,
+                        size_t n, at_store_bus_id_fn fn, void *arg);
 /* Marks done the messages whose rows this transaction locked with
  * at_store_bus_lock: one DELETE; *deleted_out rows it removed. */
 int at_store_bus_done_many (at_store_t *store, const char *const *ids, size_t n,
@@ -109,16 +119,22 @@ int at_store_bus_session (at_store_t *store, int lock_timeout_ms);
  * autocommitted unless the caller began a transaction. */
 int at_store_bus_publish (at_store_t *store, at_msg_t *const *msgs, size_t n, int shard_count);
 
-/* The same, asynchronous (group commit without blocking the broker's loop):
- * _send puts the connection in non-blocking mode and queues the statement
- * outside any transaction (so it commits on its own); AT_AGAIN when the
- * connection is down. _flush: AT_OK when everything was written, AT_AGAIN
- * when the caller must wait for PQsocket to be writable and flush again.
- * _poll, when PQsocket is readable: false while the answer is incomplete;
- * true when done, with *rc_io AT_OK (committed), AT_INVALID (refused, why
- * set, nothing written) or AT_AGAIN (connection lost: outcome unknown).
- * The caller sets *rc_io = AT_NOTFOUND after _send and keeps it between
- * calls (the answer may arrive over several). */
+/* The same, asynchronous (group commit without blocking the broker's loop),
+ * with several groups in flight on one connection in libpq's pipeline mode:
+ * each group is its own INSERT and its own implicit transaction (its Sync),
+ * and the server runs them one after the other, so a group commits only
+ * after every group sent before it has committed (what a key's order needs)
+ * while the broker already sends the next. _send queues one group (it
+ * prepares the statement and enters pipeline mode first when nothing is in
+ * flight); AT_AGAIN when the connection is down. _flush: AT_OK when
+ * everything was written, AT_AGAIN when the caller must wait for PQsocket
+ * to be writable and flush again. _poll, when PQsocket is readable: false
+ * while the oldest group's answer is incomplete; true when it is done, with
+ * *rc_io AT_OK (committed), AT_INVALID (refused, why set, nothing written)
+ * or AT_AGAIN (connection lost: the outcome of every group in flight is
+ * unknown). The caller sets *rc_io = AT_NOTFOUND for each group and keeps it
+ * between calls (an answer may arrive over several), and calls _poll again
+ * after a true: the next group's answer may be read already. */
 int at_store_bus_publish_send (at_store_t *store, at_msg_t *const *msgs, size_t n,
                                int shard_count);
 int at_store_bus_publish_flush (at_store_t *store);

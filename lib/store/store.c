@@ -156,6 +156,12 @@ at_store_prepare (at_store_t *self, const at_sql_t *sql)
   return s_prepare (self, sql);
 }
 
+bool
+at_store_prepared (at_store_t *self, const at_sql_t *sql)
+{
+  return zhashx_lookup (self->prepared, sql->name) != NULL;
+}
+
 int
 at_store_exec (at_store_t *self, const at_sql_t *sql, const char *const *values,
                const int *lengths, const int *formats, PGresult **res_out)

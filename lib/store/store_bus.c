@@ -43,6 +43,13 @@ static const at_sql_t SQL_BUS_LOCK = {AT_SQL_CUSTOM "bus_lock",
   " FOR UPDATE OF b SKIP LOCKED", 2};
 
 /* The done messages of a batch, whose rows it holds (bus_lock). */
+/* The fast round's lock and done in one: see at_store_bus_claim. */
+static const at_sql_t SQL_BUS_CLAIM = {AT_SQL_CUSTOM "bus_claim",
+  "DELETE FROM bus_message b"
+  " USING unnest ($1::text[]::uuid[], $2::int4[]) AS u (id, attempt)"
+  " WHERE b.id = u.id AND b.attempt = u.attempt"
+  " RETURNING b.id::text", 2};
+
 static const at_sql_t SQL_BUS_DONE_MANY = {AT_SQL_CUSTOM "bus_done_many",
   "DELETE FROM bus_message WHERE id = ANY ($1::text[]::uuid[])", 1};
 
@@ -189,9 +196,11 @@ at_store_bus_done (at_store_t *store, const char *id, uint32_t attempt)
   return s_exec_one (store, &SQL_BUS_DONE, values);
 }
 
-int
-at_store_bus_lock (at_store_t *store, const char *const *ids, const uint32_t *attempts, size_t n,
-                   at_store_bus_id_fn fn, void *arg)
+/* The ids and attempts as the two binary arrays of SQL_BUS_LOCK and
+ * SQL_BUS_CLAIM, sql run, fn called with each id it returned. */
+static int
+s_bus_ids_attempts (at_store_t *store, const at_sql_t *sql, const char *const *ids,
+                    const uint32_t *attempts, size_t n, at_store_bus_id_fn fn, void *arg)
 {
   if (n == 0)
     return AT_OK;
@@ -208,7 +217,7 @@ at_store_bus_lock (at_store_t *store, const char *const *ids, const uint32_t *at
   int lengths[2] = {(int) a_ids.len, (int) a_att.len};
   int formats[2] = {1, 1};
   PGresult *res = NULL;
-  int rc = at_store_exec (store, &SQL_BUS_LOCK, values, lengths, formats, &res);
+  int rc = at_store_exec (store, sql, values, lengths, formats, &res);
   at_store_array_free (&a_ids);
   at_store_array_free (&a_att);
   if (rc == AT_OK)
@@ -216,6 +225,20 @@ at_store_bus_lock (at_store_t *store, const char *const *ids, const uint32_t *at
       fn (PQgetvalue (res, r, 0), "", false, arg);
   PQclear (res);
   return rc;
+}
+
+int
+at_store_bus_lock (at_store_t *store, const char *const *ids, const uint32_t *attempts, size_t n,
+                   at_store_bus_id_fn fn, void *arg)
+{
+  return s_bus_ids_attempts (store, &SQL_BUS_LOCK, ids, attempts, n, fn, arg);
+}
+
+int
+at_store_bus_claim (at_store_t *store, const char *const *ids, const uint32_t *attempts,
+                    size_t n, at_store_bus_id_fn fn, void *arg)
+{
+  return s_bus_ids_attempts (store, &SQL_BUS_CLAIM, ids, attempts, n, fn, arg);
 }
 
 int
@@ -291,12 +314,16 @@ at_store_bus_publish (at_store_t *store, at_msg_t *const *msgs, size_t n, int sh
   return at_store_bus_insert_sharded (store, msgs, n, shard_count, NULL);
 }
 
-int
-at_store_bus_publish_send (at_store_t *store, at_msg_t *const *msgs, size_t n, int shard_count)
+/* The group-commit connection in pipeline mode, its INSERT prepared (both
+ * need a connection with nothing in flight: at its first group, and after a
+ * reconnect, which forgets both). */
+static int
+s_publish_pipeline (at_store_t *store, PGconn *conn)
 {
-  PGconn *conn = at_store_conn (store);
-  if (n == 0 || conn == NULL || PQstatus (conn) != CONNECTION_OK)
-    return n == 0 ? AT_INVALID : AT_AGAIN;
+  if (PQpipelineStatus (conn) != PQ_PIPELINE_OFF && at_store_prepared (store, &SQL_BUS_INSERT))
+    return AT_OK;
+  if (PQpipelineStatus (conn) != PQ_PIPELINE_OFF && !PQexitPipelineMode (conn))
+    return AT_AGAIN;   /* something is still in flight */
   if (PQisnonblocking (conn) == 0 && PQsetnonblocking (conn, 1) != 0)
     return AT_AGAIN;
   /* Prepared once per connection (PQprepare blocks even on a nonblocking
@@ -304,13 +331,26 @@ at_store_bus_publish_send (at_store_t *store, at_msg_t *const *msgs, size_t n, i
    * about as much as inserting a small group. */
   if (at_store_prepare (store, &SQL_BUS_INSERT) != AT_OK)
     return at_store_ok (store) ? AT_INVALID : AT_AGAIN;
+  return PQenterPipelineMode (conn) ? AT_OK : AT_AGAIN;
+}
+
+int
+at_store_bus_publish_send (at_store_t *store, at_msg_t *const *msgs, size_t n, int shard_count)
+{
+  PGconn *conn = at_store_conn (store);
+  if (n == 0 || conn == NULL || PQstatus (conn) != CONNECTION_OK)
+    return n == 0 ? AT_INVALID : AT_AGAIN;
+  int rc = s_publish_pipeline (store, conn);
+  if (rc != AT_OK)
+    return rc;
   s_insert_params_t p;
-  int rc = s_insert_params (&p, msgs, n, shard_count);
-  /* One statement outside BEGIN is its own transaction: its result arrives
-   * after COMMIT. */
+  rc = s_insert_params (&p, msgs, n, shard_count);
+  /* One statement then a Sync: its own implicit transaction, committed at
+   * the Sync, after those of the groups before it. */
   if (rc == AT_OK
-      && !PQsendQueryPrepared (conn, SQL_BUS_INSERT.name, S_INSERT_COLS, p.values, p.lengths,
-                               p.formats, 0)) {
+      && (!PQsendQueryPrepared (conn, SQL_BUS_INSERT.name, S_INSERT_COLS, p.values, p.lengths,
+                                p.formats, 0)
+          || !PQpipelineSync (conn))) {
     at_warn ("store", "msg=\"publish not sent\" error=\"%.200s\"", PQerrorMessage (conn));
     rc = AT_AGAIN;
   }
@@ -342,26 +382,30 @@ bool
 at_store_bus_publish_poll (at_store_t *store, int *rc_io, char *why, size_t why_cap)
 {
   PGconn *conn = at_store_conn (store);
-  if (!PQconsumeInput (conn)) {
+  if (!PQconsumeInput (conn) || PQstatus (conn) != CONNECTION_OK) {
     at_strlcpy (why, PQerrorMessage (conn), why_cap);
     *rc_io = AT_AGAIN;
     return true;   /* connection lost: outcome unknown */
   }
+  /* A group's answers: the INSERT's result, the NULL that ends it, then the
+   * Sync's (its commit done). A NULL with nothing pending ends the loop. */
   while (!PQisBusy (conn)) {
     PGresult *res = PQgetResult (conn);
     if (res == NULL) {
       if (*rc_io == AT_NOTFOUND)
+        return false;   /* nothing of this group yet */
+      continue;
+    }
+    ExecStatusType st = PQresultStatus (res);
+    if (st == PGRES_PIPELINE_SYNC) {
+      PQclear (res);
+      if (*rc_io == AT_NOTFOUND)
         *rc_io = AT_AGAIN;   /* ended without an answer */
       return true;
     }
-    if (*rc_io == AT_NOTFOUND)
-      *rc_io = s_publish_result (conn, res, why, why_cap);
+    if (*rc_io == AT_NOTFOUND || (*rc_io == AT_OK && st != PGRES_COMMAND_OK))
+      *rc_io = st == PGRES_PIPELINE_ABORTED ? AT_AGAIN : s_publish_result (conn, res, why, why_cap);
     PQclear (res);
-  }
-  if (PQstatus (conn) != CONNECTION_OK) {
-    at_strlcpy (why, PQerrorMessage (conn), why_cap);
-    *rc_io = AT_AGAIN;
-    return true;
   }
   return false;
 }
