@@ -20,6 +20,7 @@
 #define S_DRAIN_RETRY_AFTER_MS 1000
 #define S_RETRY_AFTER_MIN_MS 50
 #define S_RETRY_AFTER_MAX_MS 10000
+#define S_PIPELINE_MIN 64      /* messages a group needs to go out behind another */
 
 bool
 brk_publish_full (const brk_t *self)
@@ -305,9 +306,12 @@ s_group_free (brk_t *self)
 }
 
 /* Sends the gathered group when fewer than publish_groups_in_flight are in
- * flight. A depth count that is due waits for the groups in flight to
- * return first (it must see no group half-confirmed), so none is added
- * then. */
+ * flight. Behind a group in flight, only a group of S_PIPELINE_MIN messages
+ * or more: a smaller one waits and grows (each group is a commit of its
+ * own; at 5,000 one-message publishes/s, sending every small group at once
+ * made the broker's confirm slower, 2.7 against 2.2 ms). A depth count that
+ * is due waits for the groups in flight to return first (it must see no
+ * group half-confirmed), so none is added then. */
 void
 brk_publish_flush (brk_t *self)
 {
@@ -315,7 +319,7 @@ brk_publish_flush (brk_t *self)
   int most = (int) self->cfg->publish_groups_in_flight;
   most = most < 1 ? 1 : most > BRK_COMMITS_MAX ? BRK_COMMITS_MAX : most;
   if (g->pending_len == 0 || self->n_commits >= most
-      || (self->n_commits > 0 && self->stats_due))
+      || (self->n_commits > 0 && (self->stats_due || g->len < S_PIPELINE_MIN)))
     return;
   if (!brk_store_up (self)) {
     s_commit_lost (self, g);

@@ -1,15 +1,16 @@
 /* The broker's group commits in flight several at a time
  * (ATENDE_PUBLISH_GROUPS_IN_FLIGHT=4: libpq's pipeline mode, each group its
  * own transaction, committed in the order sent), under 8 publisher threads
- * that each publish their keys' messages one after the other, each only
- * once the one before was confirmed:
+ * that each publish one message to each of their 20 keys per Publish, each
+ * Publish once the one before was confirmed (so groups are large enough to
+ * go out behind one another):
  *   1. while the broker's commit connection is terminated three times under
  *      the load (the groups in flight then have an unknown outcome and their
  *      publishers retry): every confirmed message is exactly one row, and
  *      each key's rows are in the order they were published;
  *   2. with a constraint that refuses one key: the groups holding it are
- *      refused while later groups are already in flight; its publishes are
- *      rejected, every other one is one row, each key still in order. */
+ *      refused while later groups are already in flight; the publishes with
+ *      it are rejected, every other message is one row, each key in order. */
 #include "test_bus_wire.h"
 #include "at_config.h"
 
@@ -20,13 +21,35 @@
 #include <time.h>
 
 #define N_THREADS 8
-#define N_KEYS 5                  /* per thread */
-#define N_PER_THREAD 300
-#define POISON_EVERY 7            /* phase 2: thread 0's every 7th message */
+#define N_KEYS 20                 /* per thread, one message each per Publish */
+#define N_ROUNDS 40               /* Publishes per thread */
+#define N_PER_THREAD (N_KEYS * N_ROUNDS)
+#define POISON_EVERY 7            /* phase 2: thread 0's every 7th Publish holds the key */
 
 static at_config_t *s_cfg;
 static int s_phase;
 static atomic_long s_confirmed, s_rejected, s_wrongly_rejected;
+
+/* One Publish until confirmed (Busy and timeouts retried); false when it
+ * was rejected. */
+static bool
+s_publish (at_publisher_t *pub, at_msg_t **msgs, size_t n)
+{
+  int64_t deadline = at_mono_ms () + 60000;
+  for (;;) {
+    int retry_after = 0;
+    int rc = at_publisher_send (pub, msgs, n, &retry_after);
+    if (rc == AT_OK)
+      return true;
+    if (rc != AT_AGAIN && rc != AT_BUSY)
+      return false;
+    IT_CHECK (at_mono_ms () < deadline, "publish not confirmed in 60 s");
+    if (rc == AT_BUSY) {
+      zmq_pollitem_t none[1];
+      zmq_poll (none, 0, retry_after > 200 ? 200 : retry_after);   /* as told by Busy */
+    }
+  }
+}
 
 static void *
 s_publisher (void *arg)
@@ -34,35 +57,25 @@ s_publisher (void *arg)
   int t = (int) (intptr_t) arg;
   at_publisher_t *pub = at_publisher_new (s_cfg);
   IT_CHECK (pub != NULL, "publisher %d", t);
-  for (int i = 0; i < N_PER_THREAD; i++) {
-    char key[32], body[32];
+  for (int i = 0; i < N_ROUNDS; i++) {
+    at_msg_t *batch[N_KEYS];
     bool poison = s_phase == 2 && t == 0 && i % POISON_EVERY == 0;
-    if (poison)
-      snprintf (key, sizeof key, "poison");
-    else
-      snprintf (key, sizeof key, "p%d-t%d-k%d", s_phase, t, i % N_KEYS);
-    snprintf (body, sizeof body, "%d", i / N_KEYS);
-    at_msg_t *m = at_msg_new (AT_STAGE_ROUTE, AT_TYPE_TICKET_MESSAGE, key, NULL, body,
-                              strlen (body));
-    int64_t deadline = at_mono_ms () + 60000;
-    for (;;) {
-      int retry_after = 0;
-      int rc = at_publisher_send (pub, &m, 1, &retry_after);
-      if (rc == AT_OK) {
-        atomic_fetch_add (&s_confirmed, 1);
-        break;
-      }
-      if (rc != AT_AGAIN && rc != AT_BUSY) {
-        atomic_fetch_add (poison ? &s_rejected : &s_wrongly_rejected, 1);
-        break;
-      }
-      IT_CHECK (at_mono_ms () < deadline, "publish not confirmed in 60 s");
-      if (rc == AT_BUSY) {
-        zmq_pollitem_t none[1];
-        zmq_poll (none, 0, retry_after > 200 ? 200 : retry_after);   /* as told by Busy */
-      }
+    for (int k = 0; k < N_KEYS; k++) {
+      char key[32], body[32];
+      if (poison && k == N_KEYS / 2)
+        snprintf (key, sizeof key, "poison");
+      else
+        snprintf (key, sizeof key, "p%d-t%d-k%d", s_phase, t, k);
+      snprintf (body, sizeof body, "%d", i);
+      batch[k] = at_msg_new (AT_STAGE_ROUTE, AT_TYPE_TICKET_MESSAGE, key, NULL, body,
+                             strlen (body));
     }
-    at_msg_destroy (&m);
+    if (s_publish (pub, batch, N_KEYS))
+      atomic_fetch_add (&s_confirmed, N_KEYS);
+    else
+      atomic_fetch_add (poison ? &s_rejected : &s_wrongly_rejected, 1);
+    for (int k = 0; k < N_KEYS; k++)
+      at_msg_destroy (&batch[k]);
   }
   at_publisher_destroy (&pub);
   return NULL;
@@ -91,10 +104,10 @@ s_terminate_commits (PGconn *db)
   int hits = 0;
   for (int round = 0; round < 3; round++) {
     long long before = atomic_load (&s_confirmed);
-    while (atomic_load (&s_confirmed) < before + 200
-           && atomic_load (&s_confirmed) < N_THREADS * N_PER_THREAD - 100) {
-      struct timespec ts = {0, 5 * 1000 * 1000};
-      nanosleep (&ts, NULL);   /* until 200 more are confirmed: mid-load */
+    while (atomic_load (&s_confirmed) < before + 1000
+           && atomic_load (&s_confirmed) < N_THREADS * N_PER_THREAD - 1000) {
+      struct timespec ts = {0, 2 * 1000 * 1000};
+      nanosleep (&ts, NULL);   /* until 1,000 more are confirmed: mid-load */
     }
     hits += (int) it_db_scalar (db, "SELECT count(*) FROM (SELECT pg_terminate_backend (pid)"
                                     " FROM pg_stat_activity WHERE datname = current_database ()"
@@ -158,15 +171,17 @@ main (void)
   s_phase = 2;
   s_run (NULL, db);
   rows = s_check_order (db, 2);
-  long poison = (N_PER_THREAD + POISON_EVERY - 1) / POISON_EVERY;
+  long poison = (N_ROUNDS + POISON_EVERY - 1) / POISON_EVERY;
   IT_CHECK (atomic_load (&s_rejected) == poison && atomic_load (&s_wrongly_rejected) == 0,
             "phase 2: %ld poison publishes rejected of %ld, %ld others rejected",
             atomic_load (&s_rejected), poison, atomic_load (&s_wrongly_rejected));
   IT_CHECK (it_db_scalar (db, "SELECT count(*) FROM bus_message WHERE key = 'poison'") == 0,
             "phase 2: a refused message has a row");
-  IT_CHECK (rows == N_THREADS * N_PER_THREAD - poison && rows == atomic_load (&s_confirmed),
+  IT_CHECK (rows == N_THREADS * N_PER_THREAD - poison * N_KEYS
+            && rows == atomic_load (&s_confirmed),
             "phase 2: confirmed %ld, rows %lld", atomic_load (&s_confirmed), rows);
-  printf ("phase 2: %ld refused, %lld confirmed and written, each key in order\n", poison, rows);
+  printf ("phase 2: %ld publishes refused, %lld messages confirmed and written, each key in"
+          " order\n", poison, rows);
 
   IT_CHECK (it_stop (broker.pid, SIGTERM, 10000) == 0, "broker exit status");
   at_config_destroy (&s_cfg);
