@@ -121,15 +121,22 @@ static const at_sql_t SQL_NOTIFICATION_CONTEXT = {"notification_context",
   " CROSS JOIN LATERAL (SELECT now () AT TIME ZONE z.tz AS ts) l"
   " CROSS JOIN LATERAL (SELECT extract (hour FROM l.ts)::int AS hour) h", 6};
 
+/* A provider message id another notification already holds (a provider
+ * that reused one) is not kept: the unique index would refuse the row and
+ * with it the whole batch's record, and the batch would be sent again. The
+ * row says whether it was dropped. */
 static const at_sql_t SQL_NOTIFICATION_MARK_RESULT = {"notification_mark_result",
-  "UPDATE notification SET status = CASE WHEN $2 = 'ok' THEN 'delivered' ELSE 'pending' END,"
+  "UPDATE notification n SET status = CASE WHEN $2 = 'ok' THEN 'delivered' ELSE 'pending' END,"
   " delivered_at = CASE WHEN $2 = 'ok' THEN now () ELSE delivered_at END,"
-  " provider = $4, provider_message_id = CASE WHEN $2 = 'ok' THEN $5 ELSE provider_message_id END,"
+  " provider = $4, provider_message_id = CASE WHEN $2 <> 'ok' THEN n.provider_message_id"
+  "   WHEN NOT EXISTS (SELECT 1 FROM notification o WHERE o.provider = $4"
+  "    AND o.provider_message_id = $5::text AND o.id <> n.id) THEN $5::text END,"
   " provider_status = CASE WHEN $2 = 'ok' THEN 'sent' ELSE provider_status END,"
   " http_status = $6::int, last_error = $7,"
   " failed_channels = CASE WHEN $2 = 'permanent' AND NOT ($3 = ANY (failed_channels))"
   "   THEN failed_channels || $3::text ELSE failed_channels END"
-  " WHERE id = $1::uuid AND status <> 'delivered'", 7};
+  " WHERE id = $1::uuid AND status <> 'delivered'"
+  " RETURNING $2 = 'ok' AND $5::text IS NOT NULL AND n.provider_message_id IS NULL", 7};
 
 static const at_sql_t SQL_NOTIFICATION_MARK_HOLD = {"notification_mark_hold",
   "UPDATE notification SET status = 'pending', held_until = timestamptz 'epoch'"
@@ -272,10 +279,17 @@ at_store_notification_result (at_store_t *store, const char *id, int outcome,
   char status_text[16];
   snprintf (status_text, sizeof status_text, "%ld", status);
   const char *what = outcome == AT_OK ? "ok" : outcome == AT_INVALID ? "permanent" : "again";
-  return at_store_do (store, &SQL_NOTIFICATION_MARK_RESULT, id, what, channel, provider,
-                      provider_message_id && *provider_message_id ? provider_message_id : NULL,
-                      status > 0 ? status_text : NULL,
-                      outcome != AT_OK && error && *error ? error : NULL);
+  PGresult *res = NULL;
+  int rc = at_store_q (store, &res, &SQL_NOTIFICATION_MARK_RESULT, id, what, channel, provider,
+                       provider_message_id && *provider_message_id ? provider_message_id : NULL,
+                       status > 0 ? status_text : NULL,
+                       outcome != AT_OK && error && *error ? error : NULL);
+  if (rc == AT_OK && PQntuples (res) == 1 && PQgetvalue (res, 0, 0)[0] == 't')
+    at_warn (S_COMP, "msg=\"provider message id already recorded for another notification;"
+             " delivery recorded without it\" notification_id=%s provider=%s"
+             " provider_message_id=%.100s", id, provider, provider_message_id);
+  PQclear (res);
+  return rc;
 }
 
 int

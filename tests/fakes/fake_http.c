@@ -31,6 +31,8 @@ struct fake_http {
   int default_status, default_hang_ms;
   fake_request_t *detail;             /* FAKE_DETAIL_MAX */
   int count;                          /* all requests */
+  unsigned long long epoch;           /* start time in ms: message ids unique across runs */
+  char fixed_id[64];                  /* "": unique ids; else every WhatsApp answer's id */
   char (*keys)[40];                   /* FAKE_KEYS_MAX accepted keys */
   void (*on_request) (const char *path, const char *body, size_t len, void *arg);
   void *on_request_arg;
@@ -83,23 +85,30 @@ fake_kind (const char *path)
   return strstr (path, "Messages.json") ? "twilio" : strstr (path, "/messages") ? "wa" : "hook";
 }
 
+/* What a provider answers; its message ids are unique across runs, as a
+ * real provider's are (epoch: the fake's start time in ms). */
 static char *
-fake_body (const char *path, int status, int seq)
+fake_body (const char *path, int status, unsigned long long epoch, const char *fixed_id, int seq)
 {
   char *out = malloc (512);
   bool ok = status >= 200 && status < 300;
   const char *kind = fake_kind (path);
-  if (strcmp (kind, "wa") == 0)
-    snprintf (out, 512, ok ? "{\"messaging_product\":\"whatsapp\",\"contacts\":[{\"wa_id\":\"x\"}],"
-                             "\"messages\":[{\"id\":\"wamid.fake%d\"}]}"
-                           : "{\"error\":{\"message\":\"(#131026) Message undeliverable\","
-                             "\"type\":\"OAuthException\",\"code\":%d,\"fbtrace_id\":\"f\"}}",
-              ok ? seq : status == 429 ? 130429 : 131026);
+  if (strcmp (kind, "wa") == 0 && ok && fixed_id[0])
+    snprintf (out, 512, "{\"messaging_product\":\"whatsapp\",\"contacts\":[{\"wa_id\":\"x\"}],"
+              "\"messages\":[{\"id\":\"%s\"}]}", fixed_id);
+  else if (strcmp (kind, "wa") == 0 && ok)
+    snprintf (out, 512, "{\"messaging_product\":\"whatsapp\",\"contacts\":[{\"wa_id\":\"x\"}],"
+              "\"messages\":[{\"id\":\"wamid.fake%llx.%d\"}]}", epoch, seq);
+  else if (strcmp (kind, "wa") == 0)
+    snprintf (out, 512, "{\"error\":{\"message\":\"(#131026) Message undeliverable\","
+              "\"type\":\"OAuthException\",\"code\":%d,\"fbtrace_id\":\"f\"}}",
+              status == 429 ? 130429 : 131026);
+  else if (strcmp (kind, "twilio") == 0 && ok)
+    snprintf (out, 512, "{\"sid\":\"SM%016llx%016x\",\"status\":\"queued\"}", epoch,
+              (unsigned) seq);
   else if (strcmp (kind, "twilio") == 0)
-    snprintf (out, 512, ok ? "{\"sid\":\"SM%032d\",\"status\":\"queued\"}"
-                           : "{\"code\":%d,\"message\":\"The 'To' number is not valid.\","
-                             "\"status\":400}",
-              ok ? seq : status == 429 ? 20429 : 21211);
+    snprintf (out, 512, "{\"code\":%d,\"message\":\"The 'To' number is not valid.\","
+              "\"status\":400}", status == 429 ? 20429 : 21211);
   else
     snprintf (out, 512, ok ? "{\"ok\":true}" : "{\"error\":\"no\"}");
   return out;
@@ -169,7 +178,11 @@ fake_handler (void *cls, struct MHD_Connection *c, const char *url, const char *
     return MHD_NO;   /* hang up without an answer */
   if (strstr (url, "Messages.json") && status == 200)
     status = 201;
-  char *text = fake_body (url, status, seq + 1);
+  char fixed_id[sizeof self->fixed_id];
+  pthread_mutex_lock (&self->lock);
+  memcpy (fixed_id, self->fixed_id, sizeof fixed_id);
+  pthread_mutex_unlock (&self->lock);
+  char *text = fake_body (url, status, self->epoch, fixed_id, seq + 1);
   struct MHD_Response *r = MHD_create_response_from_buffer (strlen (text), text,
                                                             MHD_RESPMEM_MUST_FREE);
   MHD_add_response_header (r, "Content-Type", "application/json");
@@ -200,6 +213,14 @@ fake_on_connection (void *cls, struct MHD_Connection *c, void **socket_context,
   }
 }
 
+void
+fake_http_fixed_message_id (fake_http_t *self, const char *id)
+{
+  pthread_mutex_lock (&self->lock);
+  snprintf (self->fixed_id, sizeof self->fixed_id, "%s", id ? id : "");
+  pthread_mutex_unlock (&self->lock);
+}
+
 fake_http_t *
 fake_http_start (int port)
 {
@@ -207,6 +228,9 @@ fake_http_start (int port)
   pthread_mutex_init (&self->lock, NULL);
   self->port = port;
   self->default_status = 200;
+  struct timespec now;
+  clock_gettime (CLOCK_REALTIME, &now);
+  self->epoch = (unsigned long long) now.tv_sec * 1000ULL + (unsigned long long) now.tv_nsec / 1000000ULL;
   self->detail = calloc (FAKE_DETAIL_MAX, sizeof *self->detail);
   self->keys = calloc (FAKE_KEYS_MAX, sizeof *self->keys);
   struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons ((uint16_t) port)};

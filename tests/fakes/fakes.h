@@ -46,6 +46,10 @@ int fake_http_port (const fake_http_t *self);
  * are used in the order added. */
 void fake_http_script (fake_http_t *self, const char *path_part, int status,
                        const char *retry_after, int hang_ms, int times);
+/* Message ids the WhatsApp answers carry: unique across runs, as a real
+ * provider's (NULL), or this one id every time (a provider that reuses
+ * ids). */
+void fake_http_fixed_message_id (fake_http_t *self, const char *id);
 /* What requests not matched by a script get (default 200, no hang). */
 void fake_http_default (fake_http_t *self, int status, int hang_ms);
 int fake_http_count (fake_http_t *self);

@@ -11,7 +11,9 @@
  *   but not an urgent reply; the frequency cap holds the excess; delivery
  *   reports (delivered, read, failed) update the notification, and a failed
  *   one is sent again on the next channel; the worker's /metrics shows the
- *   providers' counts, each family with its HELP and TYPE. */
+ *   providers' counts, each family with its HELP and TYPE; a provider that
+ *   answers two messages with one message id: both recorded delivered, each
+ *   sent once (the id kept by the first only). */
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -499,6 +501,30 @@ s_spawn (const char *name, const char *const *args, int http_port, int smtp_port
   return it_spawn_atende (name, args, env);
 }
 
+/* A provider that reuses a message id: the second delivery is recorded
+ * without it (its unique index would refuse the whole batch's record, and
+ * the batch would be sent again, and again). */
+static void
+s_case_reused_message_id (void)
+{
+  char first[AT_ID_LEN], second[AT_ID_LEN];
+  fake_http_fixed_message_id (s_http, "wamid.reused");
+  s_customer (131, s_zone_day, NULL, "whatsapp=5511900000131");
+  s_customer_wrote (131, "whatsapp", 10);
+  s_customer (132, s_zone_day, NULL, "whatsapp=5511900000132");
+  s_customer_wrote (132, "whatsapp", 10);
+  s_notify (131, "order_status", "whatsapp", "5511900000131", "Seu pedido saiu", first);
+  s_expect (1, "SELECT count(*) FROM notification WHERE id = '%s' AND status = 'delivered'"
+               " AND provider_message_id = 'wamid.reused'", first);
+  s_notify (132, "order_status", "whatsapp", "5511900000132", "Seu pedido saiu", second);
+  s_expect (1, "SELECT count(*) FROM notification WHERE id = '%s' AND status = 'delivered'"
+               " AND provider_message_id IS NULL AND attempts = 1", second);
+  fake_http_fixed_message_id (s_http, NULL);
+  fake_request_t r;
+  IT_CHECK (s_request_for (first, 0, &r) && !s_request_for (first, 1, &r), "first sent once");
+  IT_CHECK (s_request_for (second, 0, &r) && !s_request_for (second, 1, &r), "second sent once");
+}
+
 int
 main (void)
 {
@@ -534,6 +560,7 @@ main (void)
   s_case_frequency_cap ();
   s_case_status_reports ();
   s_case_metrics ();
+  s_case_reused_message_id ();
 
   it_stop (worker, SIGTERM, 10000);
   it_stop (broker, SIGTERM, 10000);
