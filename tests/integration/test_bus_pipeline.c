@@ -30,27 +30,6 @@ static at_config_t *s_cfg;
 static int s_phase;
 static atomic_long s_confirmed, s_rejected, s_wrongly_rejected;
 
-/* One Publish until confirmed (Busy and timeouts retried); false when it
- * was rejected. */
-static bool
-s_publish (at_publisher_t *pub, at_msg_t **msgs, size_t n)
-{
-  int64_t deadline = at_mono_ms () + 60000;
-  for (;;) {
-    int retry_after = 0;
-    int rc = at_publisher_send (pub, msgs, n, &retry_after);
-    if (rc == AT_OK)
-      return true;
-    if (rc != AT_AGAIN && rc != AT_BUSY)
-      return false;
-    IT_CHECK (at_mono_ms () < deadline, "publish not confirmed in 60 s");
-    if (rc == AT_BUSY) {
-      zmq_pollitem_t none[1];
-      zmq_poll (none, 0, retry_after > 200 ? 200 : retry_after);   /* as told by Busy */
-    }
-  }
-}
-
 static void *
 s_publisher (void *arg)
 {
@@ -70,7 +49,7 @@ s_publisher (void *arg)
       batch[k] = at_msg_new (AT_STAGE_ROUTE, AT_TYPE_TICKET_MESSAGE, key, NULL, body,
                              strlen (body));
     }
-    if (s_publish (pub, batch, N_KEYS))
+    if (tb_publish_or_reject (pub, batch, N_KEYS, 60000))
       atomic_fetch_add (&s_confirmed, N_KEYS);
     else
       atomic_fetch_add (poison ? &s_rejected : &s_wrongly_rejected, 1);

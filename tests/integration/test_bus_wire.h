@@ -211,23 +211,32 @@ tb_extend (void *socket, char **ids, size_t n)
   tb_send (socket, &cmd);
 }
 
-/* Publishes until confirmed (AT_BUSY / AT_AGAIN retried) or 30 s pass. */
-static inline void
-tb_publish (at_publisher_t *pub, at_msg_t **msgs, size_t n)
+/* Publishes until confirmed (AT_BUSY / AT_AGAIN retried) or timeout_ms
+ * pass; false when the broker rejected it. */
+static inline bool
+tb_publish_or_reject (at_publisher_t *pub, at_msg_t **msgs, size_t n, int timeout_ms)
 {
-  int64_t deadline = at_mono_ms () + 30000;
+  int64_t deadline = at_mono_ms () + timeout_ms;
   for (;;) {
     int retry_after = 0;
     int rc = at_publisher_send (pub, msgs, n, &retry_after);
     if (rc == AT_OK)
-      return;
-    IT_CHECK (rc == AT_AGAIN || rc == AT_BUSY, "publish failed rc=%d", rc);
+      return true;
+    if (rc != AT_AGAIN && rc != AT_BUSY)
+      return false;
     IT_CHECK (at_mono_ms () < deadline, "publish not confirmed in time");
     if (rc == AT_BUSY) {
       zmq_pollitem_t none[1];
       zmq_poll (none, 0, retry_after > 200 ? 200 : retry_after);   /* as told by Busy */
     }
   }
+}
+
+/* Publishes until confirmed (AT_BUSY / AT_AGAIN retried) or 30 s pass. */
+static inline void
+tb_publish (at_publisher_t *pub, at_msg_t **msgs, size_t n)
+{
+  IT_CHECK (tb_publish_or_reject (pub, msgs, n, 30000), "publish rejected");
 }
 
 #endif
