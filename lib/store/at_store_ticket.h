@@ -36,6 +36,8 @@ typedef struct {
   const char *full_body;            /* NULL or "": same as body */
   bool html_stripped;               /* body was made from HTML */
   const char *agent;                /* NULL or "": not an agent's (else who wrote it) */
+  bool touch_inbound;               /* and the ticket touched as at_store_ticket_touch_inbound
+                                       does, in the same statement (a customer wrote on it) */
 } at_ticket_message_t;
 
 /* The customer's latest order (by status_at), as an answer quotes it. */

@@ -35,6 +35,19 @@ static const at_sql_t SQL_MESSAGE_INSERT = {"ticket_message_insert",
   " VALUES ($1, $2, $3, $4, $5, NULLIF($6, ''), $7::uuid, NULLIF($8, ''), NULLIF($9, ''),"
   " NULLIF($10, ''), $11::boolean, NULLIF($12, '')) RETURNING id", 12};
 
+/* The same, and the ticket touched (SQL_TICKET_TOUCH_INBOUND): one round
+ * trip for what ingest did in two. */
+static const at_sql_t SQL_MESSAGE_INSERT_TOUCH = {"ticket_message_insert_touch",
+  "WITH m AS (INSERT INTO ticket_message (ticket_id, direction, author, channel, body,"
+  "  provider_message_id, bus_message_id, language, email_message_id, full_body, html_stripped,"
+  "  agent)"
+  "  VALUES ($1::int8, $2, $3, $4, $5, NULLIF($6, ''), $7::uuid, NULLIF($8, ''), NULLIF($9, ''),"
+  "  NULLIF($10, ''), $11::boolean, NULLIF($12, '')) RETURNING id),"
+  " t AS (UPDATE ticket SET updated_at = now(), status = 'open',"
+  "  resolved_at = CASE WHEN status = 'resolved' THEN NULL ELSE resolved_at END"
+  "  WHERE id = $1::int8)"
+  " SELECT id FROM m", 12};
+
 static const at_sql_t SQL_TICKET_TOUCH_INBOUND = {"ticket_touch_inbound",
   "UPDATE ticket SET updated_at = now(), status = 'open',"
   " resolved_at = CASE WHEN status = 'resolved' THEN NULL ELSE resolved_at END WHERE id = $1", 1};
@@ -167,7 +180,9 @@ at_store_ticket_message_add (at_store_t *store, const at_ticket_message_t *m,
   char ticket[24];
   s_id (m->ticket_id, ticket);
   PGresult *res = NULL;
-  int rc = s_one_row (store, &res, at_store_q (store, &res, &SQL_MESSAGE_INSERT, ticket,
+  int rc = s_one_row (store, &res, at_store_q (store, &res,
+                                               m->touch_inbound ? &SQL_MESSAGE_INSERT_TOUCH
+                                                                : &SQL_MESSAGE_INSERT, ticket,
                                                m->direction, m->author, m->channel, m->body,
                                                m->provider_message_id ? m->provider_message_id : "",
                                                m->bus_message_id,

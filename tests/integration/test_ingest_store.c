@@ -193,6 +193,29 @@ test_repeat_contacts (at_store_t *store, PGconn *check, int64_t customer, int64_
             "no order, no repeat: %ld", n);
 }
 
+/* A resolved ticket, then a message that touches it in the same statement
+ * (at_ticket_message_t.touch_inbound, ingest's way): open again, updated. */
+static void
+test_touch_with_message (at_store_t *store, PGconn *check, int64_t ticket)
+{
+  char sql[512];
+  snprintf (sql, sizeof sql, "UPDATE ticket SET status = 'resolved', resolved_at = now (),"
+            " updated_at = now () - interval '1 hour' WHERE id = %" PRId64, ticket);
+  PQclear (PQexec (check, sql));
+  at_ticket_message_t m = {.ticket_id = ticket, .direction = "in", .author = "customer",
+                           .channel = "email", .body = "e agora?", .language = "pt",
+                           .provider_message_id = "<touch@mail>",
+                           .bus_message_id = "018f0000-0000-7000-8000-0000000000f1",
+                           .touch_inbound = true};
+  int64_t message = 0;
+  IT_CHECK (at_store_ticket_message_add (store, &m, &message) == AT_OK && message > 0,
+            "message added with the touch");
+  snprintf (sql, sizeof sql, "SELECT count(*) FROM ticket WHERE id = %" PRId64 " AND status ="
+            " 'open' AND resolved_at IS NULL AND updated_at > now () - interval '1 minute'",
+            ticket);
+  IT_CHECK (s_count (check, sql) == 1, "message with the touch: open again, updated");
+}
+
 static void
 test_classify_and_orders (at_store_t *store, PGconn *check)
 {
@@ -246,6 +269,7 @@ test_classify_and_orders (at_store_t *store, PGconn *check)
             " AND status = 'open'", ticket);
   IT_CHECK (s_count (check, sql) == 1, "customer wrote again: open");
   test_repeat_contacts (store, check, customer, ticket);
+  test_touch_with_message (store, check, ticket);
 }
 
 int

@@ -235,12 +235,10 @@ s_ingest (wrk_ctx_t *ctx, wrk_msg_t *m, const Atende__InboundMessage *pb, const 
                             .provider_message_id = in->provider_message_id,
                             .bus_message_id = m->msg->id, .language = in->language,
                             .email_message_id = in->message_id, .full_body = in->full_text,
-                            .html_stripped = in->html_stripped};
+                            .html_stripped = in->html_stripped, .touch_inbound = !created};
   rc = at_store_ticket_message_add (store, &tm, &message_id);
   if (rc == AT_OK)
     rc = s_attachments (store, pb, in, message_id);
-  if (rc == AT_OK && !created)
-    rc = at_store_ticket_touch_inbound (store, ticket_id);
   at_lang_t lang = at_lang_parse (in->language);
   if (rc == AT_OK && created && lang != AT_LANG_OTHER)
     rc = at_store_ticket_customer_locale (store, customer_id, ticket_id,
