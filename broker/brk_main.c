@@ -124,6 +124,7 @@ s_new (const at_config_t *cfg)
   zhashx_set_destructor (self->peers, s_peer_free);
   self->logged = zhashx_new ();
   self->gather = &self->groups[0];
+  self->commit_rc = AT_NOTFOUND;   /* no answer yet for the first group in flight */
   self->durable = cfg->broker_durable != 0;
   return self;
 }

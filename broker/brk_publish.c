@@ -286,7 +286,8 @@ s_commit_done (brk_t *self, int rc, const char *why)
     s_commit_lost (self, g);
   }
   s_group_reset (g);
-  self->commit_rc = AT_NOTFOUND;   /* the next group's answer (why may be commit_why) */
+  self->commit_rc = AT_NOTFOUND;   /* the next group's answer (why may be commit_why): set
+                                      here and at start (brk_main.c) */
   self->commit_why[0] = '\0';
 }
 
@@ -308,10 +309,10 @@ s_group_free (brk_t *self)
 /* Sends the gathered group when fewer than publish_groups_in_flight are in
  * flight. Behind a group in flight, only a group of S_PIPELINE_MIN messages
  * or more: a smaller one waits and grows (each group is a commit of its
- * own; at 5,000 one-message publishes/s, sending every small group at once
- * made the broker's confirm slower, 2.7 against 2.2 ms). A depth count that
- * is due waits for the groups in flight to return first (it must see no
- * group half-confirmed), so none is added then. */
+ * own, and small ones sent at once slowed the broker's confirms at
+ * moderate load). A depth count that is due waits for the groups in flight
+ * to return first (it must see no group half-confirmed), so none is added
+ * then. */
 void
 brk_publish_flush (brk_t *self)
 {
@@ -337,10 +338,6 @@ brk_publish_flush (brk_t *self)
     s_commit_lost (self, g);
     s_group_reset (g);
     return;
-  }
-  if (self->n_commits == 0) {
-    self->commit_rc = AT_NOTFOUND;
-    self->commit_why[0] = '\0';
   }
   self->commits[self->n_commits++] = g;
   self->gather = s_group_free (self);

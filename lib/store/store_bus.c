@@ -36,20 +36,19 @@ static const at_sql_t SQL_BUS_DONE = {AT_SQL_CUSTOM "bus_done",
 /* A worker's batch takes its rows at the attempts it was given, skipping
  * rows locked by anyone else (a lease expiry in progress): what it gets no
  * one can fence until it commits, so marking them done later cannot miss. */
+#define S_BATCH_ROWS "unnest ($1::text[]::uuid[], $2::int4[]) AS u (id, attempt)"
+#define S_BATCH_MATCH "b.id = u.id AND b.attempt = u.attempt"
+
 static const at_sql_t SQL_BUS_LOCK = {AT_SQL_CUSTOM "bus_lock",
-  "SELECT b.id::text FROM bus_message b"
-  " JOIN unnest ($1::text[]::uuid[], $2::int4[]) AS u (id, attempt)"
-  "  ON b.id = u.id AND b.attempt = u.attempt"
+  "SELECT b.id::text FROM bus_message b JOIN " S_BATCH_ROWS " ON " S_BATCH_MATCH
   " FOR UPDATE OF b SKIP LOCKED", 2};
 
-/* The done messages of a batch, whose rows it holds (bus_lock). */
 /* The fast round's lock and done in one: see at_store_bus_claim. */
 static const at_sql_t SQL_BUS_CLAIM = {AT_SQL_CUSTOM "bus_claim",
-  "DELETE FROM bus_message b"
-  " USING unnest ($1::text[]::uuid[], $2::int4[]) AS u (id, attempt)"
-  " WHERE b.id = u.id AND b.attempt = u.attempt"
+  "DELETE FROM bus_message b USING " S_BATCH_ROWS " WHERE " S_BATCH_MATCH
   " RETURNING b.id::text", 2};
 
+/* The done messages of a batch, whose rows it holds (bus_lock). */
 static const at_sql_t SQL_BUS_DONE_MANY = {AT_SQL_CUSTOM "bus_done_many",
   "DELETE FROM bus_message WHERE id = ANY ($1::text[]::uuid[])", 1};
 

@@ -28,29 +28,27 @@ static const at_sql_t SQL_TICKET_INSERT = {"ticket_insert",
   "INSERT INTO ticket (customer_id, channel, subject) VALUES ($1, $2, NULLIF($3, ''))"
   " RETURNING id", 3};
 
-static const at_sql_t SQL_MESSAGE_INSERT = {"ticket_message_insert",
-  "INSERT INTO ticket_message (ticket_id, direction, author, channel, body,"
-  " provider_message_id, bus_message_id, language, email_message_id, full_body, html_stripped,"
-  " agent)"
-  " VALUES ($1, $2, $3, $4, $5, NULLIF($6, ''), $7::uuid, NULLIF($8, ''), NULLIF($9, ''),"
-  " NULLIF($10, ''), $11::boolean, NULLIF($12, '')) RETURNING id", 12};
+#define S_MESSAGE_INSERT \
+  "INSERT INTO ticket_message (ticket_id, direction, author, channel, body," \
+  " provider_message_id, bus_message_id, language, email_message_id, full_body, html_stripped," \
+  " agent)" \
+  " VALUES ($1::int8, $2, $3, $4, $5, NULLIF($6, ''), $7::uuid, NULLIF($8, ''), NULLIF($9, '')," \
+  " NULLIF($10, ''), $11::boolean, NULLIF($12, '')) RETURNING id"
 
-/* The same, and the ticket touched (SQL_TICKET_TOUCH_INBOUND): one round
- * trip for what ingest did in two. */
+/* A customer wrote: pending or resolved becomes open again. */
+#define S_TICKET_TOUCH \
+  "UPDATE ticket SET updated_at = now(), status = 'open'," \
+  " resolved_at = CASE WHEN status = 'resolved' THEN NULL ELSE resolved_at END" \
+  " WHERE id = $1::int8"
+
+static const at_sql_t SQL_MESSAGE_INSERT = {"ticket_message_insert", S_MESSAGE_INSERT, 12};
+
+/* The same, and the ticket touched: one round trip for what ingest did in
+ * two. */
 static const at_sql_t SQL_MESSAGE_INSERT_TOUCH = {"ticket_message_insert_touch",
-  "WITH m AS (INSERT INTO ticket_message (ticket_id, direction, author, channel, body,"
-  "  provider_message_id, bus_message_id, language, email_message_id, full_body, html_stripped,"
-  "  agent)"
-  "  VALUES ($1::int8, $2, $3, $4, $5, NULLIF($6, ''), $7::uuid, NULLIF($8, ''), NULLIF($9, ''),"
-  "  NULLIF($10, ''), $11::boolean, NULLIF($12, '')) RETURNING id),"
-  " t AS (UPDATE ticket SET updated_at = now(), status = 'open',"
-  "  resolved_at = CASE WHEN status = 'resolved' THEN NULL ELSE resolved_at END"
-  "  WHERE id = $1::int8)"
-  " SELECT id FROM m", 12};
+  "WITH m AS (" S_MESSAGE_INSERT "), t AS (" S_TICKET_TOUCH ") SELECT id FROM m", 12};
 
-static const at_sql_t SQL_TICKET_TOUCH_INBOUND = {"ticket_touch_inbound",
-  "UPDATE ticket SET updated_at = now(), status = 'open',"
-  " resolved_at = CASE WHEN status = 'resolved' THEN NULL ELSE resolved_at END WHERE id = $1", 1};
+static const at_sql_t SQL_TICKET_TOUCH_INBOUND = {"ticket_touch_inbound", S_TICKET_TOUCH, 1};
 
 static const at_sql_t SQL_CUSTOMER_LOCALE = {"ticket_customer_locale",
   "UPDATE customer SET locale = $3 WHERE id = $1 AND locale <> $3"

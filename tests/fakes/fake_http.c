@@ -230,7 +230,8 @@ fake_http_start (int port)
   self->default_status = 200;
   struct timespec now;
   clock_gettime (CLOCK_REALTIME, &now);
-  self->epoch = (unsigned long long) now.tv_sec * 1000ULL + (unsigned long long) now.tv_nsec / 1000000ULL;
+  self->epoch = (unsigned long long) now.tv_sec * 1000ULL
+                + (unsigned long long) now.tv_nsec / 1000000ULL;
   self->detail = calloc (FAKE_DETAIL_MAX, sizeof *self->detail);
   self->keys = calloc (FAKE_KEYS_MAX, sizeof *self->keys);
   struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons ((uint16_t) port)};
