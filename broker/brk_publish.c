@@ -291,6 +291,15 @@ s_commit_done (brk_t *self, int rc, const char *why)
   self->commit_why[0] = '\0';
 }
 
+/* Every group in flight has an unknown outcome (its connection is gone):
+ * its publishers retry, oldest group first. */
+static void
+s_commits_lost (brk_t *self, const char *why)
+{
+  while (self->n_commits > 0)
+    s_commit_done (self, AT_AGAIN, why);
+}
+
 /* A group not in flight and not gathering, to gather into next. */
 static brk_group_t *
 s_group_free (brk_t *self)
@@ -317,6 +326,10 @@ void
 brk_publish_flush (brk_t *self)
 {
   brk_group_t *g = self->gather;
+  /* A connection that died under groups in flight may have no socket left
+   * to poll (a send found it dead): nothing would ever answer them. */
+  if (self->n_commits > 0 && !at_store_ok (self->commit_store))
+    s_commits_lost (self, "commit connection lost");
   int most = (int) self->cfg->publish_groups_in_flight;
   most = most < 1 ? 1 : most > BRK_COMMITS_MAX ? BRK_COMMITS_MAX : most;
   if (g->pending_len == 0 || self->n_commits >= most
@@ -334,7 +347,8 @@ brk_publish_flush (brk_t *self)
     s_group_reset (g);
     return;
   }
-  if (rc != AT_OK) {
+  if (rc != AT_OK) {   /* the connection is down: the groups sent on it too */
+    s_commits_lost (self, at_store_last_error (self->commit_store));
     s_commit_lost (self, g);
     s_group_reset (g);
     return;
@@ -344,8 +358,7 @@ brk_publish_flush (brk_t *self)
   rc = at_store_bus_publish_flush (self->commit_store);
   self->commit_flushing = rc == AT_AGAIN;
   if (rc == AT_ERROR)
-    while (self->n_commits > 0)
-      s_commit_done (self, AT_AGAIN, at_store_last_error (self->commit_store));
+    s_commits_lost (self, at_store_last_error (self->commit_store));
 }
 
 int
@@ -367,8 +380,7 @@ brk_publish_io (brk_t *self)
     int rc = at_store_bus_publish_flush (self->commit_store);
     self->commit_flushing = rc == AT_AGAIN;
     if (rc == AT_ERROR) {
-      while (self->n_commits > 0)
-        s_commit_done (self, AT_AGAIN, "flush failed");
+      s_commits_lost (self, "flush failed");
       return;
     }
   }
